@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: MIT
+# Helpers that give every uvswitch target the same warnings, sanitizers and layout.
+
+set(UVS_WARNINGS -Wall -Wextra -Werror -Wshadow=local -Wnon-virtual-dtor -Wno-missing-field-initializers)
+
+if(UVS_SANITIZE)
+  set(UVS_SAN_FLAGS -fsanitize=${UVS_SANITIZE} -fno-omit-frame-pointer)
+  if(UVS_SANITIZE MATCHES "undefined")
+    # A UBSan finding must fail the test, not scroll past.
+    list(APPEND UVS_SAN_FLAGS -fno-sanitize-recover=all)
+  endif()
+  add_compile_options(${UVS_SAN_FLAGS})
+  add_link_options(${UVS_SAN_FLAGS})
+endif()
+
+# uvs_apply_defaults(target): warnings as errors and the repo root on the include path,
+# so includes read "eventloop/event_loop.h" and a wrong-way include is visible in review.
+function(uvs_apply_defaults target)
+  target_compile_options(${target} PRIVATE ${UVS_WARNINGS})
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
+endfunction()
+
+# uvs_module(name DEPS ...): a static library built from every .cc directly in the
+# calling folder. The folder's CMakeLists names its dependencies; nothing else may.
+function(uvs_module name)
+  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  if(srcs)
+    add_library(${name} STATIC ${srcs})
+    uvs_apply_defaults(${name})
+    target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+  else()
+    # A folder whose issue has not landed yet: an interface target that keeps the graph honest.
+    add_library(${name} INTERFACE)
+    target_include_directories(${name} INTERFACE ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${name} INTERFACE ${ARG_DEPS})
+  endif()
+  add_library(uvs::${name} ALIAS ${name})
+endfunction()

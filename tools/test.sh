@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs what is missing, builds, and runs every test: the whole suite in the release build
+# (real peers: QEMU guests, dpdk-testpmd, namespaces, tshark), the unit and component suites
+# under ASan+UBSan and TSan, and a bounded libFuzzer run of every fuzz target.
+#
+# UVS_TEST_QUICK=1 skips the sanitizer and fuzz builds (for iterating locally; CI never sets it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh
+
+jobs=$(nproc)
+step() { printf '\n==== %s ====\n' "$*"; }
+fails=0
+run_ctest() {  # run_ctest PRESET [ctest args...]
+  local preset=$1; shift
+  if ! ctest --test-dir "build/$preset" --output-on-failure --timeout 600 -j "$jobs" "$@"; then
+    fails=$((fails + 1))
+  fi
+}
+
+step "release build: every test"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs"
+# Real-peer tests boot guests and start testpmd: they take the machine's cores, so they run
+# one at a time (their ctest RESOURCE_LOCK) while unit suites run in parallel beside them.
+run_ctest release -LE fuzz
+
+if [ "${UVS_TEST_QUICK:-0}" != 1 ]; then
+  # Sanitizer builds run the in-process suites; real peers add nothing there but time.
+  step "ASan+UBSan build: unit and component tests"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan -j "$jobs"
+  run_ctest asan -LE 'e2e|fuzz|bench'
+
+  step "TSan build: unit and component tests"
+  cmake --preset tsan >/dev/null
+  cmake --build --preset tsan -j "$jobs"
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_ctest tsan -LE 'e2e|fuzz|bench|cli'
+
+  step "libFuzzer build: bounded fuzzing of every parser"
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz -j "$jobs"
+  run_ctest fuzz -L fuzz
+fi
+
+if [ "$fails" -ne 0 ]; then
+  echo "tools/test.sh: $fails test stage(s) failed" >&2
+  exit 1
+fi
+echo "tools/test.sh: all stages passed"
