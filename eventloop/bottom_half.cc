@@ -26,6 +26,8 @@ void BottomHalf::schedule() {
   loop_->push_bh(node_);
 }
 
-void BottomHalf::cancel() { node_->flags.fetch_and(~uint32_t(kBhScheduled), std::memory_order_acq_rel); }
+void BottomHalf::cancel() {
+  node_->flags.fetch_and(~uint32_t(kBhScheduled), std::memory_order_acq_rel);
+}
 
 }  // namespace uvs::ev

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Callback: a non-owning function pointer plus context, the loop's allocation-free way to call back.
+// Callback: a non-owning function pointer plus context, the loop's allocation-free way to call
+// back.
 #pragma once
 
 #include <utility>

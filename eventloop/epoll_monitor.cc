@@ -135,6 +135,8 @@ class EpollMonitor final : public FdMonitor {
 
 }  // namespace
 
-std::unique_ptr<FdMonitor> make_epoll_monitor() { return std::make_unique<EpollMonitor>(); }
+std::unique_ptr<FdMonitor> make_epoll_monitor() {
+  return std::make_unique<EpollMonitor>();
+}
 
 }  // namespace uvs::ev

@@ -52,7 +52,9 @@ class EventLoop::Notifier final : public FdHandler {
 /// Adapter that lets the fd monitors queue ready nodes without seeing the loop's internals.
 struct LoopReadySink final : ReadySink {
   explicit LoopReadySink(EventLoop* l) : loop(l) {}
-  void on_ready(HandlerNode* node, uint32_t events) override { loop->add_ready(node, events, false); }
+  void on_ready(HandlerNode* node, uint32_t events) override {
+    loop->add_ready(node, events, false);
+  }
   EventLoop* loop;
 };
 
@@ -511,8 +513,8 @@ bool EventLoop::run_bhs() {
   while (fifo) {
     BhNode* next = fifo->next;
     // Clear PENDING before the call so the callback (or another thread) can re-schedule it.
-    uint32_t old = fifo->flags.fetch_and(~uint32_t(kBhPending | kBhScheduled),
-                                         std::memory_order_acq_rel);
+    uint32_t old =
+        fifo->flags.fetch_and(~uint32_t(kBhPending | kBhScheduled), std::memory_order_acq_rel);
     if ((old & kBhScheduled) && !(old & kBhDeleted)) {
       ++stats_.bhs_run;
       fifo->cb();
@@ -570,7 +572,7 @@ LoopStats EventLoop::stats() const {
   LoopStats s = stats_;
   size_t live = 0;
   for (const HandlerNode* n : nodes_) live += n->deleted ? 0 : 1;
-  s.handlers = live - 1;               // the notifier is the loop's own
+  s.handlers = live - 1;  // the notifier is the loop's own
   s.polled_handlers = poll_list_.size() - 1;
   s.poll_window_ns = poll_window();
   s.monitor = monitor_->name();

@@ -163,7 +163,7 @@ class EventLoop {
   bool has_deleted_ = false;
   bool poll_started_ = false;
   int external_disable_cnt_ = 0;
-  size_t unpolled_count_ = 0;            // registered nodes not on the poll list
+  size_t unpolled_count_ = 0;  // registered nodes not on the poll list
   int64_t next_fd_check_ns_ = 0;
 
   std::atomic<BhNode*> bh_head_{nullptr};

@@ -9,8 +9,12 @@ namespace uvs::ev {
 /// Which readiness a handler wants reported. Level-triggered: reported while it stays true.
 enum class Events : uint32_t { kNone = 0, kRead = 1, kWrite = 2, kReadWrite = 3 };
 
-constexpr Events operator|(Events a, Events b) { return Events(uint32_t(a) | uint32_t(b)); }
-constexpr bool has(Events set, Events e) { return (uint32_t(set) & uint32_t(e)) != 0; }
+constexpr Events operator|(Events a, Events b) {
+  return Events(uint32_t(a) | uint32_t(b));
+}
+constexpr bool has(Events set, Events e) {
+  return (uint32_t(set) & uint32_t(e)) != 0;
+}
 
 /// A source of events registered with an EventLoop. Every method is called on the loop's thread.
 ///

@@ -20,13 +20,23 @@ class FnHandler final : public FdHandler {
   std::function<void()> begin;
   std::function<void()> end;
 
-  void on_readable() override { if (read) read(); }
-  void on_writable() override { if (write) write(); }
+  void on_readable() override {
+    if (read) read();
+  }
+  void on_writable() override {
+    if (write) write();
+  }
   bool can_poll() const override { return static_cast<bool>(poll_fn); }
   bool poll() override { return poll_fn(); }
-  void poll_ready() override { if (ready) ready(); }
-  void poll_begin() override { if (begin) begin(); }
-  void poll_end() override { if (end) end(); }
+  void poll_ready() override {
+    if (ready) ready();
+  }
+  void poll_begin() override {
+    if (begin) begin();
+  }
+  void poll_end() override {
+    if (end) end();
+  }
 };
 
 }  // namespace uvs::ev

@@ -24,7 +24,7 @@ struct HandlerNode {
 
   // Busy-polling state.
   bool in_poll_list = false;
-  bool poll_begun = false;       ///< poll_begin() called without a matching poll_end() yet
+  bool poll_begun = false;         ///< poll_begin() called without a matching poll_end() yet
   int64_t poll_idle_deadline = 0;  ///< leave the poll list if no event by then
   PollWindow window;
 

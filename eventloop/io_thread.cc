@@ -12,7 +12,9 @@ namespace uvs::ev {
 IoThread::IoThread(std::string name, const LoopOptions& options)
     : name_(std::move(name)), loop_(options) {}
 
-IoThread::~IoThread() { stop(); }
+IoThread::~IoThread() {
+  stop();
+}
 
 bool IoThread::start(std::optional<int> cpu) {
   thread_ = std::thread([this] {

@@ -88,6 +88,8 @@ class PpollMonitor final : public FdMonitor {
 
 }  // namespace
 
-std::unique_ptr<FdMonitor> make_ppoll_monitor() { return std::make_unique<PpollMonitor>(); }
+std::unique_ptr<FdMonitor> make_ppoll_monitor() {
+  return std::make_unique<PpollMonitor>();
+}
 
 }  // namespace uvs::ev

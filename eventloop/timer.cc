@@ -12,14 +12,18 @@ namespace uvs::ev {
 
 Timer::Timer(EventLoop& loop, Callback cb) : loop_(&loop), cb_(cb) {}
 
-Timer::~Timer() { cancel(); }
+Timer::~Timer() {
+  cancel();
+}
 
 void Timer::arm_at(int64_t deadline_ns) {
   assert(loop_->in_loop_thread());
   loop_->timers_->arm(this, deadline_ns);
 }
 
-void Timer::arm_in(int64_t delay_ns) { arm_at(now_ns() + delay_ns); }
+void Timer::arm_in(int64_t delay_ns) {
+  arm_at(now_ns() + delay_ns);
+}
 
 void Timer::cancel() {
   if (armed()) loop_->timers_->cancel(this);

@@ -68,7 +68,9 @@ void TimerQueue::cancel(Timer* t) {
   if (t->armed()) erase_at(t->heap_index_);
 }
 
-int64_t TimerQueue::next_deadline() const { return heap_.empty() ? -1 : heap_[0]->deadline_ns_; }
+int64_t TimerQueue::next_deadline() const {
+  return heap_.empty() ? -1 : heap_[0]->deadline_ns_;
+}
 
 size_t TimerQueue::run_due(int64_t now_ns) {
   size_t ran = 0;

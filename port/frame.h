@@ -19,7 +19,7 @@ namespace uvs::port {
 struct Frame {
   const iovec* iov = nullptr;  ///< segments, owned by the producer
   uint32_t iovcnt = 0;
-  uint32_t len = 0;            ///< total bytes over all segments
+  uint32_t len = 0;  ///< total bytes over all segments
 
   /// Copies up to `n` bytes starting at `offset` into `dst`; returns bytes copied. Never reads
   /// past the segments.

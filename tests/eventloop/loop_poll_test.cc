@@ -20,8 +20,14 @@ namespace {
 struct EventFd {
   int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   ~EventFd() { close(fd); }
-  void kick() { uint64_t one = 1; (void)!write(fd, &one, sizeof one); }
-  void drain() { uint64_t v; (void)!read(fd, &v, sizeof v); }
+  void kick() {
+    uint64_t one = 1;
+    (void)!write(fd, &one, sizeof one);
+  }
+  void drain() {
+    uint64_t v;
+    (void)!read(fd, &v, sizeof v);
+  }
 };
 
 void spin_ns(int64_t ns) {
@@ -155,7 +161,8 @@ TEST_CASE("a non-polled fd is not starved while a polled handler always has work
   for (int i = 0; i < 100; ++i) loop.run_once(true);  // get the busy handler polling
   REQUIRE(write(pipefd[1], "x", 1) == 1);
   const int64_t t0 = now_ns();
-  CHECK(run_until(loop, [&] { return got; }, 1'000'000'000));
+  CHECK(run_until(
+      loop, [&] { return got; }, 1'000'000'000));
   MESSAGE("non-polled fd served after " << (now_ns() - t0) / 1000 << " us");
   CHECK(busy_runs > 100);
   if (polling_on()) CHECK(loop.stats().fd_checks > 0);

@@ -21,7 +21,9 @@ inline LoopOptions loop_options() {
   return o;
 }
 
-inline bool polling_on() { return loop_options().poll_max_ns > 0; }
+inline bool polling_on() {
+  return loop_options().poll_max_ns > 0;
+}
 
 /// Runs blocking iterations until `done()` or `timeout_ns` passes; returns done(). A guard timer
 /// at the deadline keeps a blocking wait from outliving the test.

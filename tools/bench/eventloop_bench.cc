@@ -231,23 +231,30 @@ int run_eventloop_bench(const EventLoopBenchOptions& opts) {
   struct Mon {
     MonitorKind kind;
     const char* name;
-  } mons[] = {{MonitorKind::kEpoll, "epoll"}, {MonitorKind::kPpoll, "ppoll"},
-              {MonitorKind::kAuto, "auto"}};
-  for (const Mon& m : mons) {
-    nlohmann::json row;
-    row["monitor"] = m.name;
-    for (int n : counts) {
-      std::vector<double> v;
-      for (int r = 0; r < opts.repeats; ++r) v.push_back(measure_dispatch(m.kind, n, 20000));
-      row["ns_per_iteration"][std::to_string(n)] = median(v);
+  } mons[] = {
+      {MonitorKind::kEpoll, "epoll"}, {MonitorKind::kPpoll, "ppoll"}, {MonitorKind::kAuto, "auto"}};
+  // Interleaved (repeat, count, monitor) so that load from elsewhere on this noisy machine falls
+  // on every monitor alike instead of on whichever ran during a busy stretch.
+  std::vector<double> samples[3][4];
+  for (int r = 0; r < opts.repeats; ++r) {
+    for (int c = 0; c < 4; ++c) {
+      for (int m = 0; m < 3; ++m)
+        samples[m][c].push_back(measure_dispatch(mons[m].kind, counts[c], 20000));
     }
+  }
+  for (int m = 0; m < 3; ++m) {
+    nlohmann::json row;
+    row["monitor"] = mons[m].name;
+    for (int c = 0; c < 4; ++c)
+      row["ns_per_iteration"][std::to_string(counts[c])] = median(samples[m][c]);
     out["dispatch"].push_back(row);
   }
 
   // Idle CPU.
   for (bool polling : {false, true}) {
     std::vector<double> v;
-    for (int r = 0; r < opts.repeats; ++r) v.push_back(measure_idle_cpu(polling, opts.idle_seconds));
+    for (int r = 0; r < opts.repeats; ++r)
+      v.push_back(measure_idle_cpu(polling, opts.idle_seconds));
     nlohmann::json row;
     row["polling"] = polling;
     row["core_percent"] = median(v) * 100.0;
@@ -272,7 +279,8 @@ int run_eventloop_bench(const EventLoopBenchOptions& opts) {
   std::printf(" %12s\n", "N=4096/N=1");
   for (auto& r : out["dispatch"]) {
     std::printf("  %-8s", r["monitor"].get<std::string>().c_str());
-    for (int n : counts) std::printf(" %9.0f", r["ns_per_iteration"][std::to_string(n)].get<double>());
+    for (int n : counts)
+      std::printf(" %9.0f", r["ns_per_iteration"][std::to_string(n)].get<double>());
     std::printf(" %11.2fx\n", r["ns_per_iteration"]["4096"].get<double>() /
                                   r["ns_per_iteration"]["1"].get<double>());
   }
