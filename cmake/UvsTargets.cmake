@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: MIT
 # Helpers that give every uvswitch target the same warnings, sanitizers and layout.
 
-set(UVS_WARNINGS -Wall -Wextra -Werror -Wshadow=local -Wnon-virtual-dtor -Wno-missing-field-initializers)
+set(UVS_WARNINGS -Wall -Wextra -Werror -Wnon-virtual-dtor -Wno-missing-field-initializers)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  list(APPEND UVS_WARNINGS -Wshadow=local)  # clang has no -Wshadow=local
+endif()
 
 if(UVS_SANITIZE)
   set(UVS_SAN_FLAGS -fsanitize=${UVS_SANITIZE} -fno-omit-frame-pointer)

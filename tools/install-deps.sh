@@ -16,7 +16,7 @@ test_pkgs=(
   dpdk dpdk-dev                        # dpdk-testpmd as a virtio-user peer
   tshark iperf3 slirp4netns passt
   busybox-static cpio kmod iproute2 procps iputils-ping
-  socat netcat-openbsd
+  socat netcat-openbsd python3        # python3: the script tests parse JSON replies
 )
 
 pkgs=("${build_pkgs[@]}")
