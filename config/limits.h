@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+// Config limits: the ranges numeric keys accept, in one place so help text and checks agree.
+#pragma once
+
+#include <cstdint>
+
+namespace uvs::config {
+
+inline constexpr unsigned kMaxThreads = 1024;         ///< --threads and thread=K bound
+inline constexpr unsigned kMaxQueuePairs = 256;       ///< vhost-user queues=N
+inline constexpr unsigned kMinMtu = 68;               ///< RFC 791: every IPv4 host handles 68
+inline constexpr unsigned kMaxMtu = 65535;            ///< virtio-net config mtu is 16 bits
+inline constexpr unsigned kMaxNatMtu = 65521;         ///< libslirp's IF_MTU_MAX
+inline constexpr unsigned kMaxIpv6NatPrefix = 126;    ///< libslirp/QEMU refuse longer prefixes
+inline constexpr unsigned kMaxNatPrefix = 30;         ///< smaller IPv4 nets leave no host room
+inline constexpr int64_t kMaxPollNs = 1'000'000'000;  ///< --poll-max-ns: busy-poll at most 1 s
+inline constexpr int64_t kMaxPollFactor = 1024;       ///< --poll-grow / --poll-shrink
+inline constexpr unsigned kMaxSnaplen = 262144;       ///< pcap's usual maximum (tcpdump default)
+inline constexpr uint64_t kMaxCaptureMb = 1u << 20;   ///< --capture max-size, in MB (1 TB)
+inline constexpr unsigned kMaxCaptureFiles = 100000;  ///< --capture max-files
+inline constexpr unsigned kMaxFdbAging = 1'000'000;   ///< fdb-aging seconds (0 disables aging)
+inline constexpr size_t kMaxIdLength = 64;            ///< port ids
+
+}  // namespace uvs::config

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: MIT
+// Port spec tests: every port type's keys, defaults, validation rules and error messages.
+#include <doctest/doctest.h>
+
+#include "config/port_spec_parser.h"
+#include "tests/config/temp_dir.h"
+
+using namespace uvs::config;
+
+namespace {
+
+// Parses `text` and returns the error message ("" if it parsed).
+std::string error_of(const std::string& text) {
+  auto r = parse_port_spec(text);
+  return r.ok() ? std::string() : r.error().message;
+}
+
+ConfigError code_of(const std::string& text) {
+  auto r = parse_port_spec(text);
+  REQUIRE_FALSE(r.ok());
+  return r.error().code;
+}
+
+}  // namespace
+
+TEST_CASE("vhost-user: required keys and defaults") {
+  auto p = parse_port_spec("vhost-user,id=vm0,path=/tmp/uvs-nonexistent/vm0.sock");
+  REQUIRE(p.ok());
+  CHECK(p->id == "vm0");
+  CHECK(p->type() == PortType::kVhostUser);
+  CHECK_FALSE(p->thread.has_value());
+  CHECK(p->vlan.mode == VlanMode::kAccess);
+  CHECK(p->vlan.access_vlan == 1);
+  const auto& v = std::get<VhostUserPortSpec>(p->backend);
+  CHECK(v.path == "/tmp/uvs-nonexistent/vm0.sock");
+  CHECK(v.server);
+  CHECK(v.queues == 1);
+  CHECK_FALSE(v.mac.has_value());
+  CHECK_FALSE(v.mtu.has_value());
+}
+
+TEST_CASE("vhost-user: every key") {
+  auto p = parse_port_spec(
+      "vhost-user,id=vm1,path=/tmp/x.sock,server=off,queues=4,thread=1,vlan=10,"
+      "mac=52:54:00:00:00:01,mtu=9000");
+  REQUIRE(p.ok());
+  const auto& v = std::get<VhostUserPortSpec>(p->backend);
+  CHECK_FALSE(v.server);
+  CHECK(v.queues == 4);
+  CHECK(*p->thread == 1);
+  CHECK(p->vlan.access_vlan == 10);
+  CHECK(v.mac->to_string() == "52:54:00:00:00:01");
+  CHECK(*v.mtu == 9000);
+}
+
+TEST_CASE("trunk ports") {
+  auto p = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,trunk=10:20:30-32");
+  REQUIRE(p.ok());
+  CHECK(p->vlan.mode == VlanMode::kTrunk);
+  CHECK(p->vlan.trunk == std::vector<uint16_t>{10, 20, 30, 31, 32});
+  // The ",," escape also works as a list separator.
+  auto q = parse_port_spec("tap,id=t0,ifname=tap0,trunk=10,,20");
+  REQUIRE(q.ok());
+  CHECK(q->vlan.trunk == std::vector<uint16_t>{10, 20});
+  CHECK(
+      error_of("vhost-user,id=vm0,path=/tmp/x.sock,trunk=10:4095") ==
+      "trunk: in VLAN list '10:4095': '4095' is not a VLAN id (1..4094; 0 and 4095 are reserved)");
+  CHECK(
+      error_of("vhost-user,id=vm0,path=/tmp/x.sock,vlan=10,trunk=20") ==
+      "vlan and trunk exclude each other (vlan=V: untagged access port; trunk=V1:V2: tagged port)");
+}
+
+TEST_CASE("unknown keys get a did-you-mean hint") {
+  auto r = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,sever=on");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ConfigError::kUnknownKey);
+  CHECK(r.error().key == "sever");
+  CHECK(r.error().message == "unknown key 'sever' (did you mean 'server'?)");
+  CHECK(error_of("tap,id=t0,ifname=tap0,vnethdr=on") ==
+        "unknown key 'vnethdr' (did you mean 'vnet-hdr'?)");
+  CHECK(error_of("tap,id=t0,ifname=tap0,colour=blue") ==
+        "unknown key 'colour' (valid keys for a tap port: id, thread, vlan, trunk, ifname, "
+        "vnet-hdr, mtu)");
+  // A key that belongs to another type is unknown here.
+  CHECK(error_of("nat,id=n0,trunk=10") ==
+        "unknown key 'trunk' (valid keys for a nat port: id, thread, vlan, net, host, dhcpstart, "
+        "dns, ipv6, ipv6-prefix, domain, restrict, dhcp, hostfwd, mtu, dns-server)");
+}
+
+TEST_CASE("unknown port type") {
+  auto r = parse_port_spec("vhost,id=vm0");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ConfigError::kBadValue);
+  CHECK(r.error().message == "unknown port type 'vhost' (did you mean 'vhost-user'?)");
+  CHECK(error_of("socket,id=x") ==
+        "unknown port type 'socket' (types: vhost-user, tap, stream, dgram, nat)");
+}
+
+TEST_CASE("missing and duplicate keys") {
+  auto r = parse_port_spec("vhost-user,path=/tmp/x.sock");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ConfigError::kMissingKey);
+  CHECK(r.error().message == "missing required key 'id'");
+  CHECK(error_of("vhost-user,id=vm0") == "missing required key 'path'");
+  CHECK(error_of("tap,id=t0") == "missing required key 'ifname'");
+  CHECK(error_of("dgram,id=d0,local=127.0.0.1:5000") == "missing required key 'remote'");
+  CHECK(error_of("stream,id=s0") ==
+        "missing required key 'path' (unix socket) or 'addr' (TCP HOST:PORT)");
+  auto d = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,server=on,server=off");
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.error().code == ConfigError::kDuplicateKey);
+  CHECK(d.error().message == "key 'server' given twice ('on' and 'off')");
+}
+
+TEST_CASE("value errors name the key and the value") {
+  CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,queues=abc") ==
+        "queues: 'abc' is not a number");
+  CHECK(code_of("vhost-user,id=vm0,path=/tmp/x.sock,queues=abc") == ConfigError::kBadNumber);
+  CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,queues=0") ==
+        "queues: 0 is out of range 1..256");
+  CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,server=maybe") ==
+        "server: 'maybe' is not on/off");
+  CHECK(code_of("vhost-user,id=vm0,path=/tmp/x.sock,server=maybe") == ConfigError::kBadBool);
+  CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,vlan=4095") ==
+        "vlan: '4095' is not a VLAN id (1..4094; 0 and 4095 are reserved)");
+  CHECK(code_of("vhost-user,id=vm0,path=/tmp/x.sock,vlan=0") == ConfigError::kBadVlan);
+  CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,mac=52:54:00:00:00") ==
+        "mac: '52:54:00:00:00' is not a MAC address (expected 6 hex pairs like 52:54:00:12:34:56)");
+  CHECK(code_of("vhost-user,id=vm0,path=/tmp/x.sock,mac=01:00:00:00:00:01") ==
+        ConfigError::kBadMac);
+  CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,mtu=67") ==
+        "mtu: 67 is out of range 68..65535");
+  CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,thread=1024") ==
+        "thread: 1024 is out of range 0..1023");
+  CHECK(error_of("tap,id=t0,ifname=waytoolonginterface") ==
+        "ifname: 'waytoolonginterface' is not an interface name (1..15 characters)");
+  CHECK(error_of("tap,id=t0,ifname=tap0,vnet-hdr=2") == "vnet-hdr: '2' is not on/off");
+}
+
+TEST_CASE("port ids") {
+  CHECK(check_port_id("vm0").ok());
+  CHECK(check_port_id("a.b-c_d").ok());
+  CHECK(
+      error_of("tap,id=0vm,ifname=tap0") ==
+      "id: '0vm' is not a valid id (a letter, then letters, digits, '-', '_' or '.'; at most 64)");
+  CHECK_FALSE(check_port_id("vm 0").ok());
+  CHECK_FALSE(check_port_id(std::string(65, 'a')).ok());
+  CHECK(check_port_id(std::string(64, 'a')).ok());
+}
+
+TEST_CASE("socket paths that exist and are not sockets are refused") {
+  uvs::config::test::TempDir dir;
+  std::string reg = dir.write("vm0.sock", "not a socket");
+  auto r = parse_port_spec("vhost-user,id=vm0,path=" + reg);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ConfigError::kBadPath);
+  CHECK(r.error().key == "path");
+  CHECK(r.error().message ==
+        "path: '" + reg + "' exists and is not a socket (refusing to replace it with a socket)");
+  CHECK(parse_port_spec("vhost-user,id=vm0,path=" + dir.make_socket("ok.sock")).ok());
+  CHECK(error_of("stream,id=s0,path=" + reg) ==
+        "path: '" + reg + "' exists and is not a socket (refusing to replace it with a socket)");
+}
+
+TEST_CASE("tap") {
+  auto p = parse_port_spec("tap,id=t0,ifname=tap0,vnet-hdr=off,thread=0,vlan=5,mtu=1400");
+  REQUIRE(p.ok());
+  const auto& t = std::get<TapPortSpec>(p->backend);
+  CHECK(t.ifname == "tap0");
+  CHECK_FALSE(t.vnet_hdr);
+  CHECK(*t.mtu == 1400);
+  CHECK(p->vlan.access_vlan == 5);
+  CHECK(std::get<TapPortSpec>(parse_port_spec("tap,id=t,ifname=t")->backend).vnet_hdr);
+}
+
+TEST_CASE("stream: unix or TCP") {
+  auto u = parse_port_spec("stream,id=s0,path=/tmp/s0.sock,server=off");
+  REQUIRE(u.ok());
+  const auto& su = std::get<StreamPortSpec>(u->backend);
+  CHECK(su.path == "/tmp/s0.sock");
+  CHECK_FALSE(su.addr.has_value());
+  CHECK_FALSE(su.server);
+  auto t = parse_port_spec("stream,id=s1,addr=127.0.0.1:7000");
+  REQUIRE(t.ok());
+  const auto& st = std::get<StreamPortSpec>(t->backend);
+  CHECK(st.addr->to_string() == "127.0.0.1:7000");
+  CHECK(st.server);
+  CHECK(error_of("stream,id=s0,path=/tmp/a,addr=127.0.0.1:1") ==
+        "path and addr exclude each other (path=: unix socket, addr=: TCP)");
+  CHECK(code_of("stream,id=s0,path=/tmp/a,addr=127.0.0.1:1") == ConfigError::kConflict);
+  CHECK(error_of("stream,id=s0,addr=localhost:80") ==
+        "addr: 'localhost:80' is not IP:PORT (like 127.0.0.1:5000 or [::1]:5000)");
+  CHECK(code_of("stream,id=s0,addr=localhost:80") == ConfigError::kBadHostPort);
+}
+
+TEST_CASE("dgram") {
+  auto p = parse_port_spec("dgram,id=d0,local=127.0.0.1:5000,remote=127.0.0.1:5001");
+  REQUIRE(p.ok());
+  const auto& d = std::get<DgramPortSpec>(p->backend);
+  CHECK(d.local.port == 5000);
+  CHECK(d.remote.port == 5001);
+  CHECK(parse_port_spec("dgram,id=d0,local=[::1]:5000,remote=[::1]:5001").ok());
+  CHECK(error_of("dgram,id=d0,local=127.0.0.1:5000,remote=[::1]:5001") ==
+        "local=127.0.0.1:5000 and remote=[::1]:5001 are different address families");
+  CHECK(error_of("dgram,id=d0,local=127.0.0.1:0,remote=127.0.0.1:1") ==
+        "local: '127.0.0.1:0': port 0 is out of range 1..65535");
+  CHECK(error_of("dgram,id=d0,local=127.0.0.1,remote=127.0.0.1:1") ==
+        "local: '127.0.0.1' is not IP:PORT (like 127.0.0.1:5000 or [::1]:5000)");
+}
+
+TEST_CASE("nat: QEMU defaults derived from net") {
+  auto p = parse_port_spec("nat,id=nat0");
+  REQUIRE(p.ok());
+  const auto& n = std::get<NatPortSpec>(p->backend);
+  CHECK(n.net.to_string() == "10.0.2.0/24");
+  CHECK(n.host.to_string() == "10.0.2.2");
+  CHECK(n.dns.to_string() == "10.0.2.3");
+  CHECK(n.dhcp_start.to_string() == "10.0.2.15");
+  CHECK(n.ipv6);
+  CHECK(n.ipv6_prefix.to_string() == "fd00::/64");
+  CHECK(n.dhcp);
+  CHECK_FALSE(n.restrict_guest);
+  CHECK(n.hostfwd.empty());
+
+  auto q = parse_port_spec("nat,id=nat1,net=192.168.76.0/24");
+  REQUIRE(q.ok());
+  const auto& m = std::get<NatPortSpec>(q->backend);
+  CHECK(m.host.to_string() == "192.168.76.2");
+  CHECK(m.dhcp_start.to_string() == "192.168.76.15");
+}
+
+TEST_CASE("nat: every key") {
+  auto p = parse_port_spec(
+      "nat,id=nat0,net=10.1.0.0/16,host=10.1.0.1,dhcpstart=10.1.1.100,dns=10.1.0.53,ipv6=off,"
+      "ipv6-prefix=fd12:3456::/48,domain=vm.internal,restrict=on,dhcp=off,"
+      "hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp::5353-10.1.1.100:53,mtu=65520,"
+      "dns-server=127.0.0.53:53,vlan=7,thread=0");
+  REQUIRE(p.ok());
+  const auto& n = std::get<NatPortSpec>(p->backend);
+  CHECK(n.host.to_string() == "10.1.0.1");
+  CHECK(n.dhcp_start.to_string() == "10.1.1.100");
+  CHECK(n.dns.to_string() == "10.1.0.53");
+  CHECK_FALSE(n.ipv6);
+  CHECK(n.ipv6_prefix.to_string() == "fd12:3456::/48");
+  CHECK(*n.domain == "vm.internal");
+  CHECK(n.restrict_guest);
+  CHECK_FALSE(n.dhcp);
+  REQUIRE(n.hostfwd.size() == 2);
+  CHECK(n.hostfwd[0].proto == FwdProto::kTcp);
+  CHECK(n.hostfwd[0].host_addr->to_string() == "127.0.0.1");
+  CHECK(n.hostfwd[0].host_port == 2222);
+  CHECK_FALSE(n.hostfwd[0].guest_addr.has_value());
+  CHECK(n.hostfwd[0].guest_port == 22);
+  CHECK(n.hostfwd[1].proto == FwdProto::kUdp);
+  CHECK_FALSE(n.hostfwd[1].host_addr.has_value());
+  CHECK(n.hostfwd[1].guest_addr->to_string() == "10.1.1.100");
+  CHECK(*n.mtu == 65520);
+  CHECK(n.dns_server->to_string() == "127.0.0.53:53");
+  CHECK(p->vlan.access_vlan == 7);
+  // A bare IP for dns-server means port 53.
+  auto d = parse_port_spec("nat,id=n,dns-server=::1");
+  CHECK(std::get<NatPortSpec>(d->backend).dns_server->to_string() == "[::1]:53");
+}
+
+TEST_CASE("nat: addresses must lie inside net") {
+  auto r = parse_port_spec("nat,id=nat0,net=10.0.2.0/24,host=10.0.3.2");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ConfigError::kBadAddress);
+  CHECK(r.error().key == "host");
+  CHECK(r.error().message == "host=10.0.3.2 is outside net=10.0.2.0/24");
+  CHECK(error_of("nat,id=n,dns=10.0.2.255") ==
+        "dns=10.0.2.255 is the broadcast address of net=10.0.2.0/24");
+  CHECK(error_of("nat,id=n,dhcpstart=10.0.2.0") ==
+        "dhcpstart=10.0.2.0 is the network address of net=10.0.2.0/24");
+  // A default that does not fit a small net points at the key to set.
+  CHECK(error_of("nat,id=n,net=10.0.2.0/28") ==
+        "dhcpstart (default 10.0.2.15) is the broadcast address of net=10.0.2.0/28; set "
+        "dhcpstart= explicitly");
+  CHECK(parse_port_spec("nat,id=n,net=10.0.2.0/28,dhcpstart=10.0.2.8").ok());
+  CHECK(error_of("nat,id=n,dhcpstart=10.0.2.2") ==
+        "dhcpstart=10.0.2.2 collides with the NAT's own address (host=10.0.2.2, dns=10.0.2.3)");
+  CHECK(error_of("nat,id=n,net=10.0.2.0/31") ==
+        "net: 10.0.2.0/31 leaves no room for host, dns and DHCP addresses (prefix at most /30)");
+  CHECK(error_of("nat,id=n,net=10.0.2.1/24") ==
+        "net: '10.0.2.1/24' has host bits set (did you mean 10.0.2.0/24?)");
+  CHECK(code_of("nat,id=n,net=10.0.2.0") == ConfigError::kBadCidr);
+  CHECK(error_of("nat,id=n,ipv6-prefix=fd00::/127") ==
+        "ipv6-prefix: fd00::/127 is too long (at most /126)");
+  CHECK(error_of("nat,id=n,domain=bad_name") ==
+        "domain: 'bad_name' is not a domain name (letters, digits, '-' and '.' only)");
+  CHECK(error_of("nat,id=n,mtu=65522") == "mtu: 65522 is out of range 68..65521");
+  CHECK(error_of("nat,id=n,dns-server=dns.google") ==
+        "dns-server: 'dns.google' is not IP:PORT (like 127.0.0.1:5000 or [::1]:5000)");
+}
+
+TEST_CASE("nat: hostfwd rules") {
+  auto f = parse_hostfwd("tcp:[::1]:8080-:80");
+  REQUIRE(f.ok());
+  CHECK(f->host_addr->family == IpFamily::kV6);
+  CHECK(f->to_string() == "tcp:[::1]:8080-:80");
+  CHECK(parse_hostfwd("::2222-:22")->proto == FwdProto::kTcp);  // empty protocol: tcp, as QEMU
+  CHECK_FALSE(parse_hostfwd(":2222-:22").ok());  // the protocol's ':' cannot be dropped
+  CHECK(parse_hostfwd("udp:127.0.0.1:53-10.0.2.15:53")->to_string() ==
+        "udp:127.0.0.1:53-10.0.2.15:53");
+  CHECK(parse_hostfwd("sctp::1-:2").error().message ==
+        "'sctp::1-:2': protocol 'sctp' is not tcp or udp");
+  const std::string shape =
+      " is not a forwarding rule (expected [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT, "
+      "e.g. tcp:127.0.0.1:2222-:22)";
+  for (const char* bad : {"tcp", "tcp:2222:22", "tcp::2222-22", "tcp:[::1:2222-:22"}) {
+    CAPTURE(bad);
+    CHECK(parse_hostfwd(bad).error().message == "'" + std::string(bad) + "'" + shape);
+  }
+  CHECK(parse_hostfwd("tcp::0-:22").error().message ==
+        "'tcp::0-:22': host port 0 is out of range 1..65535");
+  CHECK(parse_hostfwd("tcp::22-:x").error().message ==
+        "'tcp::22-:x': guest port 'x' is not a number");
+  CHECK(parse_hostfwd("tcp:1.2.3:22-:22").error().message ==
+        "'tcp:1.2.3:22-:22': host address '1.2.3' is not an IPv4 address");
+
+  CHECK(error_of("nat,id=n,hostfwd=tcp::2222-10.0.3.15:22") ==
+        "hostfwd: 'tcp::2222-10.0.3.15:22': guest address=10.0.3.15 is outside net=10.0.2.0/24");
+  CHECK(error_of("nat,id=n,hostfwd=tcp::2222-:22,hostfwd=tcp::2222-:23") ==
+        "hostfwd: 'tcp::2222-:23' uses the same host port as 'tcp::2222-:22'");
+  CHECK(parse_port_spec("nat,id=n,hostfwd=tcp::2222-:22,hostfwd=udp::2222-:22").ok());
+  CHECK(error_of("nat,id=n,hostfwd=bogus") == "hostfwd: 'bogus'" + shape);
+}
+
+TEST_CASE("to_keyval round-trips every port type") {
+  const char* specs[] = {
+      "vhost-user,id=vm0,path=/tmp/x.sock",
+      "vhost-user,id=vm1,path=/tmp/y,,z.sock,server=off,queues=2,mac=52:54:00:00:00:02,mtu=1500,"
+      "thread=3,trunk=10:11:12:20",
+      "tap,id=t0,ifname=tap0,vnet-hdr=off,vlan=4",
+      "stream,id=s0,addr=[::1]:7000,server=off",
+      "stream,id=s1,path=/tmp/s1.sock",
+      "dgram,id=d0,local=127.0.0.1:5000,remote=127.0.0.1:5001",
+      "nat,id=nat0,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp::53-10.0.2.20:53,domain=x.y,"
+      "dns-server=127.0.0.1:53,mtu=9000",
+  };
+  for (const char* text : specs) {
+    CAPTURE(text);
+    auto p = parse_port_spec(text);
+    REQUIRE(p.ok());
+    std::string canon = to_keyval(*p);
+    CAPTURE(canon);
+    auto again = parse_port_spec(canon);
+    REQUIRE(again.ok());
+    CHECK(*again == *p);
+  }
+  auto p = parse_port_spec("vhost-user,id=vm1,path=/tmp/x.sock,trunk=10:11:12:20");
+  CHECK(to_keyval(*p) == "vhost-user,id=vm1,trunk=10-12:20,path=/tmp/x.sock,server=on,queues=1");
+}

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+// ControlServer: serves the control socket on the control loop: one JSON request per line each way.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "eventloop/bottom_half.h"
+#include "eventloop/event_loop.h"
+#include "eventloop/fd_handler.h"
+#include "tools/uvswitch/command_table.h"
+#include "tools/uvswitch/control_socket.h"
+
+namespace uvs::daemon {
+
+/// Accepts clients on a ControlSocket and answers their requests with a CommandTable.
+///
+/// Protocol (QMP-like, no greeting): the client sends one JSON object per line,
+/// {"execute": "<command>", "arguments": {...}, "id": <any>} ("arguments" and "id" optional),
+/// and gets one line back per request, in order: {"return": <value>} or
+/// {"error": {"class": "<GenericError|CommandNotFound>", "desc": "<text>"}}, with "id" echoed.
+/// A line that is not JSON gets a GenericError reply; a line over kMaxLine bytes closes the
+/// connection after an error reply. Several clients may be connected at once.
+///
+/// Everything here runs on the control loop's thread. Must be destroyed before that loop.
+class ControlServer final : public ev::FdHandler {
+ public:
+  static constexpr size_t kMaxLine = 64 * 1024;      ///< request size limit
+  static constexpr size_t kMaxPendingOut = 4 << 20;  ///< unread replies before we hang up
+  static constexpr size_t kMaxConnections = 64;
+
+  ControlServer(ev::EventLoop& loop, ControlSocket& socket, const CommandTable& commands);
+  ~ControlServer() override;
+  ControlServer(const ControlServer&) = delete;
+  ControlServer& operator=(const ControlServer&) = delete;
+
+  /// Starts accepting. Control loop thread.
+  void start();
+  /// Stops accepting (the listening socket stays open until its owner closes it).
+  void stop_listening() { reg_.reset(); }
+  /// Stops accepting and closes every client, flushing what can be sent without blocking.
+  void stop();
+  /// Connected clients right now.
+  size_t connections() const { return conns_.size(); }
+
+ private:
+  class Connection;
+
+  void on_readable() override;  // the listening socket: accept everything pending
+  void retire(Connection* c);   // called by a connection that closed; freed by the reaper
+  void reap();
+
+  ev::EventLoop& loop_;
+  ControlSocket& socket_;
+  const CommandTable& commands_;
+  ev::FdRegistration reg_;
+  std::vector<std::unique_ptr<Connection>> conns_;
+  std::vector<std::unique_ptr<Connection>> dead_;
+  ev::BottomHalf reaper_;
+};
+
+}  // namespace uvs::daemon

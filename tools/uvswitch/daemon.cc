@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+// Daemon lifecycle: start order, the start-up banner, signal handling and clean shutdown.
+#include "tools/uvswitch/daemon.h"
+
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include "eventloop/fn_handler.h"
+#include "tools/uvswitch/control_server.h"
+#include "tools/uvswitch/control_socket.h"
+#include "tools/uvswitch/log.h"
+
+namespace uvs::daemon {
+
+Daemon::Daemon(config::DaemonConfig cfg) : cfg_(std::move(cfg)) {}
+
+Daemon::~Daemon() {
+  for (auto& t : threads_) t->stop();
+}
+
+void Daemon::request_shutdown(const std::string& why) {
+  if (shutdown_reason_.empty()) shutdown_reason_ = why;
+  control_loop_->request_stop();
+}
+
+bool Daemon::start_threads(std::string* error) {
+  ev::LoopOptions opts;
+  opts.poll_max_ns = cfg_.poll_max_ns;
+  opts.poll_grow = cfg_.poll_grow;
+  opts.poll_shrink = cfg_.poll_shrink;
+  try {
+    for (unsigned i = 0; i < cfg_.threads; ++i) {
+      threads_.push_back(std::make_unique<ev::IoThread>("uvs-io" + std::to_string(i), opts));
+      threads_.back()->start();
+    }
+  } catch (const std::exception& e) {
+    // Thread or epoll creation failed (limits): start-up cannot continue.
+    *error = "cannot start I/O thread " + std::to_string(threads_.size()) + ": " + e.what();
+    return false;
+  }
+  return true;
+}
+
+void Daemon::print_banner() const {
+  std::string names;
+  for (const auto& t : threads_) names += (names.empty() ? "" : ", ") + t->name();
+  std::printf("uvswitch %s running (pid %d)\n", UVS_VERSION, static_cast<int>(getpid()));
+  std::printf("  I/O threads:    %u (%s)%s; poll-max-ns=%lld poll-grow=%lld poll-shrink=%lld\n",
+              cfg_.threads, names.c_str(), cfg_.threads_from_cpus ? " [one per online CPU]" : "",
+              static_cast<long long>(cfg_.poll_max_ns), static_cast<long long>(cfg_.poll_grow),
+              static_cast<long long>(cfg_.poll_shrink));
+  std::printf("  control socket: %s  (try: uvswitchctl --control %s threads)\n",
+              cfg_.control_path.c_str(), cfg_.control_path.c_str());
+  if (!cfg_.config_file.empty()) std::printf("  config file:    %s\n", cfg_.config_file.c_str());
+  std::printf("  ports:          %zu configured%s\n", cfg_.ports.size(),
+              cfg_.default_ports ? " (built-in default)" : "");
+  for (const auto& p : cfg_.ports) {
+    std::printf("    %s\n", config::to_keyval(p).c_str());
+  }
+  if (!cfg_.captures.empty()) {
+    std::printf("  captures:       %zu configured\n", cfg_.captures.size());
+  }
+  std::printf(
+      "  NOTE: ports are parsed and checked but NOT forwarding yet: port forwarding arrives with "
+      "the switch. Nothing listens on the port sockets.\n");
+  std::fflush(stdout);
+}
+
+int Daemon::run() {
+  // The control loop never busy-polls: it only serves the control socket and signals.
+  ev::LoopOptions control_opts;
+  control_opts.poll_max_ns = 0;
+  try {
+    control_loop_ = std::make_unique<ev::EventLoop>(control_opts);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "uvswitch: cannot create the control loop: %s\n", e.what());
+    return kExitRuntime;
+  }
+
+  // Signals: main() blocked them in every thread; they arrive here as readable data.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGTERM);
+  int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (sfd < 0) {
+    std::fprintf(stderr, "uvswitch: signalfd: %s\n", std::strerror(errno));
+    return kExitRuntime;
+  }
+  ev::FnHandler signal_handler;
+  signal_handler.read = [&] {
+    signalfd_siginfo si{};
+    while (::read(sfd, &si, sizeof si) == sizeof si) {
+      request_shutdown(std::string("received SIG") + sigabbrev_np(static_cast<int>(si.ssi_signo)));
+    }
+  };
+
+  ControlSocket socket;
+  std::string error;
+  // Only the default runtime directory is ours to create (0700); a --control path's directory
+  // must already exist (checked before start-up).
+  const bool private_dir = cfg_.control_path == cfg_.runtime_dir + "/control.sock";
+  if (!socket.open(cfg_.control_path, private_dir, &error)) {
+    std::fprintf(stderr, "uvswitch: %s\n", error.c_str());
+    ::close(sfd);
+    return kExitRuntime;
+  }
+
+  if (!start_threads(&error)) {
+    std::fprintf(stderr, "uvswitch: %s\n", error.c_str());
+    threads_.clear();
+    ::close(sfd);
+    return kExitRuntime;  // `socket` is removed by its destructor
+  }
+
+  register_builtin_commands(commands_, *this);
+  started_ = std::chrono::steady_clock::now();
+  int rc = kExitOk;
+  {
+    ControlServer server(*control_loop_, socket, commands_);
+    server.start();
+    ev::FdRegistration signal_reg = control_loop_->add_fd(sfd, ev::Events::kRead, &signal_handler);
+    print_banner();
+    log(LogLevel::kInfo, "ready");
+
+    control_loop_->run();
+
+    log(LogLevel::kInfo,
+        "shutting down (" +
+            (shutdown_reason_.empty() ? std::string("stop requested") : shutdown_reason_) + ")");
+    // Remove the socket before the clients see EOF, so a client that waited for the hang-up
+    // after `quit` finds the path gone.
+    server.stop_listening();
+    socket.close();
+    server.stop();
+    signal_reg.reset();
+  }
+  for (auto& t : threads_) t->stop();
+  threads_.clear();
+  ::close(sfd);
+  log(LogLevel::kInfo, "stopped");
+  return rc;
+}
+
+}  // namespace uvs::daemon

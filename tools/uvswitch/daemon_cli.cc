@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+// Daemon command line: flag definitions, --help text, and flag/file merging with exit code 2 on
+// error.
+#include "tools/uvswitch/daemon_cli.h"
+
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <vector>
+
+#include "config/config_file.h"
+#include "config/config_merge.h"
+#include "config/limits.h"
+#include "config/suggest.h"
+#include "tools/uvswitch/daemon.h"
+
+namespace uvs::daemon {
+namespace {
+
+constexpr const char* kFooter =
+    R"HELP(PORT SPECS (QEMU-style keyval: the type, then key=value items separated by ','):
+  vhost-user,id=ID,path=SOCK[,server=on|off][,queues=N][,mac=MAC][,mtu=N]
+      server=on (default): uvswitch listens on SOCK and QEMU connects
+      (-chardev socket,path=SOCK -netdev vhost-user,chardev=...). queues: 1..256 pairs.
+  tap,id=ID,ifname=NAME[,vnet-hdr=on|off][,mtu=N]
+  stream,id=ID,path=SOCK|addr=IP:PORT[,server=on|off]     (QEMU -netdev stream framing)
+  dgram,id=ID,local=IP:PORT,remote=IP:PORT                (QEMU -netdev dgram)
+  nat,id=ID[,net=CIDR][,host=IP][,dhcpstart=IP][,dns=IP][,ipv6=on|off][,ipv6-prefix=P/LEN]
+      [,domain=NAME][,restrict=on|off][,dhcp=on|off][,hostfwd=RULE]...[,mtu=N]
+      [,dns-server=IP[:PORT]]
+      defaults as QEMU -netdev user: net=10.0.2.0/24, host .2, dns .3, dhcpstart .15;
+      RULE: [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT, e.g. tcp:127.0.0.1:2222-:22
+  Every type but nat also takes: thread=K (I/O thread index), vlan=V (untagged access port of
+  VLAN V, 1..4094; default 1) or trunk=LIST (tagged port). nat takes thread= and vlan=.
+  LIST: VLAN ids and ranges separated by ':', e.g. trunk=10:20:100-199 (a literal ',' must be
+  written ',,' inside any keyval value, so trunk=10,,20 also works).
+  Without any --port (flag or file) one port is configured: vhost-user,id=vm0,
+  path=<runtime dir>/vm0.sock,server=on.
+
+CAPTURE SPECS:
+  [port=]ID,file=PATH[,dir=in|out|both][,filter=BPF][,snaplen=N][,max-size=MB][,max-files=N]
+  filter is a pcap-filter(7) expression (write ',' as ',,'); max-files needs max-size.
+
+CONFIG FILE (TOML, same keys as the flags; flags win over the file):
+  threads = 2
+  log-level = "debug"
+  [[port]]
+  type = "vhost-user"
+  id = "vm0"
+  path = "/run/uvswitch/vm0.sock"
+  trunk = [10, 20]
+  [[capture]]
+  port = "vm0"
+  file = "/tmp/vm0.pcap"
+  A --port whose id matches a file port replaces it; a --capture writing the same file as a
+  file capture replaces it.
+
+RUNTIME DIRECTORY: $XDG_RUNTIME_DIR/uvswitch if set, else /run/uvswitch as root, else
+  /tmp/uvswitch-$UID. Created with mode 0700 when the default control socket is used.
+
+CONTROL PROTOCOL (uvswitchctl speaks it; so can socat): one JSON object per line each way,
+  {"execute":"version"} -> {"return":{...}} or {"error":{"class":"...","desc":"..."}}.
+  Commands: version, threads, ports, quit, query-commands.
+
+EXIT CODES:
+  0  clean shutdown (SIGINT, SIGTERM or the quit command), or --help/--version
+  1  run-time failure (another uvswitch already serves the control socket, bind failed, ...)
+  2  bad usage or configuration (unknown flag, bad value, bad config file); nothing was started
+
+Port forwarding is not implemented yet: ports are parsed and checked, and `uvswitchctl ports`
+lists them as "not-started (switch pending)" until the switch lands.)HELP";
+
+// The options whose value goes through the config layer's parser, so flags and file keys share
+// one rule set and one set of messages.
+struct ValueFlag {
+  const char* key;   // layer key == flag name without "--"
+  const char* type;  // metavar in --help
+  std::string help;
+};
+
+std::vector<ValueFlag> value_flags() {
+  return {
+      {"control", "PATH", "control socket (default: <runtime dir>/control.sock)"},
+      {"threads", "N",
+       "I/O threads, 1.." + std::to_string(config::kMaxThreads) + " (default: online CPUs)"},
+      {"poll-max-ns", "NS",
+       "max busy-poll window per loop iteration in ns, 0 disables (default 32768)"},
+      {"poll-grow", "N", "busy-poll window growth factor; 0 or 1 mean 2 (default 2)"},
+      {"poll-shrink", "N", "busy-poll window shrink divisor; 0 resets to 0 (default 2)"},
+      {"log-level", "L", "error, warn, info (default), debug or trace"},
+      {"fdb-aging", "S", "MAC table aging in seconds, 0 disables (default 300)"},
+  };
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "uvswitch: %s\n", message.c_str());
+  std::fprintf(stderr, "uvswitch: run 'uvswitch --help' for the syntax\n");
+  return kExitUsage;
+}
+
+}  // namespace
+
+CliOutcome parse_daemon_cli(int argc, char** argv, const config::Environment& env) {
+  CliOutcome out;
+  CLI::App app{"uvswitch: a userspace virtual switch for VMs (vhost-user, tap, NAT)", "uvswitch"};
+  app.footer(kFooter);
+  app.set_version_flag("--version", std::string("uvswitch ") + UVS_VERSION);
+  app.get_formatter()->column_width(34);
+
+  std::string config_file;
+  app.add_option("--config", config_file, "TOML config file (same keys as the flags)")
+      ->type_name("FILE");
+  std::vector<ValueFlag> flags = value_flags();
+  std::vector<std::string> values(flags.size());
+  for (size_t i = 0; i < flags.size(); ++i) {
+    app.add_option(std::string("--") + flags[i].key, values[i], flags[i].help)
+        ->type_name(flags[i].type)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  }
+  std::vector<std::string> ports, captures;
+  // One SPEC per flag: "--port a b" must not swallow b as a second port.
+  app.add_option("--port", ports, "add a port (repeatable); SPEC below")
+      ->type_name("SPEC")
+      ->allow_extra_args(false);
+  app.add_option("--capture", captures, "capture a port's frames to pcap (repeatable)")
+      ->type_name("SPEC")
+      ->allow_extra_args(false);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    out.exit_code = kExitOk;
+    return out;
+  } catch (const CLI::CallForVersion& e) {
+    std::printf("%s\n", e.what());
+    out.exit_code = kExitOk;
+    return out;
+  } catch (const CLI::ExtrasError& e) {
+    // Suggest the nearest flag for a misspelt one ("--thread" -> "--threads").
+    std::vector<std::string> names = {"--config", "--port", "--capture", "--help", "--version"};
+    for (const auto& f : flags) names.push_back(std::string("--") + f.key);
+    std::vector<std::string_view> views(names.begin(), names.end());
+    for (const std::string& extra : app.remaining()) {
+      std::string word = extra.substr(0, extra.find('='));
+      if (word.size() > 1 && word[0] == '-') {
+        out.exit_code = fail("unknown flag '" + word + "'" + config::did_you_mean(word, views));
+        return out;
+      }
+    }
+    out.exit_code = fail(std::string(e.what()) + " (uvswitch takes no positional arguments)");
+    return out;
+  } catch (const CLI::ParseError& e) {
+    out.exit_code = fail(e.what());
+    return out;
+  }
+
+  config::ConfigLayer file_layer;
+  if (!config_file.empty()) {
+    auto loaded = config::load_config_file(config_file);
+    if (!loaded) {
+      out.exit_code = fail(loaded.error().message);
+      return out;
+    }
+    file_layer = std::move(*loaded);
+  }
+  config::ConfigLayer flag_layer;
+  for (size_t i = 0; i < flags.size(); ++i) {
+    std::string name = std::string("--") + flags[i].key;
+    if (app.count(name) == 0) continue;
+    auto r = flag_layer.set_option(flags[i].key, values[i], name);
+    if (!r) {
+      out.exit_code = fail(r.error().message);
+      return out;
+    }
+  }
+  for (const std::string& p : ports) {
+    auto r = flag_layer.add_port_text(p);
+    if (!r) {
+      out.exit_code = fail(r.error().message);
+      return out;
+    }
+  }
+  for (const std::string& c : captures) {
+    auto r = flag_layer.add_capture_text(c);
+    if (!r) {
+      out.exit_code = fail(r.error().message);
+      return out;
+    }
+  }
+  auto merged = config::merge_config(file_layer, flag_layer, env);
+  if (!merged) {
+    out.exit_code = fail(merged.error().message);
+    return out;
+  }
+  out.config = std::move(*merged);
+  out.config.config_file = config_file;
+
+  // The daemon creates only the default runtime directory; a chosen control path's directory
+  // has to exist, and saying so now beats a bind() error after start-up.
+  const std::string& ctl = out.config.control_path;
+  if (ctl != out.config.runtime_dir + "/control.sock") {
+    size_t slash = ctl.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : ctl.substr(0, slash));
+    struct stat st {};
+    if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      std::string origin = flag_layer.control_path ? "--control" : file_layer.control_path->origin;
+      out.exit_code = fail(origin + ": directory '" + dir + "' does not exist");
+      return out;
+    }
+  }
+  out.run = true;
+  return out;
+}
+
+}  // namespace uvs::daemon

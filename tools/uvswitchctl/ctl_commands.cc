@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+// uvswitchctl's subcommands and their human-readable renderings (tables for threads and ports).
+#include "tools/uvswitchctl/ctl_commands.h"
+
+#include <cstdio>
+
+#include "tools/uvswitchctl/text_table.h"
+
+namespace uvs::ctl {
+namespace {
+
+// A JSON scalar as table text ("-" for null or missing).
+std::string cell(const Json& obj, const char* key) {
+  if (!obj.is_object() || !obj.contains(key) || obj[key].is_null()) return "-";
+  const Json& v = obj[key];
+  if (v.is_string()) return v.get<std::string>();
+  return v.dump();
+}
+
+// [10,11,12,20] -> "10-12,20".
+std::string vlan_ranges(const Json& vlans) {
+  std::string out;
+  size_t i = 0;
+  while (i < vlans.size()) {
+    size_t j = i;
+    while (j + 1 < vlans.size() && vlans[j + 1].get<int>() == vlans[j].get<int>() + 1) ++j;
+    out += (out.empty() ? "" : ",") + vlans[i].dump();
+    if (j > i) out += "-" + vlans[j].dump();
+    i = j + 1;
+  }
+  return out;
+}
+
+void render_version(const Json& r, std::ostream& out) {
+  double up_s = r.value("uptime-ms", 0) / 1000.0;
+  char up[32];
+  std::snprintf(up, sizeof up, "%.1f", up_s);
+  out << cell(r, "package") << " " << cell(r, "version") << ", pid " << cell(r, "pid") << ", up "
+      << up << " s\n";
+  out << "control socket: " << cell(r, "control") << "\n";
+  out << "config file:    "
+      << (r.contains("config-file") && r["config-file"].is_string()
+              ? r["config-file"].get<std::string>()
+              : std::string("(none)"))
+      << "\n";
+}
+
+void render_threads(const Json& r, std::ostream& out) {
+  TextTable t({"NAME", "ROLE", "MONITOR", "ITERATIONS", "WAITS", "POLL-HIT", "POLL-MISS", "POLL-MS",
+               "WINDOW-NS", "MAX-NS", "HANDLERS", "POLLED", "FD-EV", "POLL-EV", "BH", "TIMERS"});
+  for (const Json& th : r) {
+    char poll_ms[32];
+    std::snprintf(poll_ms, sizeof poll_ms, "%.3f", th.value("poll-ns-total", 0.0) / 1e6);
+    t.add_row({cell(th, "name"), cell(th, "role"), cell(th, "monitor"), cell(th, "iterations"),
+               cell(th, "blocking-waits"), cell(th, "poll-hits"), cell(th, "poll-misses"), poll_ms,
+               cell(th, "poll-window-ns"), cell(th, "poll-max-ns"), cell(th, "handlers"),
+               cell(th, "polled-handlers"), cell(th, "fd-events"), cell(th, "poll-events"),
+               cell(th, "bhs-run"), cell(th, "timers-fired")});
+  }
+  t.print(out);
+}
+
+void render_ports(const Json& r, std::ostream& out) {
+  if (r.empty()) {
+    out << "no ports configured\n";
+    return;
+  }
+  TextTable t({"ID", "TYPE", "THREAD", "VLAN", "STATE", "SETTINGS"});
+  for (const Json& p : r) {
+    std::string vlan = "-";
+    if (p.contains("vlan") && p["vlan"].is_object()) {
+      const Json& v = p["vlan"];
+      if (v.value("mode", "") == "trunk") {
+        vlan = "trunk:" + vlan_ranges(v["vlans"]);
+      } else {
+        vlan = cell(v, "vlan");
+      }
+    }
+    std::string settings;
+    if (p.contains("settings") && p["settings"].is_object()) {
+      for (auto it = p["settings"].begin(); it != p["settings"].end(); ++it) {
+        auto add = [&](const Json& v) {
+          settings += (settings.empty() ? "" : " ") + it.key() + "=" +
+                      (v.is_string() ? v.get<std::string>() : v.dump());
+        };
+        if (it.value().is_array()) {
+          for (const Json& v : it.value()) add(v);
+        } else {
+          add(it.value());
+        }
+      }
+    }
+    std::string thread = cell(p, "thread");
+    t.add_row({cell(p, "id"), cell(p, "type"), thread == "-" ? "auto" : thread, vlan,
+               cell(p, "state"), settings});
+  }
+  t.print(out);
+}
+
+}  // namespace
+
+std::vector<CtlCommand> builtin_commands() {
+  std::vector<CtlCommand> cmds;
+  cmds.push_back({"version", "show the daemon's version, pid, uptime and control socket", "version",
+                  nullptr, render_version});
+  cmds.push_back({"threads", "show every event loop's counters (I/O threads and control loop)",
+                  "threads", nullptr, render_threads});
+  cmds.push_back(
+      {"ports", "list the configured ports and their state", "ports", nullptr, render_ports});
+  cmds.push_back({"quit", "shut the daemon down cleanly and wait until it has", "quit", nullptr,
+                  [](const Json&, std::ostream& out) { out << "uvswitch shut down\n"; }, true});
+
+  // `call NAME [ARGS]`: any daemon command, for commands newer than this client and for scripts.
+  CtlCommand call{"call", "call any daemon command by name: call NAME ['{\"arg\":...}']", "",
+                  nullptr, nullptr};
+  call.setup = [](CLI::App& sub) -> std::function<Request()> {
+    auto name = std::make_shared<std::string>();
+    auto args = std::make_shared<std::string>();
+    sub.add_option("name", *name, "daemon command (see: call query-commands)")->required();
+    sub.add_option("arguments", *args, "arguments as a JSON object")
+        ->check([](const std::string& text) -> std::string {
+          Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+          return j.is_object() ? std::string()
+                               : "arguments must be a JSON object, e.g. '{\"x\":1}'";
+        });
+    return [name, args] {
+      return Request{*name, args->empty() ? Json::object() : Json::parse(*args)};
+    };
+  };
+  cmds.push_back(std::move(call));
+  return cmds;
+}
+
+}  // namespace uvs::ctl
