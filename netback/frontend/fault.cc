@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: MIT
+// Fault injection: the bad messages and bad rings behind VhostFrontend::inject().
+#include "netback/frontend/fault.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <vector>
+
+#include "netback/frontend/vhost_frontend.h"
+
+namespace uvs::frontend {
+
+namespace vu = netback::vu;
+namespace virtio = netback::virtio;
+using vu::VhostUserRequest;
+
+namespace {
+
+constexpr FaultInfo kFaults[] = {
+    {Fault::kDisconnectMidHeader, "disconnect-mid-header", FaultTarget::kControl, true},
+    {Fault::kDisconnectMidPayload, "disconnect-mid-payload", FaultTarget::kControl, true},
+    {Fault::kPayloadTooShort, "payload-too-short", FaultTarget::kControl, false},
+    {Fault::kPayloadTooLong, "payload-too-long", FaultTarget::kControl, false},
+    {Fault::kPayloadHuge, "payload-huge", FaultTarget::kControl, false},
+    {Fault::kMemTableTooManyRegions, "mem-table-too-many-regions", FaultTarget::kControl, false},
+    {Fault::kMemRegionOverflow, "mem-region-overflow", FaultTarget::kControl, false},
+    {Fault::kTooManyFds, "too-many-fds", FaultTarget::kControl, false},
+    {Fault::kMissingFds, "missing-fds", FaultTarget::kControl, false},
+    {Fault::kKickWithoutFd, "kick-without-fd", FaultTarget::kControl, false},
+    {Fault::kUnknownRequest, "unknown-request", FaultTarget::kControl, false},
+    {Fault::kVringIndexOutOfRange, "vring-index-out-of-range", FaultTarget::kControl, false},
+    {Fault::kVringNumTooLarge, "vring-num-too-large", FaultTarget::kControl, false},
+    {Fault::kRingAddrOutOfMemory, "ring-addr-out-of-memory", FaultTarget::kControl, false},
+    {Fault::kDescOutOfMemory, "desc-out-of-memory", FaultTarget::kTxRing, false},
+    {Fault::kDescStraddlesRegionEnd, "desc-straddles-region-end", FaultTarget::kTxRing, false},
+    {Fault::kDescNextOutOfRange, "desc-next-out-of-range", FaultTarget::kTxRing, false},
+    {Fault::kDescChainLoop, "desc-chain-loop", FaultTarget::kTxRing, false},
+    {Fault::kChainLongerThanRing, "chain-longer-than-ring", FaultTarget::kTxRing, false},
+    {Fault::kZeroLengthDesc, "zero-length-desc", FaultTarget::kTxRing, false},
+    {Fault::kHugeLengthDesc, "huge-length-desc", FaultTarget::kTxRing, false},
+    {Fault::kAvailIdxJump, "avail-idx-jump", FaultTarget::kTxRing, false},
+    {Fault::kAvailHeadOutOfRange, "avail-head-out-of-range", FaultTarget::kTxRing, false},
+    {Fault::kIndirectBadLength, "indirect-bad-length", FaultTarget::kTxRing, false},
+    {Fault::kIndirectNested, "indirect-nested", FaultTarget::kTxRing, false},
+    {Fault::kIndirectOutOfMemory, "indirect-out-of-memory", FaultTarget::kTxRing, false},
+    {Fault::kIndirectWithNext, "indirect-with-next", FaultTarget::kTxRing, false},
+    {Fault::kRxDescOutOfMemory, "rx-desc-out-of-memory", FaultTarget::kRxRing, false},
+    {Fault::kRxDescReadOnly, "rx-desc-read-only", FaultTarget::kRxRing, false},
+};
+
+template <typename T>
+std::span<const uint8_t> bytes_of(const T& v) {
+  return {reinterpret_cast<const uint8_t*>(&v), sizeof(v)};
+}
+
+vu::VhostUserHeader header(VhostUserRequest r, uint32_t size, uint32_t extra_flags = 0) {
+  return {static_cast<uint32_t>(r), vu::kFlagVersion | extra_flags, size};
+}
+
+// Control-message faults: well-framed (unless the fault is about framing) but wrong.
+Status inject_control(VhostFrontend& fe, Fault fault) {
+  FrontendChannel& ch = fe.channel();
+  GuestRam& ram = fe.ram();
+  const auto regions = ram.regions();
+  int region_fds[vu::kMaxFds + 1];
+  for (size_t i = 0; i <= vu::kMaxFds; ++i) region_fds[i] = regions[i % regions.size()].fd;
+  vu::MemoryTable table{};
+  table.num_regions = static_cast<uint32_t>(regions.size());
+  for (size_t i = 0; i < regions.size(); ++i) table.regions[i] = ram.wire_region(i);
+  const uint32_t table_size =
+      static_cast<uint32_t>(vu::kMemoryTableHeaderSize + regions.size() * sizeof(vu::MemoryRegion));
+  const auto table_bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&table), table_size);
+
+  switch (fault) {
+    case Fault::kDisconnectMidHeader: {
+      vu::VhostUserHeader h = header(VhostUserRequest::kSetVringNum, sizeof(vu::VringState));
+      Status s = ch.send_bytes({reinterpret_cast<const uint8_t*>(&h), 6}, {});
+      fe.close();
+      return s;
+    }
+    case Fault::kDisconnectMidPayload: {
+      // The fds ride on the first byte, so the backend holds them when the stream ends.
+      vu::VhostUserHeader h = header(VhostUserRequest::kSetMemTable, table_size);
+      uint8_t buf[sizeof(h) + sizeof(table)];
+      std::memcpy(buf, &h, sizeof(h));
+      std::memcpy(buf + sizeof(h), &table, table_size);
+      Status s = ch.send_bytes({buf, sizeof(h) + table_size / 2}, {region_fds, regions.size()});
+      fe.close();
+      return s;
+    }
+    case Fault::kPayloadTooShort: {
+      uint32_t index = 1;
+      return fe.send_raw(header(VhostUserRequest::kSetVringNum, 4), bytes_of(index));
+    }
+    case Fault::kPayloadTooLong: {
+      uint64_t payload[2] = {1, 0};
+      return fe.send_raw(header(VhostUserRequest::kSetVringBase, 16), bytes_of(payload));
+    }
+    case Fault::kPayloadHuge: {
+      uint64_t some = 0;
+      return fe.send_raw(header(VhostUserRequest::kSetMemTable, 256u << 20), bytes_of(some));
+    }
+    case Fault::kMemTableTooManyRegions: {
+      vu::MemoryTable t = table;
+      t.num_regions = vu::kMaxMemTableRegions + 1;
+      return fe.send_raw(header(VhostUserRequest::kSetMemTable, sizeof(t)), bytes_of(t),
+                         {region_fds, vu::kMaxMemTableRegions});
+    }
+    case Fault::kMemRegionOverflow: {
+      vu::MemoryTable t = table;
+      t.num_regions = 1;
+      t.regions[0].guest_phys_addr = ~uint64_t{0} - 4095;  // + size wraps past 2^64
+      return fe.send_raw(header(VhostUserRequest::kSetMemTable, vu::kMemoryTableHeaderSize + sizeof(vu::MemoryRegion)),
+                         {reinterpret_cast<const uint8_t*>(&t), vu::kMemoryTableHeaderSize + sizeof(vu::MemoryRegion)},
+                         {region_fds, 1});
+    }
+    case Fault::kTooManyFds:
+      return fe.send_raw(header(VhostUserRequest::kSetMemTable, table_size), table_bytes,
+                         {region_fds, vu::kMaxFds + 1});
+    case Fault::kMissingFds:
+      return fe.send_raw(header(VhostUserRequest::kSetMemTable, table_size), table_bytes, {});
+    case Fault::kKickWithoutFd: {
+      uint64_t index = virtio::tx_queue_index(0);  // no kVringNofdMask: an fd is promised
+      return fe.send_raw(header(VhostUserRequest::kSetVringKick, sizeof(index)), bytes_of(index));
+    }
+    case Fault::kUnknownRequest:
+      return fe.send_raw({0x7777, vu::kFlagVersion | vu::kFlagNeedReply, 0}, {});
+    case Fault::kVringIndexOutOfRange: {
+      vu::VringState st{255, fe.options().queue_size};
+      return fe.send_raw(header(VhostUserRequest::kSetVringNum, sizeof(st)), bytes_of(st));
+    }
+    case Fault::kVringNumTooLarge: {
+      vu::VringState st{virtio::tx_queue_index(0), 65535};
+      return fe.send_raw(header(VhostUserRequest::kSetVringNum, sizeof(st)), bytes_of(st));
+    }
+    case Fault::kRingAddrOutOfMemory: {
+      // Our own addresses are real pointers of this process; the tail of a 64-bit space is not.
+      const uint64_t nowhere = 0xdead'0000'0000'0000ull;
+      vu::VringAddr a{virtio::tx_queue_index(0), 0, nowhere, nowhere + 0x10000, nowhere + 0x8000, 0};
+      Status s = fe.send_raw(header(VhostUserRequest::kSetVringAddr, sizeof(a)), bytes_of(a));
+      if (s && fe.queue_pair_count() > 0) fe.queue_pair(0).kick(true);
+      return s;
+    }
+    default:
+      return Status::fail(FrontendError::kInvalidArgument, "not a control fault");
+  }
+}
+
+// TX-ring faults: hand-written chains the device must refuse, published and kicked.
+Status inject_tx(VhostFrontend& fe, Fault fault, uint32_t pair) {
+  NetQueuePair& qp = fe.queue_pair(pair);
+  DriverVirtqueue& q = qp.tx();
+  GuestRam& ram = fe.ram();
+  qp.reap_tx();
+  auto scratch = ram.alloc(4096, 64, 0);
+  if (!scratch) return Status::fail(FrontendError::kMemory, "no guest memory left for the fault");
+  const uint64_t data_gpa = *scratch;
+  const uint32_t hdr = fe.net_hdr_len();
+  virtio::VringDesc* d = q.desc_table();
+  const uint32_t n = q.size();
+
+  auto take = [&]() -> int32_t { return q.raw_take_desc(); };
+  auto single = [&](uint64_t addr, uint32_t len, uint16_t flags) -> bool {
+    int32_t i = take();
+    if (i < 0) return false;
+    d[i] = {addr, len, flags, 0};
+    q.raw_push_avail(static_cast<uint16_t>(i));
+    return true;
+  };
+  bool ok = true;
+  switch (fault) {
+    case Fault::kDescOutOfMemory:
+      ok = single(ram.unmapped_gpa(), hdr + 60, 0);
+      break;
+    case Fault::kDescStraddlesRegionEnd: {
+      const RamRegion& r0 = ram.regions()[0];
+      ok = single(r0.gpa + r0.size - 8, hdr + 52, 0);
+      break;
+    }
+    case Fault::kDescNextOutOfRange: {
+      int32_t i = take();
+      ok = i >= 0;
+      if (ok) {
+        d[i] = {data_gpa, hdr, virtio::kDescFNext, static_cast<uint16_t>(n)};
+        q.raw_push_avail(static_cast<uint16_t>(i));
+      }
+      break;
+    }
+    case Fault::kDescChainLoop: {
+      int32_t a = take(), b = take();
+      ok = a >= 0 && b >= 0;
+      if (ok) {
+        d[a] = {data_gpa, hdr, virtio::kDescFNext, static_cast<uint16_t>(b)};
+        d[b] = {data_gpa + hdr, 60, virtio::kDescFNext, static_cast<uint16_t>(a)};
+        q.raw_push_avail(static_cast<uint16_t>(a));
+      }
+      break;
+    }
+    case Fault::kChainLongerThanRing: {
+      // Every free descriptor, each 1 byte long and linked in order, the last back to the first:
+      // the chain never ends, and is longer than the ring once the walk passes queue_size.
+      std::vector<int32_t> ids;
+      for (int32_t i = take(); i >= 0; i = take()) ids.push_back(i);
+      ok = ids.size() >= 2;
+      for (size_t k = 0; ok && k < ids.size(); ++k) {
+        uint16_t next = static_cast<uint16_t>(ids[(k + 1) % ids.size()]);
+        d[ids[k]] = {data_gpa + (k % 64), 1, virtio::kDescFNext, next};
+      }
+      if (ok) q.raw_push_avail(static_cast<uint16_t>(ids[0]));
+      break;
+    }
+    case Fault::kZeroLengthDesc:
+      ok = single(data_gpa, 0, 0);
+      break;
+    case Fault::kHugeLengthDesc:
+      ok = single(data_gpa, 0xFFFF'FFFFu, 0);
+      break;
+    case Fault::kAvailIdxJump:
+      // Publishing n + 1 new entries at once: more than the ring holds.
+      q.raw_store_avail_idx(static_cast<uint16_t>(q.avail_idx() + n + 1));
+      qp.kick(true);
+      fe.poison();
+      return Status::success();
+    case Fault::kAvailHeadOutOfRange:
+      q.raw_push_avail(static_cast<uint16_t>(n + 5));
+      break;
+    case Fault::kIndirectBadLength:
+      ok = single(data_gpa, 17, virtio::kDescFIndirect);
+      break;
+    case Fault::kIndirectNested: {
+      auto* table = reinterpret_cast<virtio::VringDesc*>(ram.host(data_gpa, 2 * sizeof(virtio::VringDesc)));
+      table[0] = {data_gpa + 1024, 2 * sizeof(virtio::VringDesc), virtio::kDescFIndirect, 0};
+      table[1] = {data_gpa + 2048, 60, 0, 0};
+      ok = single(data_gpa, 2 * sizeof(virtio::VringDesc), virtio::kDescFIndirect);
+      break;
+    }
+    case Fault::kIndirectOutOfMemory:
+      ok = single(ram.unmapped_gpa(), 2 * sizeof(virtio::VringDesc), virtio::kDescFIndirect);
+      break;
+    case Fault::kIndirectWithNext: {
+      auto* table = reinterpret_cast<virtio::VringDesc*>(ram.host(data_gpa, sizeof(virtio::VringDesc)));
+      table[0] = {data_gpa + 1024, hdr + 60, 0, 0};
+      int32_t a = take(), b = take();
+      ok = a >= 0 && b >= 0;
+      if (ok) {
+        d[a] = {data_gpa, sizeof(virtio::VringDesc), virtio::kDescFIndirect | virtio::kDescFNext,
+                static_cast<uint16_t>(b)};
+        d[b] = {data_gpa + 2048, 60, 0, 0};
+        q.raw_push_avail(static_cast<uint16_t>(a));
+      }
+      break;
+    }
+    default:
+      return Status::fail(FrontendError::kInvalidArgument, "not a TX-ring fault");
+  }
+  if (!ok) return Status::fail(FrontendError::kInvalidArgument, "TX ring has no free descriptors for the fault");
+  q.publish();
+  qp.kick(true);  // unconditionally: the backend may have suppressed kicks while polling
+  fe.poison();
+  return Status::success();
+}
+
+// RX-ring faults: corrupt the buffers already posted, so the next delivery trips on them.
+Status inject_rx(VhostFrontend& fe, Fault fault, uint32_t pair) {
+  NetQueuePair& qp = fe.queue_pair(pair);
+  DriverVirtqueue& q = qp.rx();
+  virtio::VringDesc* d = q.desc_table();
+  const uint64_t nowhere = fe.ram().unmapped_gpa();
+  for (uint32_t i = 0; i < q.size(); ++i) {
+    // Indirect buffers: corrupt the table entries the descriptor points to instead.
+    if (d[i].flags & virtio::kDescFIndirect) {
+      auto* t = reinterpret_cast<virtio::VringDesc*>(fe.ram().host(d[i].addr, d[i].len));
+      for (uint32_t k = 0; t != nullptr && k < d[i].len / sizeof(virtio::VringDesc); ++k) {
+        if (fault == Fault::kRxDescOutOfMemory) t[k].addr = nowhere;
+        else t[k].flags &= static_cast<uint16_t>(~virtio::kDescFWrite);
+      }
+      continue;
+    }
+    if (fault == Fault::kRxDescOutOfMemory) d[i].addr = nowhere;
+    else d[i].flags &= static_cast<uint16_t>(~virtio::kDescFWrite);
+  }
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  qp.kick(false);
+  fe.poison();
+  return Status::success();
+}
+
+}  // namespace
+
+std::span<const FaultInfo> all_faults() noexcept { return kFaults; }
+
+const FaultInfo& fault_info(Fault fault) noexcept {
+  for (const FaultInfo& f : kFaults) {
+    if (f.fault == fault) return f;
+  }
+  return kFaults[0];  // unreachable: every enumerator is listed
+}
+
+Status VhostFrontend::inject(Fault fault, uint32_t pair) {
+  const FaultInfo& info = fault_info(fault);
+  if (!channel_.connected() || pairs_.empty()) {
+    return Status::fail(FrontendError::kNotConnected, std::string("inject ") + info.name);
+  }
+  if (pair >= pairs_.size()) return Status::fail(FrontendError::kInvalidArgument, "queue pair out of range");
+  if (info.target != FaultTarget::kControl && state_ != FrontendState::kRunning) {
+    return Status::fail(FrontendError::kInvalidArgument, std::string(info.name) + " needs a running session");
+  }
+  Status s;
+  switch (info.target) {
+    case FaultTarget::kControl:
+      s = inject_control(*this, fault);
+      if (state_ == FrontendState::kRunning) poison();
+      break;
+    case FaultTarget::kTxRing:
+      s = inject_tx(*this, fault, pair);
+      break;
+    case FaultTarget::kRxRing:
+      s = inject_rx(*this, fault, pair);
+      break;
+  }
+  return s;
+}
+
+}  // namespace uvs::frontend

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+// Unix stream socket helpers for vhost-user: listen (replacing a stale socket), connect, accept.
+#pragma once
+
+#include <string>
+
+#include "netback/netback_status.h"
+
+namespace uvs::netback {
+
+/// A socket fd or the Status saying why there is none.
+struct SocketResult {
+  int fd = -1;
+  Status status;
+};
+
+/// Binds and listens at `path` (non-blocking, close-on-exec, backlog 1 pending frontend).
+/// An existing file at `path` is unlinked only if it is a socket (a stale one from a previous
+/// run); anything else fails with kPathInUse. Control path.
+SocketResult listen_unix(const std::string& path);
+
+/// Connects a non-blocking, close-on-exec stream socket to `path`. Returns the fd, or -errno
+/// (ENOENT / ECONNREFUSED while the listener is not up yet; EAGAIN when its backlog is full).
+int connect_unix(const std::string& path) noexcept;
+
+/// Accepts one connection (non-blocking, close-on-exec). Returns the fd or -errno.
+int accept_unix(int listen_fd) noexcept;
+
+/// Whether `path` fits in sockaddr_un::sun_path.
+bool unix_path_fits(const std::string& path) noexcept;
+
+}  // namespace uvs::netback
