@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+// Bridge: attaching and detaching ports across forwarding threads, the aging sweep, stats, dumps.
+#include "switch/bridge.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "eventloop/clock.h"
+
+namespace uvs::bridge {
+
+Bridge::Bridge(std::span<ev::EventLoop* const> loops, const BridgeOptions& options)
+    : loops_(loops.begin(), loops.end()),
+      opts_(options),
+      ports_(std::make_unique<PortSlot[]>(std::clamp<size_t>(options.max_ports, 1, kNoPort))),
+      fdb_(options.fdb_capacity) {
+  assert(!loops_.empty() && loops_.size() <= Forwarder::kMaxThreads);
+  opts_.max_ports = std::clamp<size_t>(options.max_ports, 1, kNoPort);
+  fdb_.set_aging_ns(options.aging_ns);
+  std::span<PortSlot> table(ports_.get(), opts_.max_ports);
+  for (unsigned t = 0; t < loops_.size(); ++t) {
+    fwd_.push_back(
+        std::make_unique<Forwarder>(t, *loops_[t], table, fdb_, loops_.size(), opts_.ring_slots));
+  }
+  std::vector<Forwarder*> peers;
+  for (auto& f : fwd_) peers.push_back(f.get());
+  for (auto& f : fwd_) f->set_peers(peers);
+  thread_ports_.assign(loops_.size(), 0);
+
+  aging_timer_ = std::make_unique<ev::Timer>(*loops_[0],
+                                             ev::Callback::bind<&Bridge::on_aging_timer>(this));
+  run_on(0, [this] { aging_timer_->arm_in(sweep_interval_ns()); });
+}
+
+Bridge::~Bridge() {
+  for (size_t i = 0; i < opts_.max_ports; ++i) {
+    if (ports_[i].used) remove_port(PortIndex(i));
+  }
+  // No port feeds any forwarder now, so nothing schedules the drain bottom halves any more.
+  run_on(0, [this] { aging_timer_.reset(); });
+  for (unsigned t = 0; t < fwd_.size(); ++t) run_on(t, [&] { fwd_[t]->shutdown(); });
+}
+
+void Bridge::run_on(unsigned t, const std::function<void()>& fn) {
+  ev::EventLoop& loop = *loops_[t];
+  if (loop.in_loop_thread()) {
+    fn();  // not running yet (start-up) or already on it
+  } else {
+    loop.run_in_loop_sync(fn);
+  }
+}
+
+int64_t Bridge::sweep_interval_ns() const {
+  const int64_t aging = fdb_.aging_ns();
+  if (aging <= 0) return 1'000'000'000;  // aging off: just look again later
+  // An entry lives between aging and aging + interval; 1/8 keeps that within 12.5%.
+  return std::clamp<int64_t>(aging / 8, 1'000'000, 10'000'000'000);
+}
+
+void Bridge::on_aging_timer() {
+  fdb_.age(ev::now_ns());
+  aging_timer_->arm_in(sweep_interval_ns());
+}
+
+void Bridge::set_aging_ns(int64_t ns) {
+  fdb_.set_aging_ns(ns);
+  run_on(0, [this] { aging_timer_->arm_in(sweep_interval_ns()); });
+}
+
+unsigned Bridge::pick_thread() const {
+  std::lock_guard<std::mutex> lk(control_mu_);
+  return unsigned(std::min_element(thread_ports_.begin(), thread_ports_.end()) -
+                  thread_ports_.begin());
+}
+
+std::optional<PortIndex> Bridge::find_port(std::string_view name) const {
+  std::lock_guard<std::mutex> lk(control_mu_);
+  for (size_t i = 0; i < opts_.max_ports; ++i) {
+    if (ports_[i].used && ports_[i].name == name) return PortIndex(i);
+  }
+  return std::nullopt;
+}
+
+Result<PortIndex> Bridge::add_port(port::Port& port, const PortOptions& opts) {
+  std::lock_guard<std::mutex> lk(control_mu_);
+  std::string name = opts.name.empty() ? std::string(port.name()) : opts.name;
+  const unsigned thread =
+      opts.thread ? *opts.thread
+                  : unsigned(std::min_element(thread_ports_.begin(), thread_ports_.end()) -
+                             thread_ports_.begin());
+  if (thread >= loops_.size()) {
+    return Error{BridgeError::kBadThread, "port " + name + ": thread " + std::to_string(thread) +
+                                              " does not exist (there are " +
+                                              std::to_string(loops_.size()) + ")"};
+  }
+  std::string vlan_error;
+  std::optional<PortVlan> vlan = PortVlan::make(opts.vlan, &vlan_error);
+  if (!vlan) return Error{BridgeError::kBadVlan, "port " + name + ": " + vlan_error};
+  size_t free_slot = opts_.max_ports;
+  for (size_t i = 0; i < opts_.max_ports; ++i) {
+    const PortSlot& s = ports_[i];
+    if (!s.used) {
+      free_slot = std::min(free_slot, i);
+      continue;
+    }
+    if (s.port == &port) {
+      return Error{BridgeError::kAlreadyAttached, "port " + name + " is attached already"};
+    }
+    if (s.name == name) {
+      return Error{BridgeError::kDuplicateName, "a port named " + name + " is attached already"};
+    }
+  }
+  if (free_slot == opts_.max_ports) {
+    return Error{BridgeError::kTooManyPorts, "port " + name + ": all " +
+                                                 std::to_string(opts_.max_ports) +
+                                                 " port slots are in use"};
+  }
+
+  // The slot is inactive on every thread, so these plain writes race with nothing; the
+  // run_in_loop_sync hand-offs below publish them to the forwarding threads.
+  const PortIndex idx = PortIndex(free_slot);
+  PortSlot& slot = ports_[idx];
+  slot.port = &port;
+  slot.thread = thread;
+  slot.vlan = *vlan;
+  slot.name = std::move(name);
+  ++slot.gen;
+  slot.used = true;
+  slot.counters.reset();
+  slot.sink.bind(fwd_[thread].get(), idx);
+  ++thread_ports_[thread];
+
+  // Destinations first, so the port's first burst can already reach every thread.
+  for (unsigned t = 0; t < loops_.size(); ++t) {
+    if (t != thread) run_on(t, [&] { fwd_[t]->activate(idx); });
+  }
+  run_on(thread, [&] {
+    fwd_[thread]->activate(idx);
+    port.set_sink(&slot.sink);
+  });
+  return idx;
+}
+
+bool Bridge::remove_port(PortIndex index) {
+  std::lock_guard<std::mutex> lk(control_mu_);
+  if (index >= opts_.max_ports || !ports_[index].used) return false;
+  PortSlot& slot = ports_[index];
+  const unsigned thread = slot.thread;
+  // On its own thread first: no new bursts from it, and no more sends to it from there (ring
+  // frames for it are dropped by the drain from now on).
+  run_on(thread, [&] {
+    slot.port->set_sink(nullptr);
+    fwd_[thread]->deactivate(index);
+  });
+  // Then every other thread: each one finishes the burst it is in (which may still have queued
+  // frames toward the port) before running this, and never looks at the slot afterwards.
+  for (unsigned t = 0; t < loops_.size(); ++t) {
+    if (t != thread) run_on(t, [&] { fwd_[t]->deactivate(index); });
+  }
+  // Nobody can learn on this index any more (its bursts are refused), so the flush is final.
+  fdb_.flush_port(index);
+  slot.port = nullptr;
+  slot.used = false;
+  slot.sink.bind(nullptr, kNoPort);
+  --thread_ports_[thread];
+  return true;
+}
+
+BridgeStats Bridge::stats() const {
+  std::lock_guard<std::mutex> lk(control_mu_);
+  BridgeStats out;
+  for (size_t i = 0; i < opts_.max_ports; ++i) {
+    const PortSlot& s = ports_[i];
+    if (!s.used) continue;
+    const PortCounters& c = s.counters;
+    PortStats p;
+    p.index = PortIndex(i);
+    p.name = s.name;
+    p.thread = s.thread;
+    p.in_frames = c.in_frames.get();
+    p.in_bytes = c.in_bytes.get();
+    p.out_frames = c.out_frames.get();
+    p.out_bytes = c.out_bytes.get();
+    p.drop_runt = c.drop_runt.get();
+    p.drop_vlan = c.drop_vlan.get();
+    p.drop_filtered = c.drop_filtered.get();
+    p.drop_no_buffers = c.drop_no_buffers.get();
+    p.drop_port_down = c.drop_port_down.get();
+    p.drop_broken = c.drop_broken.get();
+    out.ports.push_back(std::move(p));
+  }
+  for (const auto& f : fwd_) {
+    const ThreadCounters& c = f->counters();
+    ThreadStats t;
+    t.thread = f->thread();
+    t.bursts = c.bursts.get();
+    t.flooded = c.flooded.get();
+    t.ring_out = c.ring_out.get();
+    t.ring_in = c.ring_in.get();
+    t.drop_ring_full = c.drop_ring_full.get();
+    t.drop_too_big = c.drop_too_big.get();
+    t.drop_stale = c.drop_stale.get();
+    t.drop_inactive = c.drop_inactive.get();
+    t.drop_reentry = c.drop_reentry.get();
+    t.drop_no_scratch = c.drop_no_scratch.get();
+    out.threads.push_back(t);
+  }
+  out.fdb = fdb_.stats();
+  return out;
+}
+
+std::vector<FdbRecord> Bridge::fdb_dump() const { return fdb_.snapshot(); }
+size_t Bridge::flush_fdb() { return fdb_.flush_all(); }
+size_t Bridge::flush_fdb_port(PortIndex index) { return fdb_.flush_port(index); }
+size_t Bridge::flush_fdb_vlan(uint16_t vlan) { return fdb_.flush_vlan(vlan); }
+
+}  // namespace uvs::bridge

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+// Bridge: the L2 switch's control surface — ports, forwarding threads, FDB aging, stats, dumps.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eventloop/event_loop.h"
+#include "eventloop/timer.h"
+#include "port/port.h"
+#include "switch/bridge_error.h"
+#include "switch/fdb.h"
+#include "switch/forwarder.h"
+#include "switch/port_slot.h"
+#include "switch/switch_stats.h"
+#include "switch/vlan.h"
+
+namespace uvs::bridge {
+
+/// Sizes and timers of a bridge, fixed at construction (aging can change later).
+struct BridgeOptions {
+  size_t max_ports = 256;                   ///< port slots (indices 0..max_ports-1), <= 65535
+  size_t fdb_capacity = Fdb::kDefaultCapacity;
+  int64_t aging_ns = Fdb::kDefaultAgingNs;  ///< 0 disables aging
+  /// 2 KiB slots per ring; one ring per ordered pair of forwarding threads. 1024 slots = 2 MiB
+  /// buffers 32 bursts of full-size frames between two threads.
+  size_t ring_slots = 1024;
+};
+
+/// How a port is attached.
+struct PortOptions {
+  VlanConfig vlan;                ///< default: access port of VLAN 1
+  std::optional<unsigned> thread; ///< forwarding thread; absent: pick_thread()
+  std::string name;               ///< empty: port.name()
+};
+
+/// An IEEE 802.1Q-style learning bridge over Ports spread across N forwarding threads.
+///
+/// Threading:
+///  * Forwarding runs on the loops given to the constructor (index = thread number); every port is
+///    attached to one of them and the port must already live on that loop.
+///  * Control calls (add_port, remove_port, flushes, stats, dumps) come from a control thread —
+///    any thread that is NOT one of the forwarding loops, because they wait on each forwarding
+///    loop with run_in_loop_sync. They are serialised internally. Loops that are not running yet
+///    are driven inline (start-up configuration before the threads start), so do not start the
+///    threads concurrently with a control call, and count a loop as running only once it has run
+///    a callback (PortThreads::start() waits for that; a bare IoThread::start() does not).
+///  * Lifetime: the loops must outlive the Bridge; a Port must stay alive until remove_port() (or
+///    the Bridge's destruction) returns. Destroy the Bridge while its loops all run or all are
+///    stopped.
+class Bridge {
+ public:
+  /// Creates per-thread forwarders and rings for `loops` (1..Forwarder::kMaxThreads) and arms the
+  /// FDB aging sweep on loops[0]. Allocates everything the data path will use. Control thread.
+  Bridge(std::span<ev::EventLoop* const> loops, const BridgeOptions& options = {});
+  /// Removes every port (their sinks are reset) and tears the forwarders down.
+  ~Bridge();
+  Bridge(const Bridge&) = delete;
+  Bridge& operator=(const Bridge&) = delete;
+
+  /// Attaches `port` (already living on loop `opts.thread`) and sets its sink; frames flow from
+  /// then on. Returns the port's index, or an error (bad VLAN settings, bad thread, no free slot,
+  /// already attached, name taken). Control thread.
+  Result<PortIndex> add_port(port::Port& port, const PortOptions& opts = {});
+
+  /// Detaches port `index`: unsets its sink on its thread, makes every forwarding thread drop its
+  /// references (frames already queued toward it are discarded), and flushes its FDB entries.
+  /// When it returns the caller may destroy the Port. Returns false if `index` is not attached.
+  /// Control thread; safe while traffic flows.
+  bool remove_port(PortIndex index);
+
+  /// The forwarding thread with the fewest ports (lowest index on ties); where a new port should
+  /// be created when the user did not pin it. Control thread.
+  unsigned pick_thread() const;
+  /// The index of the attached port named `name`. Control thread.
+  std::optional<PortIndex> find_port(std::string_view name) const;
+  size_t thread_count() const { return loops_.size(); }
+
+  /// Counters of every attached port, every thread and the FDB. Any non-forwarding thread;
+  /// values are read with relaxed loads, so a snapshot is not atomic across counters.
+  BridgeStats stats() const;
+
+  /// The FDB, ordered by (VLAN, MAC). Control thread.
+  std::vector<FdbRecord> fdb_dump() const;
+  /// Flush all / one port's / one VLAN's entries; return how many were removed. Control thread.
+  size_t flush_fdb();
+  size_t flush_fdb_port(PortIndex index);
+  size_t flush_fdb_vlan(uint16_t vlan);
+  /// Changes the aging time (0 disables) and re-arms the sweep for it. Control thread.
+  void set_aging_ns(int64_t ns);
+
+  /// Direct access for tests and benchmarks.
+  Fdb& fdb() { return fdb_; }
+
+ private:
+  void on_aging_timer();
+  int64_t sweep_interval_ns() const;
+  /// Runs `fn` on forwarding loop `t`: inline when that loop is not running (or is this thread).
+  void run_on(unsigned t, const std::function<void()>& fn);
+
+  std::vector<ev::EventLoop*> loops_;
+  BridgeOptions opts_;
+  std::unique_ptr<PortSlot[]> ports_;
+  Fdb fdb_;
+  std::vector<std::unique_ptr<Forwarder>> fwd_;
+  std::unique_ptr<ev::Timer> aging_timer_;  // on loops_[0]
+
+  mutable std::mutex control_mu_;  // serialises control calls
+  std::vector<size_t> thread_ports_;
+};
+
+}  // namespace uvs::bridge

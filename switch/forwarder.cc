@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+// Forwarder: the per-thread forwarding path (ingress burst -> per-port groups -> send or ring).
+#include "switch/forwarder.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+#include "eventloop/clock.h"
+
+namespace uvs::bridge {
+
+void PortSink::receive_burst(port::Port&, std::span<const port::Frame> frames) noexcept {
+  fwd_->ingress(index_, frames);
+}
+
+Forwarder::Forwarder(unsigned thread, ev::EventLoop& loop, std::span<PortSlot> ports, Fdb& fdb,
+                     size_t nthreads, size_t ring_slots)
+    : thread_(thread), loop_(&loop), ports_(ports), fdb_(fdb) {
+  assert(nthreads <= kMaxThreads && thread < nthreads);
+  inbox_.resize(nthreads);
+  for (size_t t = 0; t < nthreads; ++t) {
+    if (t != thread) inbox_[t] = std::make_unique<FrameRing>(ring_slots);
+  }
+  drain_bh_ = std::make_unique<ev::BottomHalf>(loop, ev::Callback::bind<&Forwarder::drain>(this));
+  active_.assign(ports.size(), 0);
+  active_list_.reserve(ports.size());
+  for (auto& s : scratch_) {
+    s = std::make_unique<Scratch>();
+    s->out_count.assign(ports.size(), 0);
+    s->out_frames.resize(ports.size());
+    s->touched.reserve(ports.size());
+    std::fill(std::begin(s->ring_dirty), std::end(s->ring_dirty), false);
+  }
+  drain_iov_.resize(port::kMaxBurst * kMaxSlotsPerFrame);
+}
+
+Forwarder::~Forwarder() { assert(!drain_bh_ && "Bridge must call shutdown() on the loop thread"); }
+
+void Forwarder::shutdown() { drain_bh_.reset(); }
+
+void Forwarder::set_peers(std::span<Forwarder* const> peers) {
+  peers_.assign(peers.begin(), peers.end());
+}
+
+void Forwarder::activate(PortIndex p) {
+  assert(loop_->in_loop_thread());
+  if (active_[p]) return;
+  active_[p] = 1;
+  active_list_.push_back(p);  // never reallocates: reserved for every port
+}
+
+void Forwarder::deactivate(PortIndex p) {
+  assert(loop_->in_loop_thread());
+  if (!active_[p]) return;
+  active_[p] = 0;
+  active_list_.erase(std::find(active_list_.begin(), active_list_.end(), p));
+}
+
+// ---- ingress ----------------------------------------------------------------------------------
+
+void Forwarder::ingress(PortIndex in, std::span<const port::Frame> frames) noexcept {
+  // A port attached with the wrong thread index would run this on a foreign thread and race on
+  // every per-thread structure; catch it in debug builds.
+  assert(loop_->in_loop_thread());
+  if (in >= active_.size() || !active_[in]) {
+    counters_.drop_inactive.add();
+    return;
+  }
+  if (depth_ == kMaxDepth) {
+    counters_.drop_reentry.add();
+    return;
+  }
+  Scratch& s = *scratch_[depth_++];
+  while (!frames.empty()) {
+    const size_t n = std::min(frames.size(), port::kMaxBurst);
+    ingress_chunk(in, frames.first(n), s);
+    frames = frames.subspan(n);
+  }
+  --depth_;
+}
+
+void Forwarder::enqueue(Scratch& s, PortIndex out, size_t i) noexcept {
+  uint8_t& cnt = s.out_count[out];
+  if (cnt == 0) s.touched.push_back(out);  // capacity reserved: no allocation
+  s.out_frames[out][cnt++] = uint8_t(i);
+}
+
+void Forwarder::flood(Scratch& s, size_t i, PortIndex in, uint16_t vid) noexcept {
+  counters_.flooded.add();
+  for (PortIndex p : active_list_) {
+    if (p != in && ports_[p].vlan.member(vid)) enqueue(s, p, i);
+  }
+}
+
+void Forwarder::ingress_chunk(PortIndex in, std::span<const port::Frame> frames,
+                              Scratch& s) noexcept {
+  PortSlot& src = ports_[in];
+  counters_.bursts.add();
+  const int64_t now = ev::now_ns();
+  s.iov_used = 0;
+  s.touched.clear();
+  uint64_t bytes = 0;
+  // Consecutive frames from one sender are the common case: learn it once per run.
+  uint16_t last_vid = 0;
+  const uint8_t* last_src = nullptr;
+
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const port::Frame& f = frames[i];
+    bytes += f.len;
+    s.have_view[i][0] = s.have_view[i][1] = false;
+    if (f.len < kEthHdrLen) {
+      src.counters.drop_runt.add();
+      continue;
+    }
+    f.copy_out(0, s.hdr[i], kVlanHdrLen);
+    const IngressClass c = src.vlan.classify(s.hdr[i], f.len);
+    if (c.verdict != VlanVerdict::kAccept) {
+      (c.verdict == VlanVerdict::kRunt ? src.counters.drop_runt : src.counters.drop_vlan).add();
+      continue;
+    }
+    s.cls[i] = c;
+    const uint8_t* dst_mac = s.hdr[i];
+    const uint8_t* src_mac = s.hdr[i] + kMacLen;
+    if (!last_src || last_vid != c.vid || std::memcmp(last_src, src_mac, kMacLen) != 0) {
+      fdb_.learn(c.vid, src_mac, in, now);
+      last_src = src_mac;
+      last_vid = c.vid;
+    }
+    if (is_group_mac(dst_mac)) {
+      flood(s, i, in, c.vid);
+      continue;
+    }
+    const PortIndex out = fdb_.lookup(c.vid, dst_mac);
+    if (out == in) {
+      // The destination sits behind the port the frame came from (802.1Q 8.6.3): not forwarded.
+      src.counters.drop_filtered.add();
+      continue;
+    }
+    if (out >= active_.size() || !active_[out] || !ports_[out].vlan.member(c.vid)) {
+      flood(s, i, in, c.vid);  // unknown (or stale entry of a port being removed)
+      continue;
+    }
+    enqueue(s, out, i);
+  }
+  src.counters.in_frames.add(frames.size());
+  src.counters.in_bytes.add(bytes);
+
+  for (PortIndex p : s.touched) {
+    deliver(s, frames, p);
+    s.out_count[p] = 0;
+  }
+  // One publish and one wake-up per destination thread per burst.
+  for (size_t t = 0; t < peers_.size(); ++t) {
+    if (!s.ring_dirty[t]) continue;
+    s.ring_dirty[t] = false;
+    peers_[t]->inbox(thread_).publish();
+    peers_[t]->drain_bh_->schedule();
+  }
+}
+
+const port::Frame* Forwarder::view(Scratch& s, const port::Frame& f, size_t i,
+                                   EgressForm form) noexcept {
+  const size_t k = form == EgressForm::kTagged ? 1 : 0;
+  if (s.have_view[i][k]) return &s.view[i][k];
+  const int used = make_egress_view(f, s.hdr[i], s.cls[i], form, &s.view_hdr[i][k],
+                                    s.iov.data() + s.iov_used, s.iov.size() - s.iov_used,
+                                    &s.view[i][k]);
+  if (used < 0) return nullptr;
+  s.iov_used += size_t(used);
+  s.have_view[i][k] = true;
+  return &s.view[i][k];
+}
+
+void Forwarder::deliver(Scratch& s, std::span<const port::Frame> frames, PortIndex p) noexcept {
+  PortSlot& d = ports_[p];
+  size_t n = 0;
+  for (uint8_t j = 0; j < s.out_count[p]; ++j) {
+    const size_t i = s.out_frames[p][j];
+    // Membership was checked when the frame was queued for p, so the form exists.
+    const EgressForm form = d.vlan.egress_form(s.cls[i].vid).value_or(EgressForm::kUntagged);
+    const port::Frame* v = view(s, frames[i], i, form);
+    if (!v) {
+      counters_.drop_no_scratch.add();
+      continue;
+    }
+    s.send[n++] = *v;
+  }
+  if (n == 0) return;
+  if (d.thread == thread_) {
+    send_local(d, {s.send, n});
+    return;
+  }
+  FrameRing& ring = peers_[d.thread]->inbox(thread_);
+  size_t queued = 0;
+  for (size_t j = 0; j < n; ++j) {
+    switch (ring.push(s.send[j], p, d.gen)) {
+      case FrameRing::PushResult::kOk: ++queued; break;
+      case FrameRing::PushResult::kFull: counters_.drop_ring_full.add(); break;
+      case FrameRing::PushResult::kTooBig: counters_.drop_too_big.add(); break;
+    }
+  }
+  if (queued) {
+    counters_.ring_out.add(queued);
+    s.ring_dirty[d.thread] = true;
+  }
+}
+
+void Forwarder::send_local(PortSlot& d, std::span<const port::Frame> frames) noexcept {
+  const port::PortState st = d.port->state();
+  if (st != port::PortState::kUp) {
+    (st == port::PortState::kBroken ? d.counters.drop_broken : d.counters.drop_port_down)
+        .add(frames.size());
+    return;
+  }
+  size_t sent = d.port->send_burst(frames);
+  sent = std::min(sent, frames.size());
+  uint64_t bytes = 0;
+  for (size_t j = 0; j < sent; ++j) bytes += frames[j].len;
+  d.counters.out_frames.add(sent);
+  d.counters.out_bytes.add(bytes);
+  if (sent < frames.size()) d.counters.drop_no_buffers.add(frames.size() - sent);
+}
+
+// ---- cross-thread drain -----------------------------------------------------------------------
+
+void Forwarder::drain() noexcept {
+  bool more = false;
+  for (size_t t = 0; t < inbox_.size(); ++t) {
+    if (!inbox_[t]) continue;
+    FrameRing& ring = *inbox_[t];
+    size_t done = 0;
+    while (done < kDrainBudget) {
+      const FrameRing::Run run = ring.peek_run(drain_frames_, drain_iov_);
+      if (run.frames == 0) break;
+      counters_.ring_in.add(run.frames);
+      // The generation check drops frames queued for a port that was removed (and maybe its
+      // slot reused) while they sat in the ring.
+      if (run.port < active_.size() && active_[run.port] && ports_[run.port].gen == run.gen &&
+          ports_[run.port].thread == thread_) {
+        send_local(ports_[run.port], {drain_frames_, run.frames});
+      } else {
+        counters_.drop_stale.add(run.frames);
+      }
+      ring.release(run.slots);
+      done += run.frames;
+    }
+    if (done >= kDrainBudget) more = true;
+  }
+  // Leave the rest for the next loop iteration so other handlers on this thread get a turn.
+  if (more) drain_bh_->schedule();
+}
+
+}  // namespace uvs::bridge

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+// Forwarder: one forwarding thread's data path — learn, look up, flood, deliver, drain rings.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "eventloop/bottom_half.h"
+#include "eventloop/event_loop.h"
+#include "port/frame.h"
+#include "switch/fdb.h"
+#include "switch/frame_ring.h"
+#include "switch/port_slot.h"
+#include "switch/switch_stats.h"
+#include "switch/vlan.h"
+
+namespace uvs::bridge {
+
+/// The per-thread half of the bridge. Every forwarding thread (event loop) has one; it runs the
+/// ingress bursts of the ports on that thread and sends to them, and owns the rings other threads
+/// fill toward it.
+///
+/// Threading: ingress(), drain and the activate/deactivate calls run on the forwarder's loop
+/// thread only (the bridge reaches them through run_in_loop_sync). Other threads only push into
+/// inbox(src) from thread `src` and schedule the drain bottom half.
+///
+/// Delivery: a destination port on this thread gets the lent frames (or allocation-free VLAN
+/// views of them) directly through send_burst — for vhost-user to vhost-user that is the single
+/// guest-to-guest copy. A destination on another thread gets a copy in the ring toward that
+/// thread, then one BottomHalf::schedule() per destination thread per burst.
+class Forwarder {
+ public:
+  static constexpr size_t kMaxThreads = 64;
+  /// Nested ingress levels (a send_burst that synchronously produces frames, e.g. a NAT port
+  /// answering ARP inside slirp_input). Deeper nesting drops the burst (drop_reentry).
+  static constexpr size_t kMaxDepth = 2;
+  /// Per-burst iovec scratch for VLAN views (header + the original segments).
+  static constexpr size_t kIovScratch = 2048;
+  /// Frames one drain run takes from each ring before yielding to the loop.
+  static constexpr size_t kDrainBudget = 256;
+
+  /// Creates the forwarder of thread `thread` on `loop`, with an inbox ring of `ring_slots` from
+  /// each of the other `nthreads - 1` threads. `ports` is the bridge's port table. Control path.
+  Forwarder(unsigned thread, ev::EventLoop& loop, std::span<PortSlot> ports, Fdb& fdb,
+            size_t nthreads, size_t ring_slots);
+  ~Forwarder();
+  Forwarder(const Forwarder&) = delete;
+  Forwarder& operator=(const Forwarder&) = delete;
+
+  /// Tells the forwarder about every forwarder (index = thread). Control path, before traffic.
+  void set_peers(std::span<Forwarder* const> peers);
+
+  /// Forwards a burst received on port `in`. Loop thread only; never blocks or allocates.
+  /// A port that is not active here (being removed) has its burst dropped.
+  void ingress(PortIndex in, std::span<const port::Frame> frames) noexcept;
+
+  /// Makes port `p` a possible destination (and source) on this thread. Loop thread only.
+  void activate(PortIndex p);
+  /// Stops using port `p`; after this returns the thread holds no reference to it. Loop thread.
+  void deactivate(PortIndex p);
+
+  /// Destroys the drain bottom half. Loop thread (or loop not running); after no other thread
+  /// can schedule it any more. Called by the bridge before destruction.
+  void shutdown();
+
+  /// The ring thread `src` fills toward this thread. Producer side: thread `src` only.
+  FrameRing& inbox(unsigned src) { return *inbox_[src]; }
+  ev::EventLoop& loop() { return *loop_; }
+  unsigned thread() const { return thread_; }
+  const ThreadCounters& counters() const { return counters_; }
+
+ private:
+  struct Scratch {
+    uint8_t hdr[port::kMaxBurst][kVlanHdrLen];
+    IngressClass cls[port::kMaxBurst];
+    port::Frame view[port::kMaxBurst][2];  // by EgressForm
+    EgressHeader view_hdr[port::kMaxBurst][2];
+    bool have_view[port::kMaxBurst][2];
+    std::array<iovec, kIovScratch> iov;
+    size_t iov_used = 0;
+    port::Frame send[port::kMaxBurst];
+    std::vector<uint8_t> out_count;                                 // [max_ports]
+    std::vector<std::array<uint8_t, port::kMaxBurst>> out_frames;  // [max_ports]
+    std::vector<PortIndex> touched;                                 // capacity max_ports
+    bool ring_dirty[kMaxThreads];
+  };
+
+  void ingress_chunk(PortIndex in, std::span<const port::Frame> frames, Scratch& s) noexcept;
+  void flood(Scratch& s, size_t i, PortIndex in, uint16_t vid) noexcept;
+  void enqueue(Scratch& s, PortIndex out, size_t i) noexcept;
+  const port::Frame* view(Scratch& s, const port::Frame& f, size_t i, EgressForm form) noexcept;
+  void deliver(Scratch& s, std::span<const port::Frame> frames, PortIndex p) noexcept;
+  void send_local(PortSlot& d, std::span<const port::Frame> frames) noexcept;
+  void drain() noexcept;
+
+  unsigned thread_;
+  ev::EventLoop* loop_;
+  std::span<PortSlot> ports_;
+  Fdb& fdb_;
+  std::vector<Forwarder*> peers_;
+  std::vector<std::unique_ptr<FrameRing>> inbox_;  // [src thread]; null for this thread
+  std::unique_ptr<ev::BottomHalf> drain_bh_;
+
+  // Loop-thread-only state.
+  std::vector<uint8_t> active_;         // [max_ports]
+  std::vector<PortIndex> active_list_;  // active ports, capacity max_ports
+  std::unique_ptr<Scratch> scratch_[kMaxDepth];
+  size_t depth_ = 0;
+  port::Frame drain_frames_[port::kMaxBurst];
+  std::vector<iovec> drain_iov_;
+  ThreadCounters counters_;
+};
+
+}  // namespace uvs::bridge
