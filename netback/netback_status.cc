@@ -11,7 +11,7 @@ const char* error_name(NetbackError e) noexcept {
     case NetbackError::kOk: return "ok";
     case NetbackError::kInvalidOption: return "invalid option";
     case NetbackError::kSocket: return "socket error";
-    case NetbackError::kPathInUse: return "path exists and is not a socket";
+    case NetbackError::kPathInUse: return "path in use";
     case NetbackError::kMemory: return "guest memory error";
     case NetbackError::kProtocol: return "vhost-user protocol error";
   }

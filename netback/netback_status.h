@@ -12,7 +12,7 @@ enum class NetbackError {
   kOk,
   kInvalidOption,  ///< a bad option value (queue pairs, MTU, socket path too long, ...)
   kSocket,         ///< socket / bind / listen / connect / accept failed
-  kPathInUse,      ///< the socket path exists and is not a socket (never unlinked)
+  kPathInUse,      ///< the socket path is not a socket, or another process listens on it
   kMemory,         ///< mmap of a guest memory region failed, or the region table is invalid
   kProtocol,       ///< the vhost-user peer broke the protocol
 };

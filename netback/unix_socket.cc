@@ -32,18 +32,30 @@ SocketResult listen_unix(const std::string& path) {
   SocketResult res;
   sockaddr_un sa;
   if (!make_addr(path, &sa)) {
-    res.status = Status::fail(NetbackError::kInvalidOption, "socket path '" + path +
-                                                                "' is empty or too long");
+    res.status = Status::fail(NetbackError::kInvalidOption,
+                              "socket path '" + path + "' is empty or too long");
     return res;
   }
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
-      res.status = Status::fail(NetbackError::kPathInUse, "socket path '" + path + "'");
+      res.status = Status::fail(NetbackError::kPathInUse,
+                                "socket path '" + path + "' exists and is not a socket");
       return res;
     }
-    // A socket left by a previous run: nobody can be listening on it any more once we bind a
-    // new one, so replace it (QEMU's server sockets behave the same).
+    // A live listener (another uvswitch, a QEMU) answers a connect: never take its path away.
+    // A socket left by a run that died refuses the connect and is replaced.
+    int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (probe >= 0) {
+      int rc = ::connect(probe, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+      int e = errno;
+      ::close(probe);
+      if (rc == 0 || e == EAGAIN) {
+        res.status = Status::fail(NetbackError::kPathInUse,
+                                  "socket path '" + path + "' has a live listener");
+        return res;
+      }
+    }
     ::unlink(path.c_str());
   }
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -9,12 +9,14 @@ namespace uvs::bridge {
 PortThreads::PortThreads(size_t count, const ev::LoopOptions& options, const std::string& prefix) {
   if (count == 0) count = 1;
   for (size_t i = 0; i < count; ++i) {
-    threads_.push_back(std::make_unique<ev::IoThread>(prefix + "-" + std::to_string(i), options));
+    threads_.push_back(std::make_unique<ev::IoThread>(prefix + std::to_string(i), options));
     loops_.push_back(&threads_.back()->loop());
   }
 }
 
-PortThreads::~PortThreads() { stop(); }
+PortThreads::~PortThreads() {
+  stop();
+}
 
 bool PortThreads::start(std::span<const int> cpus) {
   bool ok = true;

@@ -34,6 +34,8 @@ class PortThreads {
 
   size_t size() const { return threads_.size(); }
   ev::EventLoop& loop(size_t i) { return threads_[i]->loop(); }
+  /// The thread's name (prefix + index), as top and perf show it.
+  const std::string& name(size_t i) const { return threads_[i]->name(); }
   /// The loops in thread order, as Bridge's constructor takes them.
   std::span<ev::EventLoop* const> loops() const { return loops_; }
 

@@ -5,12 +5,13 @@
 source "$(dirname "$0")/lib.sh" "$@"
 
 start_daemon --control "$CTL" --threads 2 --poll-max-ns 50000 \
-  --port "vhost-user,id=vm1,path=$TMP/vm1.sock,trunk=10:20-22" --port "nat,id=nat0,hostfwd=tcp:127.0.0.1:2222-:22"
+  --port "vhost-user,id=vm1,path=$TMP/vm1.sock,trunk=10:20-22" --port "vhost-user,id=vm2,path=$TMP/vm2.sock,server=off,mtu=9000"
 
-# Start-up banner says what runs, and that forwarding is not there yet.
+# Start-up banner says what runs and how to attach a guest.
 contains "$(cat "$TMP/daemon.out")" "I/O threads:    2 (uvs-io0, uvs-io1)" "banner"
 contains "$(cat "$TMP/daemon.out")" "control socket: $CTL" "banner"
-contains "$(cat "$TMP/daemon.out")" "port forwarding arrives with the switch" "banner"
+contains "$(cat "$TMP/daemon.out")" "-chardev socket,id=vm1,path=$TMP/vm1.sock -netdev vhost-user" "banner"
+contains "$(cat "$TMP/daemon.out")" "path=$TMP/vm2.sock,server=on,wait=off" "banner (uvswitch as client)"
 pass "start-up banner"
 
 # The control socket is a socket of mode 0600.
@@ -37,10 +38,10 @@ contains "$OUT" "ITERATIONS" "threads table"
 pass "threads (stats gathered on each loop's own thread)"
 
 expect_exit 0 "$UVSWITCHCTL" --control "$CTL" --json ports
-json_check "$OUT" "[p['id'] for p in r['return']] == ['vm1', 'nat0']"
-json_check "$OUT" "all(p['state'] == 'not-started (switch pending)' for p in r['return'])"
+json_check "$OUT" "[p['id'] for p in r['return']] == ['vm1', 'vm2']"
+json_check "$OUT" "all(p['state'] == 'down' for p in r['return'])"  # no guest attached
 json_check "$OUT" "r['return'][0]['vlan'] == {'mode': 'trunk', 'vlans': [10, 20, 21, 22]}"
-json_check "$OUT" "r['return'][1]['settings']['hostfwd'] == 'tcp:127.0.0.1:2222-:22'"
+json_check "$OUT" "r['return'][1]['settings']['mtu'] == '9000'"
 expect_exit 0 "$UVSWITCHCTL" --control "$CTL" ports
 contains "$OUT" "trunk:10,20-22" "ports table"
 pass "ports"

@@ -51,9 +51,9 @@ type = "vhost-user"
 id = "vm0"
 path = "$TMP/file-vm0.sock"
 [[port]]
-type = "tap"
-id = "t0"
-ifname = "uvstest0"
+type = "vhost-user"
+id = "vm1"
+path = "$TMP/file-vm1.sock"
 TOML
 start_daemon --config "$TMP/u.toml" --control "$CTL" --threads 1 \
   --port "vhost-user,id=vm0,path=$TMP/flag-vm0.sock,queues=2"
@@ -61,7 +61,7 @@ expect_exit 0 "$UVSWITCHCTL" --control "$CTL" --json threads
 json_check "$OUT" "[t['name'] for t in r['return'] if t['role'] == 'io'] == ['uvs-io0']"
 json_check "$OUT" "r['return'][0]['poll-max-ns'] == 1000"
 expect_exit 0 "$UVSWITCHCTL" --control "$CTL" --json ports
-json_check "$OUT" "[p['id'] for p in r['return']] == ['vm0', 't0']"
+json_check "$OUT" "[p['id'] for p in r['return']] == ['vm0', 'vm1']"
 json_check "$OUT" "r['return'][0]['settings']['path'] == '$TMP/flag-vm0.sock' and r['return'][0]['settings']['queues'] == '2'"
 expect_exit 0 "$UVSWITCHCTL" --control "$CTL" --json version
 json_check "$OUT" "r['return']['config-file'] == '$TMP/u.toml'"

@@ -3,6 +3,7 @@
 #include "tools/uvswitch/daemon.h"
 
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -20,7 +21,16 @@ namespace uvs::daemon {
 Daemon::Daemon(config::DaemonConfig cfg) : cfg_(std::move(cfg)) {}
 
 Daemon::~Daemon() {
-  for (auto& t : threads_) t->stop();
+  stop_switch();
+}
+
+void Daemon::stop_switch() {
+  // Ports go first (guests see the socket close), the bridge while its loops still run (it
+  // cancels its timer there), then the threads.
+  ports_.reset();
+  bridge_.reset();
+  if (threads_) threads_->stop();
+  threads_.reset();
 }
 
 void Daemon::request_shutdown(const std::string& why) {
@@ -28,27 +38,43 @@ void Daemon::request_shutdown(const std::string& why) {
   control_loop_->request_stop();
 }
 
-bool Daemon::start_threads(std::string* error) {
+bool Daemon::start_switch(std::string* error) {
   ev::LoopOptions opts;
   opts.poll_max_ns = cfg_.poll_max_ns;
   opts.poll_grow = cfg_.poll_grow;
   opts.poll_shrink = cfg_.poll_shrink;
   try {
-    for (unsigned i = 0; i < cfg_.threads; ++i) {
-      threads_.push_back(std::make_unique<ev::IoThread>("uvs-io" + std::to_string(i), opts));
-      threads_.back()->start();
+    threads_ = std::make_unique<bridge::PortThreads>(cfg_.threads, opts, "uvs-io");
+    bridge::BridgeOptions bo;
+    bo.aging_ns = int64_t(cfg_.fdb_aging_s) * 1'000'000'000;
+    // The bridge arms its aging timer on loop 0, so it exists before the loops run.
+    bridge_ = std::make_unique<bridge::Bridge>(threads_->loops(), bo);
+    if (!threads_->start()) {
+      *error = "cannot start the I/O threads";
+      return false;
     }
   } catch (const std::exception& e) {
     // Thread or epoll creation failed (limits): start-up cannot continue.
-    *error = "cannot start I/O thread " + std::to_string(threads_.size()) + ": " + e.what();
+    *error = std::string("cannot start the I/O threads: ") + e.what();
     return false;
+  }
+  // The built-in ports live in the runtime dir; it is ours to create, private to this user.
+  if (cfg_.default_ports && ::mkdir(cfg_.runtime_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    *error = "cannot create the runtime dir " + cfg_.runtime_dir + ": " + std::strerror(errno);
+    return false;
+  }
+  ports_ = std::make_unique<PortTable>(*threads_, *bridge_);
+  for (const config::PortSpec& p : cfg_.ports) {
+    if (!ports_->add(p, error)) return false;
   }
   return true;
 }
 
 void Daemon::print_banner() const {
   std::string names;
-  for (const auto& t : threads_) names += (names.empty() ? "" : ", ") + t->name();
+  for (size_t i = 0; i < threads_->size(); ++i) {
+    names += (names.empty() ? "" : ", ") + threads_->name(i);
+  }
   std::printf("uvswitch %s running (pid %d)\n", UVS_VERSION, static_cast<int>(getpid()));
   std::printf("  I/O threads:    %u (%s)%s; poll-max-ns=%lld poll-grow=%lld poll-shrink=%lld\n",
               cfg_.threads, names.c_str(), cfg_.threads_from_cpus ? " [one per online CPU]" : "",
@@ -65,9 +91,19 @@ void Daemon::print_banner() const {
   if (!cfg_.captures.empty()) {
     std::printf("  captures:       %zu configured\n", cfg_.captures.size());
   }
-  std::printf(
-      "  NOTE: ports are parsed and checked but NOT forwarding yet: port forwarding arrives with "
-      "the switch. Nothing listens on the port sockets.\n");
+  for (const auto& p : cfg_.ports) {
+    const auto* vu = std::get_if<config::VhostUserPortSpec>(&p.backend);
+    if (!vu) continue;
+    // What a user pastes to attach a guest: shared guest RAM is what vhost-user needs.
+    std::printf(
+        "  attach a QEMU guest to %s:\n"
+        "    qemu-system-x86_64 -m 1G -object memory-backend-memfd,id=mem,size=1G,share=on "
+        "-numa node,memdev=mem \\\n"
+        "      -chardev socket,id=%s,path=%s%s -netdev vhost-user,id=%s,chardev=%s \\\n"
+        "      -device virtio-net-pci,netdev=%s ...\n",
+        p.id.c_str(), p.id.c_str(), vu->path.c_str(), vu->server ? "" : ",server=on,wait=off",
+        p.id.c_str(), p.id.c_str(), p.id.c_str());
+  }
   std::fflush(stdout);
 }
 
@@ -111,9 +147,9 @@ int Daemon::run() {
     return kExitRuntime;
   }
 
-  if (!start_threads(&error)) {
+  if (!start_switch(&error)) {
     std::fprintf(stderr, "uvswitch: %s\n", error.c_str());
-    threads_.clear();
+    stop_switch();
     ::close(sfd);
     return kExitRuntime;  // `socket` is removed by its destructor
   }
@@ -140,8 +176,7 @@ int Daemon::run() {
     server.stop();
     signal_reg.reset();
   }
-  for (auto& t : threads_) t->stop();
-  threads_.clear();
+  stop_switch();
   ::close(sfd);
   log(LogLevel::kInfo, "stopped");
   return rc;

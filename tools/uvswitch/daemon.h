@@ -9,8 +9,10 @@
 
 #include "config/daemon_config.h"
 #include "eventloop/event_loop.h"
-#include "eventloop/io_thread.h"
+#include "switch/bridge.h"
+#include "switch/port_threads.h"
 #include "tools/uvswitch/command_table.h"
+#include "tools/uvswitch/port_table.h"
 
 namespace uvs::daemon {
 
@@ -38,24 +40,31 @@ class Daemon {
   // For the command handlers (daemon_commands.cc); control loop thread only.
   const config::DaemonConfig& config() const { return cfg_; }
   ev::EventLoop& control_loop() { return *control_loop_; }
-  const std::vector<std::unique_ptr<ev::IoThread>>& io_threads() const { return threads_; }
+  bridge::PortThreads& port_threads() { return *threads_; }
+  bridge::Bridge& bridge() { return *bridge_; }
+  PortTable& ports() { return *ports_; }
   std::chrono::steady_clock::time_point started() const { return started_; }
   /// Makes run() return after the current loop iteration (replies already queued still go out).
   void request_shutdown(const std::string& why);
 
  private:
-  bool start_threads(std::string* error);
+  bool start_switch(std::string* error);
+  void stop_switch();
   void print_banner() const;
 
   config::DaemonConfig cfg_;
   std::unique_ptr<ev::EventLoop> control_loop_;
-  std::vector<std::unique_ptr<ev::IoThread>> threads_;
+  // Destroyed in reverse: ports, then the bridge (while its loops still run), then the threads.
+  std::unique_ptr<bridge::PortThreads> threads_;
+  std::unique_ptr<bridge::Bridge> bridge_;
+  std::unique_ptr<PortTable> ports_;
   CommandTable commands_;
   std::chrono::steady_clock::time_point started_;
   std::string shutdown_reason_;
 };
 
-/// Registers the built-in commands (version, threads, ports, quit, query-commands) on `table`.
+/// Registers the built-in commands (version, threads, ports, port-add, port-del, stats, fdb,
+/// fdb-flush, quit, query-commands) on `table`.
 /// Handlers keep a reference to `daemon`.
 void register_builtin_commands(CommandTable& table, Daemon& daemon);
 

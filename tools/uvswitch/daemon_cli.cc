@@ -61,15 +61,17 @@ RUNTIME DIRECTORY: $XDG_RUNTIME_DIR/uvswitch if set, else /run/uvswitch as root,
 
 CONTROL PROTOCOL (uvswitchctl speaks it; so can socat): one JSON object per line each way,
   {"execute":"version"} -> {"return":{...}} or {"error":{"class":"...","desc":"..."}}.
-  Commands: version, threads, ports, quit, query-commands.
+  Commands: version, threads, ports, port-add, port-del, stats, fdb, fdb-flush, quit,
+  query-commands.
 
 EXIT CODES:
   0  clean shutdown (SIGINT, SIGTERM or the quit command), or --help/--version
   1  run-time failure (another uvswitch already serves the control socket, bind failed, ...)
   2  bad usage or configuration (unknown flag, bad value, bad config file); nothing was started
 
-Port forwarding is not implemented yet: ports are parsed and checked, and `uvswitchctl ports`
-lists them as "not-started (switch pending)" until the switch lands.)HELP";
+PORT TYPES: vhost-user ports forward through the switch now. tap, stream, dgram and nat specs
+are parsed and checked, but a daemon configured with one refuses to start (exit 1) until that
+port type is implemented.)HELP";
 
 // The options whose value goes through the config layer's parser, so flags and file keys share
 // one rule set and one set of messages.

@@ -97,6 +97,51 @@ void render_ports(const Json& r, std::ostream& out) {
   t.print(out);
 }
 
+void render_stats(const Json& r, std::ostream& out) {
+  TextTable t({"PORT", "TYPE", "THREAD", "STATE", "IN-FRAMES", "IN-BYTES", "OUT-FRAMES",
+               "OUT-BYTES", "DROP-NOBUF", "DROP-VLAN", "DROP-DOWN", "DROP-BROKEN"});
+  for (const Json& p : r["ports"]) {
+    const Json& s = p["switch"];
+    t.add_row({cell(p, "id"), cell(p, "type"), cell(p, "thread"), cell(p, "state"),
+               cell(s, "in-frames"), cell(s, "in-bytes"), cell(s, "out-frames"),
+               cell(s, "out-bytes"), cell(s, "drop-no-buffers"), cell(s, "drop-vlan"),
+               cell(s, "drop-port-down"), cell(s, "drop-broken")});
+  }
+  t.print(out);
+  out << "\n";
+  TextTable th(
+      {"THREAD", "BURSTS", "FLOODED", "RING-OUT", "RING-IN", "DROP-RING-FULL", "DROP-TOO-BIG"});
+  for (const Json& x : r["threads"]) {
+    th.add_row({cell(x, "thread"), cell(x, "bursts"), cell(x, "flooded"), cell(x, "ring-out"),
+                cell(x, "ring-in"), cell(x, "drop-ring-full"), cell(x, "drop-too-big")});
+  }
+  th.print(out);
+  const Json& f = r["fdb"];
+  out << "\nfdb: " << cell(f, "entries") << " entries (capacity " << cell(f, "capacity")
+      << "), learned " << cell(f, "learned") << ", moved " << cell(f, "moved") << ", aged "
+      << cell(f, "aged") << ", flushed " << cell(f, "flushed") << "\n";
+}
+
+void render_fdb(const Json& r, std::ostream& out) {
+  TextTable t({"VLAN", "MAC", "PORT", "AGE-MS"});
+  for (const Json& e : r)
+    t.add_row({cell(e, "vlan"), cell(e, "mac"), cell(e, "port"), cell(e, "age-ms")});
+  t.print(out);
+}
+
+/// A subcommand whose single positional argument becomes one string field of the request.
+CtlCommand with_string_arg(std::string name, std::string help, std::string field,
+                           std::string arg_help,
+                           std::function<void(const Json&, std::ostream&)> render) {
+  CtlCommand c{name, std::move(help), name, nullptr, std::move(render)};
+  c.setup = [name, field, arg_help](CLI::App& sub) -> std::function<Request()> {
+    auto value = std::make_shared<std::string>();
+    sub.add_option(field, *value, arg_help)->required();
+    return [name, field, value] { return Request{name, Json{{field, *value}}}; };
+  };
+  return c;
+}
+
 }  // namespace
 
 std::vector<CtlCommand> builtin_commands() {
@@ -107,6 +152,34 @@ std::vector<CtlCommand> builtin_commands() {
                   "threads", nullptr, render_threads});
   cmds.push_back(
       {"ports", "list the configured ports and their state", "ports", nullptr, render_ports});
+  cmds.push_back(with_string_arg(
+      "port-add", "add a port: port-add 'vhost-user,id=vm1,path=...'", "spec",
+      "port spec, as for uvswitch --port",
+      [](const Json& r, std::ostream& out) { out << "added port " << cell(r, "id") << "\n"; }));
+  cmds.push_back(with_string_arg("port-del", "remove a port: port-del ID", "id", "port id",
+                                 [](const Json&, std::ostream& out) { out << "removed\n"; }));
+  cmds.push_back(
+      {"stats", "per-port, per-thread and FDB counters", "stats", nullptr, render_stats});
+  cmds.push_back({"fdb", "the learned MAC table", "fdb", nullptr, render_fdb});
+  CtlCommand flush{"fdb-flush", "forget learned MACs: fdb-flush [--port ID | --vlan V]",
+                   "fdb-flush", nullptr, [](const Json& r, std::ostream& out) {
+                     out << "flushed " << cell(r, "flushed") << " entries\n";
+                   }};
+  flush.setup = [](CLI::App& sub) -> std::function<Request()> {
+    auto port = std::make_shared<std::string>();
+    auto vlan = std::make_shared<unsigned>(0);
+    auto* po = sub.add_option("--port", *port, "only this port's entries");
+    sub.add_option("--vlan", *vlan, "only this VLAN's entries")
+        ->check(CLI::Range(1u, 4094u))
+        ->excludes(po);
+    return [port, vlan] {
+      Json a = Json::object();
+      if (!port->empty()) a["port"] = *port;
+      if (*vlan) a["vlan"] = *vlan;
+      return Request{"fdb-flush", a};
+    };
+  };
+  cmds.push_back(std::move(flush));
   cmds.push_back({"quit", "shut the daemon down cleanly and wait until it has", "quit", nullptr,
                   [](const Json&, std::ostream& out) { out << "uvswitch shut down\n"; }, true});
 

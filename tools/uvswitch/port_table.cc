@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+// PortTable: add/remove sequencing between the control thread, the port's loop and the bridge.
+#include "tools/uvswitch/port_table.h"
+
+#include <algorithm>
+
+#include "tools/uvswitch/port_factory.h"
+
+namespace uvs::daemon {
+namespace {
+
+bridge::VlanConfig to_bridge_vlan(const config::VlanConfig& v) {
+  bridge::VlanConfig b;
+  b.mode =
+      v.mode == config::VlanMode::kTrunk ? bridge::VlanMode::kTrunk : bridge::VlanMode::kAccess;
+  b.access_vlan = v.access_vlan;
+  b.trunk = v.trunk;
+  b.native_vlan = 0;  // the config has no native-VLAN key: untagged frames on a trunk drop
+  return b;
+}
+
+const char* state_name(port::PortState s) {
+  switch (s) {
+    case port::PortState::kUp:
+      return "up";
+    case port::PortState::kBroken:
+      return "broken";
+    case port::PortState::kDown:
+      break;
+  }
+  return "down";
+}
+
+}  // namespace
+
+PortTable::PortTable(bridge::PortThreads& threads, bridge::Bridge& bridge)
+    : threads_(threads), bridge_(bridge) {}
+
+PortTable::~PortTable() {
+  remove_all();
+}
+
+bool PortTable::contains(const std::string& id) const {
+  return std::any_of(ports_.begin(), ports_.end(), [&](const Entry& e) { return e.spec.id == id; });
+}
+
+const config::PortSpec* PortTable::spec(const std::string& id) const {
+  for (const Entry& e : ports_) {
+    if (e.spec.id == id) return &e.spec;
+  }
+  return nullptr;
+}
+
+void PortTable::destroy_on_loop(Entry& e) {
+  // The port belongs to its loop: its destructor unregisters handlers there.
+  threads_.loop(e.thread).run_in_loop_sync([&] { e.port.reset(); });
+}
+
+bool PortTable::add(const config::PortSpec& spec, std::string* error) {
+  if (contains(spec.id)) {
+    *error = "port " + spec.id + ": a port with this id exists already";
+    return false;
+  }
+  Entry e;
+  e.spec = spec;
+  e.thread = spec.thread ? *spec.thread : bridge_.pick_thread();
+  if (e.thread >= threads_.size()) {
+    *error = "port " + spec.id + ": thread=" + std::to_string(e.thread) + " but there are only " +
+             std::to_string(threads_.size()) + " threads";
+    return false;
+  }
+  threads_.loop(e.thread).run_in_loop_sync(
+      [&] { e.port = make_port(spec, threads_.loop(e.thread), error); });
+  if (!e.port) return false;
+
+  bridge::PortOptions po;
+  po.vlan = to_bridge_vlan(spec.vlan);
+  po.thread = e.thread;
+  po.name = spec.id;
+  bridge::Result<bridge::PortIndex> r = bridge_.add_port(*e.port, po);
+  if (!r) {
+    *error = "port " + spec.id + ": " + r.error().message;
+    destroy_on_loop(e);
+    return false;
+  }
+  e.index = *r;
+  ports_.push_back(std::move(e));
+  return true;
+}
+
+bool PortTable::remove(const std::string& id, std::string* error) {
+  auto it =
+      std::find_if(ports_.begin(), ports_.end(), [&](const Entry& e) { return e.spec.id == id; });
+  if (it == ports_.end()) {
+    *error = "no port with id '" + id + "'";
+    return false;
+  }
+  // Detach first: afterwards no thread forwards toward the port, so it can go.
+  bridge_.remove_port(it->index);
+  destroy_on_loop(*it);
+  ports_.erase(it);
+  return true;
+}
+
+void PortTable::remove_all() {
+  std::string ignored;
+  while (!ports_.empty()) remove(ports_.back().spec.id, &ignored);
+}
+
+Json PortTable::list() {
+  bridge::BridgeStats bs = bridge_.stats();
+  Json out = Json::array();
+  for (Entry& e : ports_) {
+    port::PortState state = port::PortState::kDown;
+    Json backend;
+    threads_.loop(e.thread).run_in_loop_sync([&] {
+      state = e.port->state();
+      backend = backend_stats_json(e.spec, *e.port);
+    });
+    Json sw = Json::object();
+    for (const bridge::PortStats& ps : bs.ports) {
+      if (ps.index != e.index) continue;
+      sw = Json{{"in-frames", ps.in_frames},           {"in-bytes", ps.in_bytes},
+                {"out-frames", ps.out_frames},         {"out-bytes", ps.out_bytes},
+                {"drop-runt", ps.drop_runt},           {"drop-vlan", ps.drop_vlan},
+                {"drop-filtered", ps.drop_filtered},   {"drop-no-buffers", ps.drop_no_buffers},
+                {"drop-port-down", ps.drop_port_down}, {"drop-broken", ps.drop_broken}};
+    }
+    out.push_back(Json{{"id", e.spec.id},
+                       {"type", config::port_type_name(e.spec.type())},
+                       {"thread", e.thread},
+                       {"state", state_name(state)},
+                       {"switch", sw},
+                       {"backend", backend}});
+  }
+  return out;
+}
+
+}  // namespace uvs::daemon

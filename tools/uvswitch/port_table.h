@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+// PortTable: the daemon's running ports: creation on their loop, attachment to the bridge, removal.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/port_spec.h"
+#include "port/port.h"
+#include "switch/bridge.h"
+#include "switch/port_threads.h"
+#include "tools/uvswitch/command_table.h"
+
+namespace uvs::daemon {
+
+/// Ports by id. Every method runs on the control thread, which is never a forwarding loop: each
+/// call waits on the port's own loop (run_in_loop_sync), so nothing touches a port off its thread.
+class PortTable {
+ public:
+  PortTable(bridge::PortThreads& threads, bridge::Bridge& bridge);
+  ~PortTable();  ///< removes every port (the loops must still run)
+  PortTable(const PortTable&) = delete;
+  PortTable& operator=(const PortTable&) = delete;
+
+  /// Creates, starts and attaches the port. On failure nothing is left behind and `*error`
+  /// names the port and the cause (duplicate id, bad thread, socket that cannot be bound ...).
+  bool add(const config::PortSpec& spec, std::string* error);
+  /// Detaches and destroys the port; false with `*error` if there is no such id.
+  bool remove(const std::string& id, std::string* error);
+  void remove_all();
+
+  /// Each port's spec, thread, state and counters (switch side and the port type's own).
+  Json list();
+  bool contains(const std::string& id) const;
+  /// The spec a running port was created from; null for an unknown id.
+  const config::PortSpec* spec(const std::string& id) const;
+
+ private:
+  struct Entry {
+    config::PortSpec spec;
+    unsigned thread = 0;
+    bridge::PortIndex index = 0;
+    std::unique_ptr<port::Port> port;
+  };
+  void destroy_on_loop(Entry& e);
+
+  bridge::PortThreads& threads_;
+  bridge::Bridge& bridge_;
+  std::vector<Entry> ports_;
+};
+
+}  // namespace uvs::daemon
