@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <random>
 #include <thread>
@@ -244,8 +245,12 @@ TEST_CASE("fdb: concurrent learners, readers and flushers never see a wrong port
   };
   std::vector<std::thread> threads;
   for (unsigned i = 0; i < 2; ++i) threads.emplace_back(worker, i);
+  // At least 300 rounds, and on until both workers have moved a MAC between them (bounded at
+  // 5 s): on a loaded box the workers may barely have run after 300 quick rounds.
   size_t rounds = 0;
-  for (; rounds < 300; ++rounds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (; rounds < 300 || (fdb.stats().moved == 0 && std::chrono::steady_clock::now() < deadline);
+       ++rounds) {
     fdb.flush_port(PortIndex(rounds % 7));
     fdb.age(clock.load());
     if (rounds % 50 == 0) fdb.flush_all();
