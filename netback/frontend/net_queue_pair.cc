@@ -256,11 +256,13 @@ size_t NetQueuePair::drain_rx(std::span<RxFrame> out) noexcept {
   size_t n = 0;
   size_t reposted = 0;
   while (n < out.size()) {
+    // Look at the used index once, before peeking: re-reading it after an empty peek could see
+    // an entry the device published in between and skip it as if it were bad, losing a buffer.
+    if (rx_.used_pending() == 0) break;
     UsedChain first;
     if (!rx_.peek_used(0, &first)) {
-      // Either nothing is pending or the device returned a head we never posted.
-      if (rx_.skip_used()) continue;
-      break;
+      rx_.skip_used();  // an entry is pending, so the head itself is bad: drop just that one
+      continue;
     }
     const uint8_t* slot = rx_slot_host_[first.token];
     uint16_t nbufs = 1;
