@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+// FrameBatch: the preallocated receive slots a tap or datagram port reads one burst into, and
+// the lent Frames that hand that burst to a sink.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "port/frame.h"
+#include "port/port.h"
+
+namespace uvs::netback {
+
+/// port::kMaxBurst receive slots of `slot_size` bytes each, allocated once at construction, so
+/// the data path never allocates: the kernel writes one frame (or datagram) per slot and the
+/// batch lends the frames to a sink. The memory is left uninitialised, so a slot's pages only
+/// become resident once a frame that large has been received into it. Loop thread only.
+class FrameBatch {
+ public:
+  /// Allocates the slots (control path; throws std::bad_alloc like any allocation).
+  explicit FrameBatch(size_t slot_size);
+  FrameBatch(const FrameBatch&) = delete;
+  FrameBatch& operator=(const FrameBatch&) = delete;
+
+  static constexpr size_t kSlots = port::kMaxBurst;
+
+  size_t slot_size() const noexcept { return slot_size_; }
+  /// Start of slot `i` (< kSlots).
+  uint8_t* slot(size_t i) noexcept { return mem_.get() + i * slot_size_; }
+  /// One iovec per slot covering all of it, for readv / recvmmsg. The kernel never writes
+  /// through these iovecs' own fields, so they stay valid for every burst.
+  iovec* slot_iovs() noexcept { return slot_iov_.data(); }
+
+  /// Appends the frame of `len` bytes at `offset` in slot `slot` to the burst. Asserts (debug)
+  /// that it lies inside the slot and that the burst is not full.
+  void add(size_t slot, size_t offset, uint32_t len) noexcept;
+  /// The frames added since clear(), in order; their segments point into the slots.
+  std::span<const port::Frame> frames() const noexcept { return {frames_.data(), count_}; }
+  size_t size() const noexcept { return count_; }
+  bool full() const noexcept { return count_ == kSlots; }
+  void clear() noexcept { count_ = 0; }
+
+ private:
+  size_t slot_size_;
+  std::unique_ptr<uint8_t[]> mem_;
+  std::array<iovec, kSlots> slot_iov_{};
+  std::array<iovec, kSlots> frame_iov_{};
+  std::array<port::Frame, kSlots> frames_{};
+  size_t count_ = 0;
+};
+
+/// Hands `frames` to `sink` as one burst from `from`, or counts them in `*no_sink` when there is
+/// no sink. Returns how many were delivered. Loop thread only; never throws.
+inline size_t deliver_burst(port::FrameSink* sink, port::Port& from,
+                            std::span<const port::Frame> frames, uint64_t* no_sink) noexcept {
+  if (frames.empty()) return 0;
+  if (sink == nullptr) {
+    *no_sink += frames.size();
+    return 0;
+  }
+  sink->receive_burst(from, frames);
+  return frames.size();
+}
+
+}  // namespace uvs::netback
