@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // vhost_pair: test helper running two vhost-user-net ports on one loop with their sinks
-// cross-wired (A's guest TX goes to B's guest RX and back); prints counters on SIGTERM/SIGINT.
+// cross-wired (A's guest TX goes to B's guest RX and back); prints counters on SIGUSR1 and on exit.
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -41,7 +41,8 @@ void usage() {
   std::fprintf(stderr,
                "usage: vhost_pair --a PATH --b PATH [--client] [--queues N] [--mtu N]\n"
                "  Two vhost-user-net ports (server sockets by default; --client connects to\n"
-               "  listening frontends) whose traffic is cross-wired. Prints counters on exit.\n");
+               "  listening frontends) whose traffic is cross-wired. Prints counters on\n"
+               "  SIGUSR1 (and keeps running) and on SIGTERM/SIGINT (then exits 0).\n");
 }
 
 void print_port(const char* label, const VhostUserNetPort& p) {
@@ -100,6 +101,7 @@ int main(int argc, char** argv) {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1);
   sigprocmask(SIG_BLOCK, &set, nullptr);
   int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
   if (sfd < 0) {
@@ -133,24 +135,33 @@ int main(int argc, char** argv) {
         return 1;
       }
     }
+    // The counters as one block: an "A ..." and a "B ..." line, then the "PAIR ..." line.
+    auto print_all = [&] {
+      print_port("A", a);
+      print_port("B", b);
+      std::printf("PAIR a_to_b=%" PRIu64 " a_to_b_dropped=%" PRIu64 " b_to_a=%" PRIu64
+                  " b_to_a_dropped=%" PRIu64 "\n",
+                  sink.forwarded[0], sink.dropped[0], sink.forwarded[1], sink.dropped[1]);
+      std::fflush(stdout);
+    };
     ev::FnHandler sig;
     sig.read = [&] {
       signalfd_siginfo si;
       while (read(sfd, &si, sizeof si) == sizeof si) {
+        // SIGUSR1: a snapshot for tests that are about to SIGKILL this process.
+        if (si.ssi_signo == SIGUSR1) {
+          print_all();
+        } else {
+          loop.request_stop();
+        }
       }
-      loop.request_stop();
     };
     ev::FdRegistration sig_reg = loop.add_fd(sfd, ev::Events::kRead, &sig);
     std::printf("READY\n");
     std::fflush(stdout);
     loop.run();
 
-    print_port("A", a);
-    print_port("B", b);
-    std::printf("PAIR a_to_b=%" PRIu64 " a_to_b_dropped=%" PRIu64 " b_to_a=%" PRIu64
-                " b_to_a_dropped=%" PRIu64 "\n",
-                sink.forwarded[0], sink.dropped[0], sink.forwarded[1], sink.dropped[1]);
-    std::fflush(stdout);
+    print_all();
   }
   close(sfd);
   return rc;
