@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // uvswitch-bench: command-line entry that dispatches to one benchmark per subcommand.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "tools/bench/eventloop_bench.h"
+#include "tools/bench/netback_bench.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"uvswitch benchmarks: each prints a table (or --json)"};
@@ -19,7 +21,42 @@ int main(int argc, char** argv) {
   evcmd->add_option("--idle-seconds", ev.idle_seconds, "length of the idle-CPU measurement")
       ->check(CLI::Range(0.1, 600.0));
 
+  uvs::bench::NetbackBenchOptions nb;
+  auto* nbcmd = app.add_subcommand(
+      "netback", "vhost-user data path: Mpps, Gbit/s, CPU/packet, latency; testpmd's vhost PMD "
+                 "measured beside it");
+  nbcmd->add_flag("--json", nb.json, "print JSON instead of a table");
+  nbcmd->add_option("--repeats", nb.repeats, "runs per figure; the median is reported")
+      ->check(CLI::Range(1, 100));
+  nbcmd->add_option("--seconds", nb.seconds, "measured interval of each run")
+      ->check(CLI::Range(0.2, 60.0));
+  nbcmd->add_option("--warmup", nb.warmup_seconds, "traffic before each measured interval")
+      ->check(CLI::Range(0.1, 30.0));
+  nbcmd->add_option("--sizes", nb.sizes, "frame sizes in bytes, FCS included (64..1518)")
+      ->delimiter(',')
+      ->check(CLI::Range(64, 1518));
+  nbcmd->add_option("--testpmd", nb.testpmd, "dpdk-testpmd binary (name in PATH, or a path)");
+  nbcmd->add_flag("--no-testpmd", nb.skip_testpmd, "skip the testpmd generator and baseline");
+  nbcmd->add_flag("--no-frontend", nb.skip_frontend, "skip the in-repo generator");
+  nbcmd->add_option("--backend-cpu", nb.backend_cpu, "CPU of the backend loop / baseline lcore")
+      ->check(CLI::Range(0, 1023));
+  nbcmd->add_option("--generator-cpu", nb.generator_cpu, "CPU of the generators")
+      ->check(CLI::Range(0, 1023));
+  nbcmd->add_option("--poll-max-ns", nb.poll_max_ns,
+                    "busy-poll ceiling of our backend loop (0: no polling; default: the loop's)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1'000'000'000}));
+  nbcmd->add_option("--ping-samples", nb.ping_samples,
+                    "one-frame-in-flight latency samples per size and run (0: none)")
+      ->check(CLI::Range(0, 10'000'000));
+
   CLI11_PARSE(app, argc, argv);
   if (evcmd->parsed()) return uvs::bench::run_eventloop_bench(ev);
+  if (nbcmd->parsed()) {
+    if (nb.backend_cpu == nb.generator_cpu) {
+      std::fprintf(stderr, "--backend-cpu and --generator-cpu must differ\n");
+      return 2;
+    }
+    return uvs::bench::run_netback_bench(nb);
+  }
   return 2;
 }

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+// Scenarios 2 and 3 of the netback benchmark: the testpmd generator's session and both backends.
+#include "tools/bench/testpmd_load.h"
+
+#include <algorithm>
+#include <functional>
+#include <sstream>
+#include <vector>
+
+#include "eventloop/clock.h"
+#include "tools/bench/cross_wired_pair.h"
+#include "tools/bench/interrupt_guard.h"
+#include "tools/bench/testpmd_process.h"
+
+namespace uvs::bench {
+namespace {
+
+// testpmd start-up with --no-huge -m 512 takes about a second here; allow for a loaded machine.
+constexpr int kStartupTimeoutMs = 30'000;
+constexpr int kExitTimeoutMs = 10'000;
+const char* const kMacA = "02:00:00:00:00:0a";
+const char* const kMacB = "02:00:00:00:00:0b";
+
+std::string lcores(int a, int b) {
+  return std::to_string(std::min(a, b)) + "," + std::to_string(std::max(a, b));
+}
+
+/// The last `n` lines of `text`, indented, for error messages.
+std::string tail(const std::string& text, int n) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  std::string out;
+  for (size_t i = lines.size() > size_t(n) ? lines.size() - size_t(n) : 0; i < lines.size(); ++i) {
+    out += "\n    " + lines[i];
+  }
+  return out;
+}
+
+/// Common EAL arguments: two lcores, no hugepages, no PCI scan.
+std::vector<std::string> eal_args(const TestpmdLoadOptions& o, int main_lcore) {
+  return {"-l", lcores(o.generator_cpu, o.backend_cpu), "--main-lcore", std::to_string(main_lcore),
+          "--no-huge", "-m", "512", "--no-pci", "--log-level=lib.eal:error"};
+}
+
+/// What the generator session reports beside the rates.
+struct GeneratorCounts {
+  uint64_t received = 0;  ///< frames both generator ports received over the interval
+};
+
+/// Runs the testpmd virtio-user generator against whatever listens at dir/a.sock and dir/b.sock:
+/// start-up, `start tx_first 8`, warm-up, two `show port stats all` `seconds` apart (calling
+/// `at_show(0)` and `at_show(1)` right after each, so the backend is sampled over the same
+/// interval), then stop and quit. Fills r->pps (or r->error) and `counts`.
+void drive_generator(const TestpmdLoadOptions& o, const std::function<void(int)>& at_show,
+                     NetRunResult* r, GeneratorCounts* counts) {
+  TestpmdProcess gen;
+  std::vector<std::string> eal = eal_args(o, o.backend_cpu);  // forwarding lcore: generator_cpu
+  eal.insert(eal.end(), {"--vdev", "net_virtio_user0,path=" + o.dir + "/a.sock,mac=" + kMacA,
+                         "--vdev", "net_virtio_user1,path=" + o.dir + "/b.sock,mac=" + kMacB});
+  const std::vector<std::string> app = {
+      "-i", "--forward-mode=mac", "--txpkts=" + std::to_string(o.frame_len), "--nb-cores=1",
+      "--no-mlockall", "--total-num-mbufs=16384", std::string("--eth-peer=0,") + kMacB,
+      std::string("--eth-peer=1,") + kMacA};
+  std::string err = gen.start(o.testpmd, o.prefix + "-gen", eal, app, o.dir + "/generator.log");
+  if (!err.empty()) {
+    r->error = "generator: " + err;
+    return;
+  }
+  // The prompt is written straight to the terminal fd (testpmd's printf output is block-buffered
+  // into the log and only appears at exit), so it is the one live sign that start-up finished.
+  if (!gen.wait_for("testpmd> ", kStartupTimeoutMs)) {
+    gen.finish(0);
+    r->error = "generator testpmd did not reach its prompt:" + tail(gen.log(), 8);
+    return;
+  }
+  bool ok = gen.send("start tx_first 8") && sleep_unless_interrupted(o.warmup_s) &&
+            gen.send("show port stats all");
+  if (ok) {
+    at_show(0);
+    ok = sleep_unless_interrupted(o.seconds) && gen.send("show port stats all");
+  }
+  if (ok) at_show(1);
+  if (ok) ok = gen.send("stop") && gen.send("quit");
+  const int rc = gen.finish(kExitTimeoutMs);
+  const std::string log = gen.log();
+  if (!ok || rc != 0) {
+    r->error = interrupted() ? "interrupted"
+                             : "generator testpmd failed (exit " + std::to_string(rc) + "):" +
+                                   tail(log, 8);
+    return;
+  }
+  auto blocks = parse_port_stats(log, 2);
+  if (blocks[0].size() < 2 || blocks[1].size() < 2) {
+    r->error = "no port statistics in the generator's output:" + tail(log, 8);
+    return;
+  }
+  // Port 0 sends into A, port 1 into B: A → B arrives on port 1.
+  r->pps[0] = blocks[1].back().rx_pps;
+  r->pps[1] = blocks[0].back().rx_pps;
+  for (const auto& b : blocks) counts->received += b.back().rx_packets - b[b.size() - 2].rx_packets;
+}
+
+}  // namespace
+
+NetRunResult run_testpmd_uvswitch(const TestpmdLoadOptions& o) {
+  NetRunResult r;
+  CrossWiredPair pair(o.dir, o.backend_cpu, o.poll_max_ns);
+  if (!pair.error().empty()) {
+    r.error = pair.error();
+    return r;
+  }
+  PairSample s[2];
+  auto at_show = [&](int i) {
+    if (i == 0 && !pair.wait_up(0)) r.error = "backend ports were not up when measuring";
+    s[i] = pair.sample();
+  };
+  GeneratorCounts counts;
+  drive_generator(o, at_show, &r, &counts);
+  if (!r.ok()) return r;
+  uint64_t fwd = 0;
+  for (int d = 0; d < 2; ++d) {
+    fwd += s[1].forwarded[d] - s[0].forwarded[d];
+    r.dropped += s[1].dropped[d] - s[0].dropped[d];
+  }
+  const double cpu = double(s[1].cpu_ns - s[0].cpu_ns);
+  r.backend_cpu_ns_per_packet = fwd ? cpu / double(fwd) : 0;
+  r.backend_core_share = cpu / double(s[1].wall_ns - s[0].wall_ns);
+  return r;
+}
+
+NetRunResult run_testpmd_baseline(const TestpmdLoadOptions& o) {
+  NetRunResult r;
+  TestpmdProcess back;
+  std::vector<std::string> eal = eal_args(o, o.generator_cpu);  // forwarding lcore: backend_cpu
+  eal.insert(eal.end(), {"--vdev", "net_vhost0,iface=" + o.dir + "/a.sock", "--vdev",
+                         "net_vhost1,iface=" + o.dir + "/b.sock"});
+  const std::vector<std::string> app = {"-i", "--forward-mode=io", "--nb-cores=1",
+                                        "--no-mlockall", "--total-num-mbufs=16384"};
+  std::string err = back.start(o.testpmd, o.prefix + "-vhost", eal, app, o.dir + "/vhost.log");
+  if (!err.empty()) {
+    r.error = "baseline: " + err;
+    return r;
+  }
+  // Its vhost sockets listen once the prompt is up; forwarding may start before a frontend
+  // connects (the queues just stay empty until then).
+  if (!back.wait_for("testpmd> ", kStartupTimeoutMs) || !back.send("start")) {
+    back.finish(0);
+    r.error = "baseline testpmd did not reach its prompt:" + tail(back.log(), 8);
+    return r;
+  }
+  int64_t cpu[2] = {0, 0};
+  int64_t wall[2] = {0, 0};
+  auto at_show = [&](int i) {
+    cpu[i] = back.cpu_ns();
+    wall[i] = ev::now_ns();
+  };
+  GeneratorCounts counts;
+  drive_generator(o, at_show, &r, &counts);
+  back.send("stop");
+  back.send("quit");
+  back.finish(kExitTimeoutMs);
+  if (!r.ok()) return r;
+  const double c = double(cpu[1] - cpu[0]);
+  r.backend_cpu_ns_per_packet = counts.received ? c / double(counts.received) : 0;
+  r.backend_core_share = c / double(wall[1] - wall[0]);
+  return r;
+}
+
+}  // namespace uvs::bench

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+// Scenarios 2 and 3 of the netback benchmark: DPDK testpmd's virtio-user as the generator, in
+// front of our backend pair or in front of testpmd's own vhost PMD (the baseline).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tools/bench/net_run_result.h"
+
+namespace uvs::bench {
+
+/// One run with the testpmd generator.
+struct TestpmdLoadOptions {
+  std::string testpmd;        ///< absolute path of dpdk-testpmd
+  std::string dir;            ///< this run's own directory: sockets and logs (must exist)
+  std::string prefix;         ///< this run's --file-prefix stem (unique per run)
+  uint32_t frame_len = 60;    ///< Ethernet bytes per frame, FCS excluded (testpmd --txpkts)
+  double warmup_s = 1.0;      ///< forwarding before the measured interval
+  double seconds = 2.0;       ///< the measured interval (between two `show port stats all`)
+  int generator_cpu = 0;      ///< the generator's forwarding lcore
+  int backend_cpu = 1;        ///< our loop thread, or the baseline's forwarding lcore
+  int64_t poll_max_ns = -1;   ///< our backend loop's busy-poll ceiling; < 0: the default
+};
+
+/// Scenario 2: testpmd virtio-user (two ports, mac forwarding, closed loop seeded with
+/// `start tx_first 8`) against a CrossWiredPair on `backend_cpu`. Rates are testpmd's Rx-pps per
+/// port over the interval; CPU per packet is our loop thread's CPU over the same interval divided
+/// by the frames it forwarded. Blocks for about start-up + warmup_s + seconds.
+NetRunResult run_testpmd_uvswitch(const TestpmdLoadOptions& options);
+
+/// Scenario 3, the baseline: the same generator against a second testpmd running its vhost PMD
+/// (`net_vhost0/1`, io forwarding, forwarding lcore on `backend_cpu`). CPU per packet is that
+/// process's CPU over the interval divided by the frames the generator received in it.
+NetRunResult run_testpmd_baseline(const TestpmdLoadOptions& options);
+
+}  // namespace uvs::bench
