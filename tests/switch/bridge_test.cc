@@ -388,12 +388,15 @@ TEST_CASE("bridge: ports added before the threads start forward once they run") 
 
 TEST_CASE("bridge: aging sweep forgets idle MACs") {
   BridgeOptions o;
-  o.aging_ns = 50'000'000;  // 50 ms: sweeps every ~6 ms
+  // 300 ms: long enough that a TSan build on a loaded box still sees the entry before it ages
+  // (50 ms was not), short enough to keep the test quick. One snapshot, checked before indexing.
+  o.aging_ns = 300'000'000;
   FourPorts r(o);
   r.announce(0, 0xa);
-  CHECK(r.bridge->fdb_dump().size() == 1);
-  CHECK(r.bridge->fdb_dump()[0].port == r.index[0]);
-  REQUIRE(wait_until([&] { return r.bridge->fdb_dump().empty(); }, 2000));
+  const auto learned = r.bridge->fdb_dump();
+  REQUIRE(learned.size() == 1);
+  CHECK(learned[0].port == r.index[0]);
+  REQUIRE(wait_until([&] { return r.bridge->fdb_dump().empty(); }, 5000));
   CHECK(r.bridge->stats().fdb.aged == 1);
   r.bridge->set_aging_ns(0);
   r.announce(0, 0xa);
