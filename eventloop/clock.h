@@ -21,4 +21,13 @@ inline int64_t thread_cpu_ns() noexcept {
   return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+/// A wait timeout in ns as the timespec pointer ppoll and epoll_pwait2 take: null for a negative
+/// timeout (wait forever), else `storage` filled in. Never fails.
+inline timespec* timeout_timespec(int64_t timeout_ns, timespec* storage) noexcept {
+  if (timeout_ns < 0) return nullptr;
+  storage->tv_sec = timeout_ns / 1'000'000'000;
+  storage->tv_nsec = timeout_ns % 1'000'000'000;
+  return storage;
+}
+
 }  // namespace uvs::ev

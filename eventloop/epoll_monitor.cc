@@ -8,6 +8,7 @@
 #include <system_error>
 #include <vector>
 
+#include "eventloop/clock.h"
 #include "eventloop/fd_monitor.h"
 #include "eventloop/handler_node.h"
 
@@ -99,14 +100,8 @@ class EpollMonitor final : public FdMonitor {
     if (reported) timeout_ns = 0;
 
     epoll_event evs[kMaxEvents];
-    timespec ts{};
-    timespec* tsp = nullptr;
-    if (timeout_ns >= 0) {
-      ts.tv_sec = timeout_ns / 1'000'000'000;
-      ts.tv_nsec = timeout_ns % 1'000'000'000;
-      tsp = &ts;
-    }
-    int n = epoll_pwait2(epfd_, evs, kMaxEvents, tsp, nullptr);
+    timespec ts;
+    int n = epoll_pwait2(epfd_, evs, kMaxEvents, timeout_timespec(timeout_ns, &ts), nullptr);
     for (int i = 0; i < n; ++i) {
       auto* node = static_cast<HandlerNode*>(evs[i].data.ptr);
       uint32_t e = 0;

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "eventloop/clock.h"
 #include "eventloop/fd_monitor.h"
 #include "eventloop/handler_node.h"
 
@@ -53,14 +54,8 @@ class PpollMonitor final : public FdMonitor {
   }
 
   int wait(int64_t timeout_ns, ReadySink& sink) override {
-    timespec ts{};
-    timespec* tsp = nullptr;
-    if (timeout_ns >= 0) {
-      ts.tv_sec = timeout_ns / 1'000'000'000;
-      ts.tv_nsec = timeout_ns % 1'000'000'000;
-      tsp = &ts;
-    }
-    int n = ppoll(pfds_.data(), pfds_.size(), tsp, nullptr);
+    timespec ts;
+    int n = ppoll(pfds_.data(), pfds_.size(), timeout_timespec(timeout_ns, &ts), nullptr);
     int reported = 0;
     for (size_t i = 0; n > 0 && i < pfds_.size(); ++i) {
       const short r = pfds_[i].revents;
