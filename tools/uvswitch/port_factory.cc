@@ -2,10 +2,56 @@
 // Port factory: one case per port type; types whose issue has not landed say so by name.
 #include "tools/uvswitch/port_factory.h"
 
+#include "netback/dgram_port.h"
+#include "netback/stream_port.h"
+#include "netback/tap_port.h"
 #include "netback/vhost_user_net_port.h"
 
 namespace uvs::daemon {
 namespace {
+
+// Every netback port has the same start() contract; this turns its Status into the daemon's
+// error text (the Status already names the port).
+template <typename P>
+std::unique_ptr<port::Port> started(std::unique_ptr<P> port, std::string* error) {
+  netback::Status st = port->start();
+  if (!st) {
+    *error = st.to_string();
+    return nullptr;
+  }
+  return port;
+}
+
+std::unique_ptr<port::Port> make_tap(const config::PortSpec& spec, const config::TapPortSpec& t,
+                                     ev::EventLoop& loop, std::string* error) {
+  netback::TapPortOptions o;
+  o.name = spec.id;
+  o.ifname = t.ifname;
+  o.vnet_hdr = t.vnet_hdr;
+  if (t.mtu) o.mtu = *t.mtu;
+  return started(std::make_unique<netback::TapPort>(loop, std::move(o)), error);
+}
+
+std::unique_ptr<port::Port> make_stream(const config::PortSpec& spec,
+                                        const config::StreamPortSpec& s, ev::EventLoop& loop,
+                                        std::string* error) {
+  netback::StreamPortOptions o;
+  o.name = spec.id;
+  o.path = s.path;
+  if (s.addr) o.addr = s.addr->to_string();
+  o.role = s.server ? netback::StreamRole::kServer : netback::StreamRole::kClient;
+  return started(std::make_unique<netback::StreamPort>(loop, std::move(o)), error);
+}
+
+std::unique_ptr<port::Port> make_dgram(const config::PortSpec& spec,
+                                       const config::DgramPortSpec& d, ev::EventLoop& loop,
+                                       std::string* error) {
+  netback::DgramPortOptions o;
+  o.name = spec.id;
+  o.local = d.local.to_string();
+  o.remote = d.remote.to_string();
+  return started(std::make_unique<netback::DgramPort>(loop, std::move(o)), error);
+}
 
 std::unique_ptr<port::Port> make_vhost_user(const config::PortSpec& spec,
                                             const config::VhostUserPortSpec& vu,
@@ -20,13 +66,7 @@ std::unique_ptr<port::Port> make_vhost_user(const config::PortSpec& spec,
     o.has_mac = true;
     o.mac = vu.mac->bytes;
   }
-  auto port = std::make_unique<netback::VhostUserNetPort>(loop, std::move(o));
-  netback::Status st = port->start();
-  if (!st) {
-    *error = st.to_string();  // already names the port
-    return nullptr;
-  }
-  return port;
+  return started(std::make_unique<netback::VhostUserNetPort>(loop, std::move(o)), error);
 }
 
 Json queue_json(const netback::NetQueueStats& q) {
@@ -51,8 +91,17 @@ std::unique_ptr<port::Port> make_port(const config::PortSpec& spec, ev::EventLoo
   if (const auto* vu = std::get_if<config::VhostUserPortSpec>(&spec.backend)) {
     return make_vhost_user(spec, *vu, loop, error);
   }
+  if (const auto* t = std::get_if<config::TapPortSpec>(&spec.backend)) {
+    return make_tap(spec, *t, loop, error);
+  }
+  if (const auto* s = std::get_if<config::StreamPortSpec>(&spec.backend)) {
+    return make_stream(spec, *s, loop, error);
+  }
+  if (const auto* d = std::get_if<config::DgramPortSpec>(&spec.backend)) {
+    return make_dgram(spec, *d, loop, error);
+  }
   *error = "port " + spec.id + ": type '" + config::port_type_name(spec.type()) +
-           "' is parsed and checked but cannot run yet (only vhost-user ports forward so far)";
+           "' is parsed and checked but cannot run yet";
   return nullptr;
 }
 
@@ -70,6 +119,58 @@ Json backend_stats_json(const config::PortSpec& spec, const port::Port& port) {
                 {"out-drop-not-ready", s.out_drop_not_ready},
                 {"total", queue_json(s.total)},
                 {"queues", queues}};
+  }
+  if (spec.type() == config::PortType::kTap) {
+    netback::TapPortStats s = static_cast<const netback::TapPort&>(port).stats();
+    return Json{{"ifname", static_cast<const netback::TapPort&>(port).ifname()},
+                {"attached", s.attached},
+                {"created", s.created},
+                {"in-frames", s.in_frames},
+                {"in-bytes", s.in_bytes},
+                {"in-drop-too-short", s.in_drop_too_short},
+                {"in-drop-gso", s.in_drop_gso},
+                {"in-csum-fixed", s.in_csum_fixed},
+                {"out-frames", s.out_frames},
+                {"out-bytes", s.out_bytes},
+                {"out-drop-full", s.out_drop_full},
+                {"out-drop-link-down", s.out_drop_link_down},
+                {"out-drop-not-ready", s.out_drop_not_ready},
+                {"out-drop-bad-frame", s.out_drop_bad_frame},
+                {"out-errors", s.out_errors}};
+  }
+  if (spec.type() == config::PortType::kStream) {
+    const auto& sp = static_cast<const netback::StreamPort&>(port);
+    netback::StreamPortStats s = sp.stats();
+    return Json{{"connected", s.connected},
+                {"local-address", sp.local_address()},
+                {"connections", s.connections},
+                {"disconnects", s.disconnects},
+                {"protocol-errors", s.protocol_errors},
+                {"connect-timeouts", s.connect_timeouts},
+                {"in-frames", s.in_frames},
+                {"in-bytes", s.in_bytes},
+                {"in-drop-too-short", s.in_drop_too_short},
+                {"out-frames", s.out_frames},
+                {"out-bytes", s.out_bytes},
+                {"out-drop-not-connected", s.out_drop_not_connected},
+                {"out-drop-busy", s.out_drop_busy},
+                {"out-drop-bad-frame", s.out_drop_bad_frame},
+                {"out-partial-writes", s.out_partial_writes},
+                {"pending-bytes", s.pending_bytes}};
+  }
+  if (spec.type() == config::PortType::kDgram) {
+    netback::DgramPortStats s = static_cast<const netback::DgramPort&>(port).stats();
+    return Json{{"in-frames", s.in_frames},
+                {"in-bytes", s.in_bytes},
+                {"in-drop-too-short", s.in_drop_too_short},
+                {"in-drop-too-big", s.in_drop_too_big},
+                {"in-errors", s.in_errors},
+                {"out-frames", s.out_frames},
+                {"out-bytes", s.out_bytes},
+                {"out-drop-full", s.out_drop_full},
+                {"out-drop-too-big", s.out_drop_too_big},
+                {"out-drop-bad-frame", s.out_drop_bad_frame},
+                {"out-drop-error", s.out_drop_error}};
   }
   return Json::object();
 }
