@@ -37,6 +37,21 @@ bool make_addr(const std::string& path, sockaddr_un* addr) {
   return true;
 }
 
+// The most fds one message carries; vhost-user sends at most 8 (a memory table), faults more.
+constexpr size_t kMaxSendFds = 64;
+
+// Puts `fds` in `msg` as one SCM_RIGHTS control message in `cbuf` (CMSG_SPACE of kMaxSendFds).
+void attach_fds(msghdr& msg, char* cbuf, std::span<const int> fds) {
+  if (fds.empty()) return;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+  std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+}
+
 }  // namespace
 
 FrontendChannel::~FrontendChannel() {
@@ -117,23 +132,15 @@ Status FrontendChannel::accept(int timeout_ms) {
 Status FrontendChannel::send(const vu::VhostUserHeader& hdr, std::span<const uint8_t> payload,
                              std::span<const int> fds) {
   if (fd_ < 0) return Status::fail(FrontendError::kNotConnected, "send");
-  if (fds.size() > 64) return Status::fail(FrontendError::kInvalidArgument, "too many fds to send");
+  if (fds.size() > kMaxSendFds) return Status::fail(FrontendError::kInvalidArgument, "too many fds to send");
   iovec iov[2] = {{const_cast<vu::VhostUserHeader*>(&hdr), sizeof(hdr)},
                   {const_cast<uint8_t*>(payload.data()), payload.size()}};
   size_t total = sizeof(hdr) + payload.size();
-  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 64)];
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxSendFds)];
   msghdr msg{};
   msg.msg_iov = iov;
   msg.msg_iovlen = payload.empty() ? 1 : 2;
-  if (!fds.empty()) {
-    msg.msg_control = cbuf;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
+  attach_fds(msg, cbuf, fds);
   size_t sent = 0;
   while (sent < total) {
     ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
@@ -161,23 +168,15 @@ Status FrontendChannel::send(const vu::VhostUserHeader& hdr, std::span<const uin
 
 Status FrontendChannel::send_bytes(std::span<const uint8_t> bytes, std::span<const int> fds) {
   if (fd_ < 0) return Status::fail(FrontendError::kNotConnected, "send");
-  if (bytes.empty() || fds.size() > 64) {
+  if (bytes.empty() || fds.size() > kMaxSendFds) {
     return Status::fail(FrontendError::kInvalidArgument, "send_bytes needs 1+ bytes and <= 64 fds");
   }
   iovec iov{const_cast<uint8_t*>(bytes.data()), bytes.size()};
-  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 64)];
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxSendFds)];
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  if (!fds.empty()) {
-    msg.msg_control = cbuf;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
+  attach_fds(msg, cbuf, fds);
   ssize_t n;
   do {
     n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
