@@ -8,20 +8,19 @@
 set -euo pipefail
 
 build=$1
+src=$2
 modes=("${@:3}")
 [ ${#modes[@]} -eq 0 ] && modes=(server client)
 pair_bin=$build/tests/netback/vhost_pair
-testpmd=$(command -v dpdk-testpmd || true)
-if [ -z "$testpmd" ]; then
-  echo "SKIP: dpdk-testpmd not installed"
-  exit 77
-fi
+source "$src/tests/lib/testpmd.sh"
+testpmd_require
 
 work=$(mktemp -d /tmp/uvs-testpmd.XXXXXX)
 pair_pid=""
 cleanup() {
   if [ -n "$pair_pid" ] && kill -0 "$pair_pid" 2>/dev/null; then kill -KILL "$pair_pid" || true; fi
-  rm -rf "$work" /var/run/dpdk/uvs$$-1 /var/run/dpdk/uvs$$-2
+  testpmd_cleanup
+  rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -38,20 +37,19 @@ field() { awk -v k="$1" -v p="$2" '$1 == p { for (i = 2; i <= NF; i++) { split($
 
 # run_testpmd MODE RUN: one testpmd session, closed-loop io forwarding for ~3 s.
 run_testpmd() {
-  local mode=$1 run=$2 srv=""
-  [ "$mode" = client ] && srv=",server=1"
+  local mode=$1 run=$2 role=client
+  [ "$mode" = client ] && role=server   # our backend is the client: testpmd listens
   local out=$work/tp-$mode-$run.out
-  { echo "start tx_first 8"; sleep 3; echo "stop"; echo "show port stats all"; sleep 0.5; echo "quit"; } |
-    timeout 40 "$testpmd" -l 0,1 --main-lcore 1 --no-huge -m 512 --no-pci \
-      --file-prefix="uvs$$-$run" \
-      --vdev "net_virtio_user0,path=$work/a.sock,mac=02:00:00:00:00:0a$srv" \
-      --vdev "net_virtio_user1,path=$work/b.sock,mac=02:00:00:00:00:0b$srv" \
-      -- -i --nb-cores=1 --no-mlockall --total-num-mbufs=16384 --txpkts="${TXPKTS:-64}" \
-      >"$out" 2>&1 || fail "testpmd ($mode run $run) exited with $?"
-  # "show port stats all" lines: RX-packets ... RX-missed / TX-packets ... TX-errors, port 0 then 1.
-  awk '/RX-packets:.*RX-missed/ { print "rx", $2 } /TX-packets:.*TX-errors/ { print "tx", $2 }' "$out" \
-    >"$out.stats"
-  [ "$(wc -l <"$out.stats")" -eq 4 ] || fail "no port statistics from testpmd ($mode run $run)"
+  testpmd_prefix uvspair
+  testpmd_session "$out" 3 --file-prefix="$TESTPMD_PREFIX" \
+    --vdev "$(testpmd_vdev_user 0 "$work/a.sock" 02:00:00:00:00:0a "$role")" \
+    --vdev "$(testpmd_vdev_user 1 "$work/b.sock" 02:00:00:00:00:0b "$role")" \
+    -- --txpkts="${TXPKTS:-64}" || fail "testpmd ($mode run $run) exited with $?"
+  local p0 p1
+  p0=$(testpmd_port_stats "$out" 0) && p1=$(testpmd_port_stats "$out" 1) ||
+    fail "no port statistics from testpmd ($mode run $run)"
+  # "rx N" / "tx N" lines, port 0 then port 1.
+  printf 'rx %s\ntx %s\nrx %s\ntx %s\n' ${p0% *} ${p0#* } ${p1% *} ${p1#* } >"$out.stats"
 }
 
 for mode in "${modes[@]}"; do
