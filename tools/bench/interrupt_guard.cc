@@ -64,6 +64,7 @@ void install_interrupt_guard() {
   ::signal(SIGPIPE, SIG_IGN);
   remove_stale("/var/run/dpdk", "uvsbench-");
   remove_stale("/tmp", "uvs-bench-netback-");
+  remove_stale("/tmp", "uvs-bench-switch-");
 }
 
 bool interrupted() { return g_interrupted.load(); }

@@ -10,7 +10,7 @@ namespace uvs::bench {
 /// Installs SIGINT/SIGTERM/SIGHUP handlers that SIGKILL every registered child and set
 /// interrupted(); the next such signal has its default effect. Ignores SIGPIPE (a child that died
 /// under us must not kill the benchmark; children get the default back before exec). Removes
-/// /var/run/dpdk/uvsbench-<pid>-* and /tmp/uvs-bench-netback-<pid>.* left by earlier runs whose
+/// /var/run/dpdk/uvsbench-<pid>-* and /tmp/uvs-bench-{netback,switch}-<pid>.* left by earlier runs whose
 /// process is gone (killed with SIGKILL: no chance to clean up). Call once, from main's thread.
 void install_interrupt_guard();
 

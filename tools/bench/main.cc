@@ -5,6 +5,7 @@
 
 #include "tools/bench/eventloop_bench.h"
 #include "tools/bench/netback_bench.h"
+#include "tools/bench/switch_bench.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"uvswitch benchmarks: each prints a table (or --json)"};
@@ -49,7 +50,51 @@ int main(int argc, char** argv) {
                     "one-frame-in-flight latency samples per size and run (0: none)")
       ->check(CLI::Range(0, 10'000'000));
 
+  uvs::bench::SwitchBenchOptions sw;
+  auto* swcmd = app.add_subcommand(
+      "switch", "the uvswitch daemon forwarding learned unicast between two vhost-user ports "
+                "(testpmd generator), testpmd's vhost PMD beside it, and idle CPU with two guests");
+  swcmd->add_flag("--json", sw.json, "print JSON instead of a table");
+  swcmd->add_option("--repeats", sw.repeats, "runs per figure; the median is reported")
+      ->check(CLI::Range(1, 100));
+  swcmd->add_option("--seconds", sw.seconds, "measured interval of each run")
+      ->check(CLI::Range(0.2, 60.0));
+  swcmd->add_option("--warmup", sw.warmup_seconds, "traffic before each measured interval")
+      ->check(CLI::Range(0.1, 30.0));
+  swcmd->add_option("--sizes", sw.sizes, "frame sizes in bytes, FCS included (64..1518)")
+      ->delimiter(',')
+      ->check(CLI::Range(64, 1518));
+  swcmd->add_option("--threads", sw.threads, "daemon --threads values to measure")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 64));
+  swcmd->add_option("--testpmd", sw.testpmd, "dpdk-testpmd binary (name in PATH, or a path)");
+  swcmd->add_option("--uvswitch", sw.uvswitch,
+                    "the daemon binary (default: ../uvswitch/uvswitch beside this program)");
+  swcmd->add_option("--qemu", sw.qemu, "QEMU binary for the idle guests");
+  swcmd->add_option("--guest-dir", sw.guest_dir,
+                    "guest image cache (default: ../../guest beside this program, as the tests)");
+  swcmd->add_option("--generator-cpu", sw.generator_cpu, "CPU of the generator's forwarding lcore")
+      ->check(CLI::Range(0, 1023));
+  swcmd->add_option("--backend-cpu", sw.backend_cpu,
+                    "CPU of the baseline's forwarding lcore (and the daemon's, by default)")
+      ->check(CLI::Range(0, 1023));
+  swcmd->add_option("--daemon-cpus", sw.daemon_cpus, "CPU mask of the daemon (default: backend CPU)")
+      ->delimiter(',')
+      ->check(CLI::Range(0, 1023));
+  swcmd->add_option("--poll-max-ns", sw.poll_max_ns, "the daemon's --poll-max-ns (default: its own)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1'000'000'000}));
+  swcmd->add_option("--idle-seconds", sw.idle_seconds,
+                    "idle-CPU measurement per thread count with two guests (0: skip)")
+      ->check(CLI::Range(0.0, 600.0));
+
   CLI11_PARSE(app, argc, argv);
+  if (swcmd->parsed()) {
+    if (sw.backend_cpu == sw.generator_cpu) {
+      std::fprintf(stderr, "--backend-cpu and --generator-cpu must differ\n");
+      return 2;
+    }
+    return uvs::bench::run_switch_bench(sw);
+  }
   if (evcmd->parsed()) return uvs::bench::run_eventloop_bench(ev);
   if (nbcmd->parsed()) {
     if (nb.backend_cpu == nb.generator_cpu) {

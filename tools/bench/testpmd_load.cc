@@ -43,15 +43,8 @@ std::vector<std::string> eal_args(const TestpmdLoadOptions& o, int main_lcore) {
           "--no-huge", "-m", "512", "--no-pci", "--log-level=lib.eal:error"};
 }
 
-/// What the generator session reports beside the rates.
-struct GeneratorCounts {
-  uint64_t received = 0;  ///< frames both generator ports received over the interval
-};
+}  // namespace
 
-/// Runs the testpmd virtio-user generator against whatever listens at dir/a.sock and dir/b.sock:
-/// start-up, `start tx_first 8`, warm-up, two `show port stats all` `seconds` apart (calling
-/// `at_show(0)` and `at_show(1)` right after each, so the backend is sampled over the same
-/// interval), then stop and quit. Fills r->pps (or r->error) and `counts`.
 void drive_generator(const TestpmdLoadOptions& o, const std::function<void(int)>& at_show,
                      NetRunResult* r, GeneratorCounts* counts) {
   TestpmdProcess gen;
@@ -100,8 +93,6 @@ void drive_generator(const TestpmdLoadOptions& o, const std::function<void(int)>
   r->pps[1] = blocks[0].back().rx_pps;
   for (const auto& b : blocks) counts->received += b.back().rx_packets - b[b.size() - 2].rx_packets;
 }
-
-}  // namespace
 
 NetRunResult run_testpmd_uvswitch(const TestpmdLoadOptions& o) {
   NetRunResult r;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "tools/bench/net_run_result.h"
@@ -22,6 +23,19 @@ struct TestpmdLoadOptions {
   int backend_cpu = 1;        ///< our loop thread, or the baseline's forwarding lcore
   int64_t poll_max_ns = -1;   ///< our backend loop's busy-poll ceiling; < 0: the default
 };
+
+/// What the generator session reports beside the rates.
+struct GeneratorCounts {
+  uint64_t received = 0;  ///< frames both generator ports received over the interval
+};
+
+/// Runs the testpmd virtio-user generator (two ports with MACs 02:00:00:00:00:0a and :0b, each
+/// port's --eth-peer the other's MAC, mac forwarding) against whatever listens at dir/a.sock and
+/// dir/b.sock: start-up, `start tx_first 8`, warm-up, two `show port stats all` `seconds` apart
+/// (calling `at_show(0)` and `at_show(1)` right after each, so the backend is sampled over the
+/// same interval), then stop and quit. Fills r->pps (or r->error) and `counts`. Control thread.
+void drive_generator(const TestpmdLoadOptions& o, const std::function<void(int)>& at_show,
+                     NetRunResult* r, GeneratorCounts* counts);
 
 /// Scenario 2: testpmd virtio-user (two ports, mac forwarding, closed loop seeded with
 /// `start tx_first 8`) against a CrossWiredPair on `backend_cpu`. Rates are testpmd's Rx-pps per

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: MIT
+// The switch benchmark's driver: interleaved runs, medians, ratios to the baseline, the tables.
+#include "tools/bench/switch_bench.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tools/bench/idle_guests.h"
+#include "tools/bench/interrupt_guard.h"
+#include "tools/bench/net_run_result.h"
+#include "tools/bench/stats_util.h"
+#include "tools/bench/switch_load.h"
+#include "tools/bench/testpmd_load.h"
+#include "tools/bench/testpmd_process.h"
+
+#ifndef UVS_SOURCE_DIR
+#error "UVS_SOURCE_DIR must name the repo (tools/guest/ builds the idle guests)"
+#endif
+
+namespace uvs::bench {
+namespace {
+
+/// Medians over the successful runs of one configuration.
+struct Summary {
+  int runs = 0, ok_runs = 0;
+  std::string first_error;
+  double pps[2] = {0, 0};
+  double cpu_ns_per_packet = 0, core_share = 0, dropped = 0;
+};
+
+Summary summarize(const std::vector<NetRunResult>& runs) {
+  Summary s;
+  s.runs = int(runs.size());
+  std::vector<double> p0, p1, cpu, core, drop;
+  for (const auto& r : runs) {
+    if (!r.ok()) {
+      if (s.first_error.empty()) s.first_error = r.error;
+      continue;
+    }
+    ++s.ok_runs;
+    p0.push_back(r.pps[0]);
+    p1.push_back(r.pps[1]);
+    cpu.push_back(r.backend_cpu_ns_per_packet);
+    core.push_back(r.backend_core_share);
+    drop.push_back(double(r.dropped));
+  }
+  if (s.ok_runs == 0) return s;
+  s.pps[0] = median(p0);
+  s.pps[1] = median(p1);
+  s.cpu_ns_per_packet = median(cpu);
+  s.core_share = median(core);
+  s.dropped = median(drop);
+  return s;
+}
+
+nlohmann::json run_json(const NetRunResult& r, uint32_t len) {
+  if (!r.ok()) return {{"error", r.error}};
+  return {{"mpps", {r.pps[0] / 1e6, r.pps[1] / 1e6}},
+          {"gbit_s", {gbit_per_s(r.pps[0], len), gbit_per_s(r.pps[1], len)}},
+          {"cpu_ns_per_packet", r.backend_cpu_ns_per_packet},
+          {"core_share", r.backend_core_share},
+          {"dropped", r.dropped}};
+}
+
+nlohmann::json summary_json(const Summary& s, uint32_t len) {
+  nlohmann::json j = {{"runs", s.runs}, {"ok_runs", s.ok_runs}};
+  if (!s.first_error.empty()) j["first_error"] = s.first_error;
+  if (s.ok_runs == 0) return j;
+  j["mpps"] = {s.pps[0] / 1e6, s.pps[1] / 1e6};
+  j["gbit_s"] = {gbit_per_s(s.pps[0], len), gbit_per_s(s.pps[1], len)};
+  j["cpu_ns_per_packet"] = s.cpu_ns_per_packet;
+  j["core_share"] = s.core_share;
+  j["dropped"] = s.dropped;
+  return j;
+}
+
+std::string exe_dir() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : p.parent_path().string();
+}
+
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string l; std::getline(in, l);) {
+    if (l.rfind("model name", 0) == 0) return l.substr(l.find(':') + 2);
+  }
+  return "unknown";
+}
+
+/// A run's own directory, removed when it goes out of scope.
+class RunDir {
+ public:
+  RunDir(const std::string& base, int n) : path_(base + "/run-" + std::to_string(n)) {
+    std::error_code ec;
+    std::filesystem::create_directory(path_, ec);
+  }
+  ~RunDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string cpu_list(const std::vector<int>& cpus) {
+  std::string s;
+  for (int c : cpus) s += (s.empty() ? "" : ",") + std::to_string(c);
+  return s.empty() ? "any" : s;
+}
+
+}  // namespace
+
+int run_switch_bench(SwitchBenchOptions opts) {
+  install_interrupt_guard();
+  if (std::thread::hardware_concurrency() < 2) {
+    std::fprintf(stderr, "uvswitch-bench switch: needs two CPUs (generator and switch)\n");
+    return 2;
+  }
+  const std::string testpmd = find_testpmd(opts.testpmd);
+  if (testpmd.empty()) {
+    std::fprintf(stderr, "uvswitch-bench switch: '%s' not found (tools/install-deps.sh)\n",
+                 opts.testpmd.c_str());
+    return 2;
+  }
+  if (geteuid() != 0) {
+    std::fprintf(stderr, "uvswitch-bench switch: DPDK's EAL needs root here (/var/run/dpdk)\n");
+    return 2;
+  }
+  const std::string here = exe_dir();
+  if (opts.uvswitch.empty()) opts.uvswitch = here + "/../uvswitch/uvswitch";
+  if (::access(opts.uvswitch.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "uvswitch-bench switch: no daemon at %s (--uvswitch)\n",
+                 opts.uvswitch.c_str());
+    return 2;
+  }
+  if (opts.guest_dir.empty()) opts.guest_dir = here + "/../../guest";
+  if (opts.daemon_cpus.empty()) opts.daemon_cpus = {opts.backend_cpu};
+  std::string qemu;
+  if (opts.idle_seconds > 0) {
+    qemu = find_testpmd(opts.qemu);  // a PATH lookup like any other
+    if (qemu.empty()) {
+      std::fprintf(stderr, "uvswitch-bench switch: '%s' not found (--idle-seconds 0 skips)\n",
+                   opts.qemu.c_str());
+      return 2;
+    }
+  }
+
+  std::string tmpl = "/tmp/uvs-bench-switch-" + std::to_string(getpid()) + ".XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    std::perror("mkdtemp");
+    return 1;
+  }
+  const std::string base = tmpl;
+  const std::string load_before = load_average();
+  const size_t nt = opts.threads.size();
+  // results[size][k]: k < nt is the daemon with threads[k], k == nt the baseline.
+  std::vector<std::vector<std::vector<NetRunResult>>> res(
+      opts.sizes.size(), std::vector<std::vector<NetRunResult>>(nt + 1));
+  int run_no = 0;
+  // Interleaved (repeat, size, configuration): load from other work on this shared machine then
+  // falls on every configuration alike instead of on whichever ran during a busy stretch.
+  for (int rep = 0; rep < opts.repeats && !interrupted(); ++rep) {
+    for (size_t si = 0; si < opts.sizes.size() && !interrupted(); ++si) {
+      for (size_t k = 0; k <= nt && !interrupted(); ++k) {
+        RunDir dir(base, run_no);
+        TestpmdLoadOptions to;
+        to.testpmd = testpmd;
+        to.dir = dir.path();
+        to.prefix = "uvsbench-" + std::to_string(getpid()) + "-" + std::to_string(run_no++);
+        to.frame_len = opts.sizes[si] - 4;
+        to.warmup_s = opts.warmup_seconds;
+        to.seconds = opts.seconds;
+        to.generator_cpu = opts.generator_cpu;
+        to.backend_cpu = opts.backend_cpu;
+        to.poll_max_ns = opts.poll_max_ns;
+        NetRunResult r;
+        std::string what;
+        if (k < nt) {
+          SwitchRunOptions so;
+          so.uvswitch = opts.uvswitch;
+          so.threads = opts.threads[k];
+          so.daemon_cpus = opts.daemon_cpus;
+          r = run_testpmd_switch(to, so);
+          what = "uvswitch --threads " + std::to_string(so.threads);
+        } else {
+          r = run_testpmd_baseline(to);
+          what = "testpmd vhost PMD";
+        }
+        std::fprintf(stderr, "  [%d/%d] %4u B %-22s %s\n", rep + 1, opts.repeats,
+                     opts.sizes[si], what.c_str(),
+                     r.ok() ? (std::to_string(r.total_pps() / 1e6).substr(0, 6) + " Mpps").c_str()
+                            : ("FAILED: " + r.error).c_str());
+        res[si][k].push_back(std::move(r));
+      }
+    }
+  }
+
+  std::vector<IdleResult> idle;
+  if (opts.idle_seconds > 0 && !interrupted()) {
+    RunDir dir(base, run_no++);
+    IdleGuestsOptions io;
+    io.uvswitch = opts.uvswitch;
+    io.qemu = qemu;
+    io.source_dir = UVS_SOURCE_DIR;
+    io.guest_dir = opts.guest_dir;
+    io.dir = dir.path();
+    io.threads = opts.threads;
+    io.daemon_cpus = opts.daemon_cpus;
+    io.seconds = opts.idle_seconds;
+    std::fprintf(stderr, "  idle: booting two guests, then %.0f s per thread count\n",
+                 opts.idle_seconds);
+    idle = run_idle_guests(io);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(base, ec);
+  if (interrupted()) {
+    std::fprintf(stderr, "interrupted: children killed, temporary files removed\n");
+    return 130;
+  }
+
+  // ---- report ----
+  bool all_ok = true;
+  nlohmann::json out;
+  out["benchmark"] = "switch";
+  out["repeats"] = opts.repeats;
+  out["seconds"] = opts.seconds;
+  out["warmup_seconds"] = opts.warmup_seconds;
+  out["machine"] = {{"cpu", cpu_model()},
+                    {"cpus", std::thread::hardware_concurrency()},
+                    {"load_before", load_before},
+                    {"load_after", load_average()}};
+  out["generator_cpu"] = opts.generator_cpu;
+  out["baseline_cpu"] = opts.backend_cpu;
+  out["daemon_cpus"] = opts.daemon_cpus;
+  std::vector<std::vector<Summary>> sums(opts.sizes.size(), std::vector<Summary>(nt + 1));
+  // ratio[size][k]: median over repeats of (daemon with threads[k]) / (baseline of that repeat).
+  std::vector<std::vector<double>> ratio(opts.sizes.size(), std::vector<double>(nt, -1));
+  for (size_t si = 0; si < opts.sizes.size(); ++si) {
+    const uint32_t len = opts.sizes[si] - 4;
+    nlohmann::json row = {{"frame_size", opts.sizes[si]}, {"frame_bytes_carried", len}};
+    for (size_t k = 0; k <= nt; ++k) {
+      sums[si][k] = summarize(res[si][k]);
+      if (sums[si][k].ok_runs != sums[si][k].runs) all_ok = false;
+      nlohmann::json j = summary_json(sums[si][k], len);
+      for (const auto& r : res[si][k]) j["each_run"].push_back(run_json(r, len));
+      if (k < nt) {
+        std::vector<double> rs;
+        const auto& bl = res[si][nt];
+        for (size_t rep = 0; rep < res[si][k].size() && rep < bl.size(); ++rep) {
+          const auto& u = res[si][k][rep];
+          if (u.ok() && bl[rep].ok() && bl[rep].total_pps() > 0) {
+            rs.push_back(u.total_pps() / bl[rep].total_pps());
+          }
+        }
+        if (!rs.empty()) ratio[si][k] = median(rs);
+        if (ratio[si][k] >= 0) j["ratio_to_baseline"] = ratio[si][k];
+        j["threads"] = opts.threads[k];
+        row["uvswitch"].push_back(j);
+      } else {
+        row["testpmd_vhost_pmd"] = j;
+      }
+    }
+    out["sizes"].push_back(row);
+  }
+  for (const auto& r : idle) {
+    if (!r.ok()) all_ok = false;
+    nlohmann::json j = {{"threads", r.threads}};
+    if (r.ok()) {
+      j["seconds"] = r.seconds;
+      j["core_share"] = r.core_share;
+      j["guest_frames"] = r.guest_frames;
+    } else {
+      j["error"] = r.error;
+    }
+    out["idle"].push_back(j);
+  }
+
+  if (opts.json) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return all_ok ? 0 : 1;
+  }
+
+  std::printf("uvswitch-bench switch: median of %d runs, %.1f s each after %.1f s warm-up\n",
+              opts.repeats, opts.seconds, opts.warmup_seconds);
+  std::printf("machine: %s, %u CPUs; load average %s before, %s after\n", cpu_model().c_str(),
+              std::thread::hardware_concurrency(), load_before.c_str(),
+              out["machine"]["load_after"].get<std::string>().c_str());
+  std::printf("generator (testpmd virtio-user, mac forwarding, closed loop seeded by start "
+              "tx_first 8)\nforwarding on CPU %d; daemon on CPUs %s; baseline forwarding lcore on "
+              "CPU %d.\nSizes count a 4-byte FCS the rings do not carry. Rates are A->B / B->A.\n",
+              opts.generator_cpu, cpu_list(opts.daemon_cpus).c_str(), opts.backend_cpu);
+  std::printf("\n1. Forwarding learned unicast between two vhost-user ports\n");
+  std::printf("  %-6s %-22s %-19s %-13s %8s %6s %7s\n", "size", "backend", "Mpps", "Gbit/s",
+              "ns/pkt", "core%", "ratio");
+  for (size_t si = 0; si < opts.sizes.size(); ++si) {
+    const uint32_t len = opts.sizes[si] - 4;
+    for (size_t k = 0; k <= nt; ++k) {
+      const Summary& s = sums[si][k];
+      const std::string name = k < nt ? "uvswitch, " + std::to_string(opts.threads[k]) +
+                                            (opts.threads[k] == 1 ? " thread" : " threads")
+                                      : "testpmd vhost PMD (io)";
+      if (s.ok_runs == 0) {
+        std::printf("  %4u B %-22s failed: %s\n", opts.sizes[si], name.c_str(),
+                    s.first_error.c_str());
+        continue;
+      }
+      char mpps[48], gbps[48], rat[16] = "1";
+      std::snprintf(mpps, sizeof mpps, "%.3f / %.3f", s.pps[0] / 1e6, s.pps[1] / 1e6);
+      std::snprintf(gbps, sizeof gbps, "%.2f / %.2f", gbit_per_s(s.pps[0], len),
+                    gbit_per_s(s.pps[1], len));
+      if (k < nt) {
+        if (ratio[si][k] >= 0) {
+          std::snprintf(rat, sizeof rat, "%.2fx", ratio[si][k]);
+        } else {
+          std::snprintf(rat, sizeof rat, "-");
+        }
+      }
+      std::printf("  %4u B %-22s %-19s %-13s %8.0f %6.0f %7s\n", opts.sizes[si], name.c_str(),
+                  mpps, gbps, s.cpu_ns_per_packet, s.core_share * 100, rat);
+      if (s.ok_runs != s.runs) {
+        std::printf("         %d of %d runs failed: %s\n", s.runs - s.ok_runs, s.runs,
+                    s.first_error.c_str());
+      }
+      if (s.dropped > 0) std::printf("         dropped %.0f frames (median)\n", s.dropped);
+    }
+    std::printf("         each run, Mpps both ways:");
+    for (size_t k = 0; k <= nt; ++k) {
+      std::printf(" %s", k < nt ? ("t" + std::to_string(opts.threads[k])).c_str() : "| PMD");
+      for (const auto& r : res[si][k]) {
+        if (r.ok()) {
+          std::printf(" %.2f", r.total_pps() / 1e6);
+        } else {
+          std::printf(" fail");
+        }
+      }
+    }
+    std::printf("\n");
+  }
+  std::printf("  ns/pkt: backend CPU time (all its threads) per frame it forwarded; core%%: that "
+              "CPU\n  as %% of one core; ratio: both directions summed, over the baseline of the "
+              "same repeat\n  (median of the per-repeat ratios).\n");
+  if (opts.idle_seconds > 0) {
+    std::printf("\n2. Idle: daemon CPU with two connected idle QEMU guests (TCG, IPv6 off), "
+                "%.0f s\n", opts.idle_seconds);
+    std::printf("  %-8s %-14s %-10s %s\n", "threads", "% of one core", "CPU ms",
+                "frames from guests meanwhile");
+    for (const auto& r : idle) {
+      if (!r.ok()) {
+        std::printf("  %-8u failed: %s\n", r.threads, r.error.c_str());
+        continue;
+      }
+      std::printf("  %-8u %-14.4f %-10.2f %.0f\n", r.threads, r.core_share * 100,
+                  r.core_share * r.seconds * 1000, r.guest_frames);
+    }
+  }
+  return all_ok ? 0 : 1;
+}
+
+}  // namespace uvs::bench
