@@ -5,6 +5,7 @@
 #include <map>
 
 #include "config/path_check.h"
+#include "config/port_spec_parser.h"
 
 namespace uvs::config {
 namespace {
@@ -127,6 +128,11 @@ Result<DaemonConfig> merge_config(const ConfigLayer& file, const ConfigLayer& fl
     auto ok = check_socket_path(std::get<VhostUserPortSpec>(vm0.backend).path);
     if (!ok) return ok.error().with_context("default port vm0");
     ports.push_back(Setting<PortSpec>{std::move(vm0), "default port vm0"});
+    // And the NAT that gives a guest on vm0 DHCP, DNS and the outside world with no flags:
+    // QEMU's -netdev user defaults (10.0.2.0/24, gateway .2, DNS .3, leases from .15).
+    auto nat0 = parse_port_spec("nat,id=nat0");
+    if (!nat0) return nat0.error().with_context("default port nat0");
+    ports.push_back(Setting<PortSpec>{std::move(*nat0), "default port nat0"});
     cfg.default_ports = true;
   }
   UVS_CFG_RETURN_IF_ERROR(check_ports(ports, cfg));

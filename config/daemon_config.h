@@ -44,7 +44,7 @@ struct DaemonConfig {
   unsigned fdb_aging_s = 300;  ///< MAC table aging; 0 disables (802.1D's default is 300 s)
   std::vector<PortSpec> ports;
   std::vector<CaptureSpec> captures;
-  bool default_ports = false;  ///< no port was configured, so the built-in vm0 was added
+  bool default_ports = false;  ///< no port was configured, so the built-in vm0 and nat0 were added
   std::string config_file;     ///< the --config file, empty if none
 };
 

@@ -34,7 +34,7 @@ bad --port "dgram,id=d0,local=127.0.0.1:5000,remote=localhost:5001" -- "--port d
 bad --port "tap,id=t0,ifname=tap0" --port "tap,id=t0,ifname=tap1" -- "--port t0: duplicate port id 't0'"
 bad --threads 2 --port "tap,id=t0,ifname=tap0,thread=2" -- "--port t0: thread=2 but there are 2 I/O threads"
 bad --port "vhost,id=x" -- "unknown port type 'vhost' (did you mean 'vhost-user'?)"
-bad --capture "port=vm9,file=$TMP/x.pcap" -- "port 'vm9' does not exist (ports: vm0)"
+bad --capture "port=vm9,file=$TMP/x.pcap" -- "port 'vm9' does not exist (ports: vm0, nat0)"
 bad --capture "port=vm0,file=$TMP/x.pcap,snaplen=0" -- "snaplen: 0 is out of range 1..262144"
 
 # A path that exists and is not a socket.

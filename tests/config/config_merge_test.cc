@@ -49,11 +49,16 @@ TEST_CASE("merge: defaults and the built-in vm0 port") {
   CHECK(cfg->control_path == dir.file("control.sock"));
   CHECK(cfg->runtime_dir == dir.path());
   CHECK(cfg->default_ports);
-  REQUIRE(cfg->ports.size() == 1);
+  REQUIRE(cfg->ports.size() == 2);
   CHECK(cfg->ports[0].id == "vm0");
   const auto& v = std::get<VhostUserPortSpec>(cfg->ports[0].backend);
   CHECK(v.path == dir.file("vm0.sock"));
   CHECK(v.server);
+  CHECK(cfg->ports[1].id == "nat0");
+  const auto& n = std::get<NatPortSpec>(cfg->ports[1].backend);
+  CHECK(n.net.to_string() == "10.0.2.0/24");
+  CHECK(n.host.to_string() == "10.0.2.2");
+  CHECK(n.dhcp_start.to_string() == "10.0.2.15");
   CHECK(cfg->captures.empty());
 }
 

@@ -2,6 +2,7 @@
 // Daemon lifecycle: start order, the start-up banner, signal handling and clean shutdown.
 #include "tools/uvswitch/daemon.h"
 
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "tools/uvswitch/control_server.h"
 #include "tools/uvswitch/control_socket.h"
 #include "tools/uvswitch/log.h"
+#include "tools/uvswitch/nat_commands.h"
 
 namespace uvs::daemon {
 
@@ -92,6 +94,15 @@ void Daemon::print_banner() const {
     std::printf("  captures:       %zu configured\n", cfg_.captures.size());
   }
   for (const auto& p : cfg_.ports) {
+    const auto* nat = std::get_if<config::NatPortSpec>(&p.backend);
+    if (!nat) continue;
+    std::printf(
+        "  NAT %s: guests on its VLAN get DHCP from %s (gateway %s, DNS %s); the host's loopback "
+        "is %s\n    forward a host port: uvswitchctl hostfwd-add %s tcp:127.0.0.1:2222-:22\n",
+        p.id.c_str(), nat->dhcp_start.to_string().c_str(), nat->host.to_string().c_str(),
+        nat->dns.to_string().c_str(), nat->host.to_string().c_str(), p.id.c_str());
+  }
+  for (const auto& p : cfg_.ports) {
     const auto* vu = std::get_if<config::VhostUserPortSpec>(&p.backend);
     if (!vu) continue;
     // What a user pastes to attach a guest: shared guest RAM is what vhost-user needs.
@@ -107,7 +118,23 @@ void Daemon::print_banner() const {
   std::fflush(stdout);
 }
 
+namespace {
+
+// Every NAT connection is a host socket: 1024 fds (the usual soft limit) would cap a NAT port
+// near a thousand connections although the hard limit allows far more. Raising soft to hard
+// needs no privilege.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+}  // namespace
+
 int Daemon::run() {
+  raise_fd_limit();
   // The control loop never busy-polls: it only serves the control socket and signals.
   ev::LoopOptions control_opts;
   control_opts.poll_max_ns = 0;
@@ -155,6 +182,7 @@ int Daemon::run() {
   }
 
   register_builtin_commands(commands_, *this);
+  register_nat_commands(commands_, *this);
   started_ = std::chrono::steady_clock::now();
   int rc = kExitOk;
   {

@@ -30,13 +30,16 @@ constexpr const char* kFooter =
       [,domain=NAME][,restrict=on|off][,dhcp=on|off][,hostfwd=RULE]...[,mtu=N]
       [,dns-server=IP[:PORT]]
       defaults as QEMU -netdev user: net=10.0.2.0/24, host .2, dns .3, dhcpstart .15;
-      RULE: [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT, e.g. tcp:127.0.0.1:2222-:22
+      RULE: [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT, e.g. tcp:127.0.0.1:2222-:22;
+      no HOSTADDR binds 127.0.0.1 only; no GUESTADDR means dhcpstart. dns-server: where the
+      NAT relays DNS queries (default: the host's resolv.conf server, via libslirp).
   Every type but nat also takes: thread=K (I/O thread index), vlan=V (untagged access port of
   VLAN V, 1..4094; default 1) or trunk=LIST (tagged port). nat takes thread= and vlan=.
   LIST: VLAN ids and ranges separated by ':', e.g. trunk=10:20:100-199 (a literal ',' must be
   written ',,' inside any keyval value, so trunk=10,,20 also works).
-  Without any --port (flag or file) one port is configured: vhost-user,id=vm0,
-  path=<runtime dir>/vm0.sock,server=on.
+  Without any --port (flag or file) two ports are configured: vhost-user,id=vm0,
+  path=<runtime dir>/vm0.sock,server=on and nat,id=nat0 (10.0.2.0/24), so a guest on vm0 gets
+  DHCP, DNS and outbound NAT with no flags.
 
 CAPTURE SPECS:
   [port=]ID,file=PATH[,dir=in|out|both][,filter=BPF][,snaplen=N][,max-size=MB][,max-files=N]
@@ -69,9 +72,8 @@ EXIT CODES:
   1  run-time failure (another uvswitch already serves the control socket, bind failed, ...)
   2  bad usage or configuration (unknown flag, bad value, bad config file); nothing was started
 
-PORT TYPES: vhost-user ports forward through the switch now. tap, stream, dgram and nat specs
-are parsed and checked, but a daemon configured with one refuses to start (exit 1) until that
-port type is implemented.)HELP";
+PORT TYPES: vhost-user, tap, stream, dgram and nat ports forward through the switch. A NAT
+port's forwards change at run time with uvswitchctl hostfwd-add / hostfwd-del / hostfwd-list.)HELP";
 
 // The options whose value goes through the config layer's parser, so flags and file keys share
 // one rule set and one set of messages.

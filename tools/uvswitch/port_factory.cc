@@ -6,6 +6,7 @@
 #include "netback/stream_port.h"
 #include "netback/tap_port.h"
 #include "netback/vhost_user_net_port.h"
+#include "tools/uvswitch/nat_commands.h"
 
 namespace uvs::daemon {
 namespace {
@@ -100,6 +101,9 @@ std::unique_ptr<port::Port> make_port(const config::PortSpec& spec, ev::EventLoo
   if (const auto* d = std::get_if<config::DgramPortSpec>(&spec.backend)) {
     return make_dgram(spec, *d, loop, error);
   }
+  if (const auto* n = std::get_if<config::NatPortSpec>(&spec.backend)) {
+    return make_nat_port(spec, *n, loop, error);
+  }
   *error = "port " + spec.id + ": type '" + config::port_type_name(spec.type()) +
            "' is parsed and checked but cannot run yet";
   return nullptr;
@@ -172,6 +176,7 @@ Json backend_stats_json(const config::PortSpec& spec, const port::Port& port) {
                 {"out-drop-bad-frame", s.out_drop_bad_frame},
                 {"out-drop-error", s.out_drop_error}};
   }
+  if (spec.type() == config::PortType::kNat) return nat_stats_json(port);
   return Json::object();
 }
 

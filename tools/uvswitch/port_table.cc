@@ -51,6 +51,18 @@ const config::PortSpec* PortTable::spec(const std::string& id) const {
   return nullptr;
 }
 
+bool PortTable::with_port(const std::string& id,
+                          const std::function<void(port::Port&, config::PortSpec&)>& fn,
+                          std::string* error) {
+  for (Entry& e : ports_) {
+    if (e.spec.id != id) continue;
+    threads_.loop(e.thread).run_in_loop_sync([&] { fn(*e.port, e.spec); });
+    return true;
+  }
+  *error = "no port with id '" + id + "'";
+  return false;
+}
+
 void PortTable::destroy_on_loop(Entry& e) {
   // The port belongs to its loop: its destructor unregisters handlers there.
   threads_.loop(e.thread).run_in_loop_sync([&] { e.port.reset(); });

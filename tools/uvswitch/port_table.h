@@ -2,6 +2,7 @@
 // PortTable: the daemon's running ports: creation on their loop, attachment to the bridge, removal.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,12 @@ class PortTable {
   bool contains(const std::string& id) const;
   /// The spec a running port was created from; null for an unknown id.
   const config::PortSpec* spec(const std::string& id) const;
+  /// Runs `fn` with the port and its spec on the port's loop thread and waits for it (a
+  /// run-time change such as a NAT forward; `fn` may update the spec to match). False with
+  /// `*error` for an unknown id.
+  bool with_port(const std::string& id,
+                 const std::function<void(port::Port&, config::PortSpec&)>& fn,
+                 std::string* error);
 
  private:
   struct Entry {

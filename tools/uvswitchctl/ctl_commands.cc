@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "tools/uvswitchctl/nat_ctl_commands.h"
 #include "tools/uvswitchctl/text_table.h"
 
 namespace uvs::ctl {
@@ -108,6 +109,7 @@ void render_stats(const Json& r, std::ostream& out) {
                cell(s, "drop-port-down"), cell(s, "drop-broken")});
   }
   t.print(out);
+  render_nat_stats(r["ports"], out);
   out << "\n";
   TextTable th(
       {"THREAD", "BURSTS", "FLOODED", "RING-OUT", "RING-IN", "DROP-RING-FULL", "DROP-TOO-BIG"});
@@ -180,6 +182,7 @@ std::vector<CtlCommand> builtin_commands() {
     };
   };
   cmds.push_back(std::move(flush));
+  add_nat_commands(cmds);
   cmds.push_back({"quit", "shut the daemon down cleanly and wait until it has", "quit", nullptr,
                   [](const Json&, std::ostream& out) { out << "uvswitch shut down\n"; }, true});
 

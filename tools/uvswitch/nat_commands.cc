@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: MIT
+// NAT ports in the daemon: options from the config, stats, and the hostfwd control commands.
+#include "tools/uvswitch/nat_commands.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "config/port_spec_parser.h"
+#include "slirp-glue/nat_port.h"
+#include "tools/uvswitch/daemon.h"
+
+namespace uvs::daemon {
+namespace {
+
+in_addr v4(config::Ipv4Addr a) {
+  in_addr out;
+  out.s_addr = htonl(a.value);
+  return out;
+}
+
+CommandReply bad(const std::string& what) {
+  return CommandReply::failure("GenericError", what);
+}
+
+// hostfwd-del takes the host side only ("tcp:127.0.0.1:2222"), as QEMU's hostfwd_remove does,
+// or a whole rule; the guest side of a whole rule is ignored.
+config::Result<config::HostFwd> parse_rule(const std::string& rule, bool host_side_only) {
+  if (host_side_only && rule.find('-') == std::string::npos) {
+    return config::parse_hostfwd(rule + "-:1");
+  }
+  return config::parse_hostfwd(rule);
+}
+
+}  // namespace
+
+slirpglue::NatForward nat_forward_from(const config::HostFwd& f) {
+  slirpglue::NatForward n;
+  n.udp = f.proto == config::FwdProto::kUdp;
+  if (!f.host_addr) {
+    inet_pton(AF_INET, "127.0.0.1", &n.host4);
+  } else if (f.host_addr->family == config::IpFamily::kV6) {
+    n.host_v6 = true;
+    std::memcpy(&n.host6, f.host_addr->v6.bytes.data(), 16);
+  } else {
+    n.host4 = v4(f.host_addr->v4);
+  }
+  n.host_port = f.host_port;
+  if (f.guest_addr) n.guest = v4(*f.guest_addr);
+  n.guest_port = f.guest_port;
+  return n;
+}
+
+std::unique_ptr<port::Port> make_nat_port(const config::PortSpec& spec,
+                                          const config::NatPortSpec& s, ev::EventLoop& loop,
+                                          std::string* error) {
+  slirpglue::NatPortOptions o;
+  o.name = spec.id;
+  o.net = v4(s.net.addr);
+  o.mask = v4(config::Ipv4Addr{s.net.mask()});
+  o.host = v4(s.host);
+  o.dhcp_start = v4(s.dhcp_start);
+  o.dns = v4(s.dns);
+  o.ipv6 = s.ipv6;
+  std::memcpy(&o.ipv6_prefix, s.ipv6_prefix.addr.bytes.data(), 16);
+  o.ipv6_prefix_len = static_cast<uint8_t>(s.ipv6_prefix.prefix);
+  if (s.domain) o.domain = *s.domain;
+  o.restrict_guest = s.restrict_guest;
+  o.dhcp = s.dhcp;
+  if (s.mtu) o.mtu = *s.mtu;
+  if (s.dns_server) {
+    sockaddr_storage ss{};
+    if (s.dns_server->ip.family == config::IpFamily::kV6) {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+      a->sin6_family = AF_INET6;
+      std::memcpy(&a->sin6_addr, s.dns_server->ip.v6.bytes.data(), 16);
+      a->sin6_port = htons(s.dns_server->port);
+    } else {
+      auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+      a->sin_family = AF_INET;
+      a->sin_addr = v4(s.dns_server->ip.v4);
+      a->sin_port = htons(s.dns_server->port);
+    }
+    o.dns_server = ss;
+  }
+  for (const config::HostFwd& f : s.hostfwd) o.hostfwd.push_back(nat_forward_from(f));
+  auto port = std::make_unique<slirpglue::NatPort>(loop, std::move(o));
+  slirpglue::NatStatus st = port->start();
+  if (!st) {
+    *error = st.message;
+    return nullptr;
+  }
+  return port;
+}
+
+Json nat_stats_json(const port::Port& port) {
+  slirpglue::NatPortStats s = static_cast<const slirpglue::NatPort&>(port).stats();
+  return Json{{"tcp-open", s.tcp_open},
+              {"tcp-listeners", s.tcp_listeners},
+              {"udp-open", s.udp_open},
+              {"in-frames", s.in_frames},
+              {"in-bytes", s.in_bytes},
+              {"in-not-ours", s.in_not_ours},
+              {"in-drop-bad", s.in_drop_bad},
+              {"out-frames", s.out_frames},
+              {"out-bytes", s.out_bytes},
+              {"out-drop-no-sink", s.out_drop_no_sink},
+              {"dhcp-acks", s.dhcp_acks},
+              {"dhcp-leases", s.dhcp_leases},
+              {"dns-relayed", s.dns_relayed},
+              {"dns-answers", s.dns_answers},
+              {"guest-errors", s.guest_errors},
+              {"errors", s.errors},
+              {"passes", s.passes},
+              {"registered-fds", s.registered_fds}};
+}
+
+void register_nat_commands(CommandTable& table, Daemon& d) {
+  // Runs `fn` on the NAT port's loop; the reply names what was wrong with the arguments.
+  auto on_nat = [&d](const Json& args, bool need_rule,
+                     const std::function<CommandReply(slirpglue::NatPort&, config::PortSpec&,
+                                                      const std::string& rule)>& fn) {
+    if (!args.contains("id") || !args["id"].is_string()) {
+      return bad("needs \"id\": the NAT port's id");
+    }
+    std::string rule;
+    if (need_rule) {
+      if (!args.contains("rule") || !args["rule"].is_string()) {
+        return bad("needs \"rule\": a hostfwd rule like tcp:127.0.0.1:2222-:22");
+      }
+      rule = args["rule"].get<std::string>();
+    }
+    const std::string id = args["id"].get<std::string>();
+    const config::PortSpec* spec = d.ports().spec(id);
+    if (!spec) return bad("no port with id '" + id + "'");
+    if (spec->type() != config::PortType::kNat) {
+      return bad("port " + id + " is a " + config::port_type_name(spec->type()) +
+                 " port, not a nat port");
+    }
+    CommandReply reply;
+    std::string error;
+    d.ports().with_port(
+        id,
+        [&](port::Port& p, config::PortSpec& s) {
+          reply = fn(static_cast<slirpglue::NatPort&>(p), s, rule);
+        },
+        &error);
+    return reply;
+  };
+
+  table.add("hostfwd-add",
+            "forward a host port to the NAT's network: {\"id\": \"nat0\", \"rule\": "
+            "\"tcp:127.0.0.1:2222-:22\"}",
+            [on_nat](const Json& args) {
+              return on_nat(args, true, [](slirpglue::NatPort& nat, config::PortSpec& spec,
+                                           const std::string& rule) {
+                auto fwd = parse_rule(rule, false);
+                if (!fwd) return bad("hostfwd: " + fwd.error().message);
+                auto& ns = std::get<config::NatPortSpec>(spec.backend);
+                if (fwd->guest_addr && !ns.net.contains(*fwd->guest_addr)) {
+                  return bad("hostfwd '" + rule + "': guest address " +
+                             fwd->guest_addr->to_string() + " is outside net=" +
+                             ns.net.to_string());
+                }
+                slirpglue::NatStatus st = nat.add_forward(nat_forward_from(*fwd));
+                if (!st) return bad(st.message);
+                ns.hostfwd.push_back(*fwd);
+                return CommandReply::success(Json{{"rule", nat.forwards().back().to_string()}});
+              });
+            });
+
+  table.add("hostfwd-del",
+            "remove a forward: {\"id\": \"nat0\", \"rule\": \"tcp:127.0.0.1:2222\"}",
+            [on_nat](const Json& args) {
+              return on_nat(args, true, [](slirpglue::NatPort& nat, config::PortSpec& spec,
+                                           const std::string& rule) {
+                auto fwd = parse_rule(rule, true);
+                if (!fwd) return bad("hostfwd: " + fwd.error().message);
+                slirpglue::NatForward target = nat_forward_from(*fwd);
+                slirpglue::NatStatus st = nat.remove_forward(target);
+                if (!st) return bad(st.message);
+                auto& list = std::get<config::NatPortSpec>(spec.backend).hostfwd;
+                std::erase_if(list, [&](const config::HostFwd& h) {
+                  return nat_forward_from(h).same_host_side(target);
+                });
+                return CommandReply::success(Json::object());
+              });
+            });
+
+  table.add("hostfwd-list", "the forwards of a NAT port: {\"id\": \"nat0\"}",
+            [on_nat](const Json& args) {
+              return on_nat(args, false, [](slirpglue::NatPort& nat, config::PortSpec&,
+                                            const std::string&) {
+                Json out = Json::array();
+                for (const slirpglue::NatForward& f : nat.forwards()) {
+                  out.push_back(Json{{"rule", f.to_string()},
+                                     {"proto", f.udp ? "udp" : "tcp"},
+                                     {"host-port", f.host_port},
+                                     {"guest-port", f.guest_port}});
+                }
+                return CommandReply::success(std::move(out));
+              });
+            });
+}
+
+}  // namespace uvs::daemon
