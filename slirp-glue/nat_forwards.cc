@@ -75,16 +75,16 @@ bool NatForward::same_host_side(const NatForward& o) const {
 }
 
 NatStatus NatPort::add_forward(const NatForward& in) {
-  const std::string label = "nat " + opts_.name + ": hostfwd " + in.to_string();
+  NatForward fwd = in;
+  if (fwd.guest.s_addr == INADDR_ANY) fwd.guest = opts_.dhcp_start;  // QEMU's default
+  const std::string label = "nat " + opts_.name + ": hostfwd " + fwd.to_string();
   if (!slirp_) return NatStatus::fail(NatErrc::kState, label + ": the NAT is not running");
   for (const NatForward& f : forwards_) {
-    if (in.overlaps(f)) {
+    if (fwd.overlaps(f)) {
       return NatStatus::fail(NatErrc::kOverlap,
                              label + ": overlaps the forward " + f.to_string() + " in effect");
     }
   }
-  NatForward fwd = in;
-  if (fwd.guest.s_addr == INADDR_ANY) fwd.guest = opts_.dhcp_start;  // QEMU's default
   if ((fwd.guest.s_addr & opts_.mask.s_addr) != opts_.net.s_addr) {
     return NatStatus::fail(NatErrc::kBadOption, label + ": guest address is outside the NAT's net");
   }
