@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Unix stream socket helpers: listen with stale-socket cleanup, non-blocking connect and accept.
+// Unix stream socket helpers: listen with stale-socket cleanup, non-blocking connect and accept,
+// and telling a listening socket from a connected one.
 #include "netback/unix_socket.h"
 
 #include <sys/socket.h>
@@ -94,6 +95,17 @@ int accept_unix(int listen_fd) noexcept {
     if (errno == EINTR) continue;
     return -errno;
   }
+}
+
+int socket_is_listening(int fd) noexcept {
+  int type = 0;
+  socklen_t len = sizeof type;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) return -errno;
+  if (type != SOCK_STREAM) return -ESOCKTNOSUPPORT;
+  int acc = 0;
+  len = sizeof acc;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) != 0) return -errno;
+  return acc ? 1 : 0;
 }
 
 }  // namespace uvs::netback

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Unix stream socket helpers for vhost-user: listen (replacing a stale socket), connect, accept.
+// Unix stream socket helpers for vhost-user: listen (replacing a stale socket), connect, accept,
+// and whether an inherited fd is a listener.
 #pragma once
 
 #include <string>
@@ -25,6 +26,12 @@ int connect_unix(const std::string& path) noexcept;
 
 /// Accepts one connection (non-blocking, close-on-exec). Returns the fd or -errno.
 int accept_unix(int listen_fd) noexcept;
+
+/// Whether `fd` is a listening stream socket (SO_ACCEPTCONN): 1 listening, 0 a connected or
+/// unconnected stream socket, -errno when it is no socket (ENOTSOCK), closed (EBADF) or not a
+/// stream socket (ESOCKTNOSUPPORT). Lets `--fd` take either what libvirt passes (a connected
+/// socket) or a listener. Control path.
+int socket_is_listening(int fd) noexcept;
 
 /// Whether `path` fits in sockaddr_un::sun_path.
 bool unix_path_fits(const std::string& path) noexcept;

@@ -105,9 +105,11 @@ VhostUserNetPort::~VhostUserNetPort() {
   if (conn_fd_ >= 0) ::close(conn_fd_);
   if (listen_fd_ >= 0) {
     ::close(listen_fd_);
-    ::unlink(opts_.socket_path.c_str());
+    // An adopted listener's path (if it has one) belongs to whoever created the socket.
+    if (opts_.role == SocketRole::kServer) ::unlink(opts_.socket_path.c_str());
   }
-  if (!started_ && opts_.role == SocketRole::kFd && opts_.fd >= 0) ::close(opts_.fd);
+  bool adopted = opts_.role == SocketRole::kFd || opts_.role == SocketRole::kListenFd;
+  if (!started_ && adopted && opts_.fd >= 0) ::close(opts_.fd);
 }
 
 Status VhostUserNetPort::start() {
@@ -143,17 +145,37 @@ Status VhostUserNetPort::start() {
       started_ = true;
       try_connect();
       return Status::success();
-    case SocketRole::kFd: {
+    case SocketRole::kFd:
+    case SocketRole::kListenFd: {
       if (opts_.fd < 0) {
         return Status::fail(NetbackError::kInvalidOption, opts_.name + ": no fd given");
       }
+      // An inherited fd is ours now: non-blocking for the loop, and not passed on to children.
       int fl = ::fcntl(opts_.fd, F_GETFL);
-      if (fl < 0 || ::fcntl(opts_.fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+      if (fl < 0 || ::fcntl(opts_.fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+          ::fcntl(opts_.fd, F_SETFD, FD_CLOEXEC) < 0) {
         return Status::fail(NetbackError::kSocket, opts_.name + ": fd " + std::to_string(opts_.fd),
                             errno);
       }
+      int listening = socket_is_listening(opts_.fd);
+      if (listening < 0) {
+        return Status::fail(NetbackError::kInvalidOption,
+                            opts_.name + ": fd " + std::to_string(opts_.fd) +
+                                " is not a stream socket",
+                            -listening);
+      }
+      if ((listening == 1) != (opts_.role == SocketRole::kListenFd)) {
+        return Status::fail(NetbackError::kInvalidOption,
+                            opts_.name + ": fd " + std::to_string(opts_.fd) +
+                                (listening ? " is a listening socket" : " is not listening"));
+      }
       started_ = true;
-      on_connected(opts_.fd);
+      if (opts_.role == SocketRole::kFd) {
+        on_connected(opts_.fd);
+      } else {
+        listen_fd_ = opts_.fd;
+        listen_reg_ = loop_.add_fd(listen_fd_, ev::Events::kRead, listen_handler_.get());
+      }
       return Status::success();
     }
   }
@@ -240,6 +262,7 @@ void VhostUserNetPort::finish_teardown() noexcept {
   ++port_stats_.disconnects;
   switch (opts_.role) {
     case SocketRole::kServer:
+    case SocketRole::kListenFd:
       listen_reg_ = loop_.add_fd(listen_fd_, ev::Events::kRead, listen_handler_.get());
       break;
     case SocketRole::kClient:

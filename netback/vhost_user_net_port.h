@@ -31,6 +31,8 @@ enum class SocketRole {
   kClient,  ///< we connect to a listening frontend (QEMU server=on, testpmd server=1) and
             ///< reconnect with backoff when it goes away
   kFd,      ///< an already-connected socket fd handed to us (`--fd`); no reconnect
+  kListenFd,  ///< an already-listening socket fd handed to us (`--fd` of a listener): served
+              ///< like kServer, but the path (if any) belongs to whoever created the socket
 };
 
 /// Options of one vhost-user-net port.
@@ -38,7 +40,7 @@ struct VhostUserNetOptions {
   std::string name = "vhost0";  ///< for logs and stats
   std::string socket_path;      ///< kServer / kClient
   SocketRole role = SocketRole::kServer;
-  int fd = -1;                  ///< kFd: connected socket; the port takes ownership
+  int fd = -1;                  ///< kFd / kListenFd: the socket; the port takes ownership
   uint32_t queue_pairs = 1;     ///< 1 .. kMaxQueuePairs
   uint16_t mtu = 1500;          ///< advertised to the guest (VIRTIO_NET_F_MTU), 68 .. 65535
   bool has_mac = false;         ///< advertise `mac` in the config space (VIRTIO_NET_F_MAC)

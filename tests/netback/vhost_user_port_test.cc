@@ -674,3 +674,51 @@ TEST_CASE("start() validates options") {
   o.fd = -1;
   CHECK(!VhostUserNetPort(loop, o).start());
 }
+
+TEST_CASE("listen-fd role: an inherited listener serves frontends one after another") {
+  std::string path = "/tmp/uvs-nb-lfd-" + std::to_string(getpid()) + ".sock";
+  SocketResult l = listen_unix(path);
+  REQUIRE(l.status);
+  CHECK(socket_is_listening(l.fd) == 1);
+  ev::EventLoop loop;
+  VhostUserNetOptions o;
+  o.role = SocketRole::kListenFd;
+  o.fd = l.fd;
+  {
+    VhostUserNetPort port(loop, o);
+    REQUIRE(port.start());
+    for (int round = 0; round < 2; ++round) {
+      int c = connect_unix(path);
+      REQUIRE(c >= 0);
+      Frontend f(loop, c);
+      f.pump(8);
+      CHECK(port.connected());
+      CHECK(f.get_u64(R::kGetQueueNum) == 1);
+    }  // each frontend leaves; the listener takes the next
+    CHECK(port.stats().connections == 2);
+  }
+  // The socket file belongs to whoever made the listener: the port closes the fd only.
+  CHECK(access(path.c_str(), F_OK) == 0);
+  unlink(path.c_str());
+}
+
+TEST_CASE("inherited fds: the role must match what the socket is") {
+  ev::EventLoop loop;
+  int sv[2];
+  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  CHECK(socket_is_listening(sv[0]) == 0);
+  VhostUserNetOptions o;
+  o.role = SocketRole::kListenFd;
+  o.fd = sv[0];  // connected, not listening: refused, and closed by the port
+  Status s = VhostUserNetPort(loop, o).start();
+  CHECK(s.code == NetbackError::kInvalidOption);
+  CHECK(s.message.find("is not listening") != std::string::npos);
+  close(sv[1]);
+
+  int efd = eventfd(0, EFD_CLOEXEC);
+  CHECK(socket_is_listening(efd) == -ENOTSOCK);
+  o.role = SocketRole::kFd;
+  o.fd = efd;
+  CHECK(VhostUserNetPort(loop, o).start().code == NetbackError::kInvalidOption);
+  CHECK(socket_is_listening(-1) == -EBADF);
+}
