@@ -29,6 +29,9 @@ std::string socket_path_of(const PortSpec& p) {
 // readable key, or "".
 std::string exclusive_resource_of(const PortSpec& p) {
   if (auto* t = std::get_if<TapPortSpec>(&p.backend)) return "ifname=" + t->ifname;
+  if (auto* v = std::get_if<VhostUserPortSpec>(&p.backend)) {
+    if (v->fd) return "fd=" + std::to_string(*v->fd);
+  }
   if (auto* d = std::get_if<DgramPortSpec>(&p.backend)) return "local=" + d->local.to_string();
   if (auto* s = std::get_if<StreamPortSpec>(&p.backend)) {
     if (s->addr && s->server) return "addr=" + s->addr->to_string() + " (listening)";

@@ -40,7 +40,7 @@ struct DaemonConfig {
   int64_t poll_shrink = 2;
   LogLevel log_level = LogLevel::kInfo;
   std::string runtime_dir;
-  std::string control_path;    ///< AF_UNIX control socket
+  std::string control_path;    ///< AF_UNIX control socket; empty: none (backend program mode)
   unsigned fdb_aging_s = 300;  ///< MAC table aging; 0 disables (802.1D's default is 300 s)
   std::vector<PortSpec> ports;
   std::vector<CaptureSpec> captures;

@@ -37,8 +37,12 @@ std::string vlan_list_text(const std::vector<uint16_t>& vlans) {
 }
 
 void add_backend(const VhostUserPortSpec& s, Settings& out) {
-  out.emplace_back("path", s.path);
-  out.emplace_back("server", on_off(s.server));
+  if (s.fd) {
+    out.emplace_back("fd", std::to_string(*s.fd));
+  } else {
+    out.emplace_back("path", s.path);
+    out.emplace_back("server", on_off(s.server));
+  }
   out.emplace_back("queues", std::to_string(s.queues));
   if (s.mac) out.emplace_back("mac", s.mac->to_string());
   if (s.mtu) out.emplace_back("mtu", std::to_string(*s.mtu));

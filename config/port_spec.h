@@ -33,10 +33,13 @@ struct VlanConfig {
   bool operator==(const VlanConfig&) const = default;
 };
 
-/// vhost-user,id=,path=[,server=on|off][,queues=N][,mac=][,mtu=N]. The switch is the vhost-user
-/// backend; server=on (default) means it listens on `path` and QEMU connects as the frontend.
+/// vhost-user,id=,path=|fd=[,server=on|off][,queues=N][,mac=][,mtu=N]. The switch is the
+/// vhost-user backend; server=on (default) means it listens on `path` and QEMU connects as the
+/// frontend. fd=N instead of path: an inherited socket (connected, as libvirt passes it, or
+/// listening), exclusive with path and server.
 struct VhostUserPortSpec {
-  std::string path;
+  std::string path;             ///< empty when `fd` is set
+  std::optional<int> fd;        ///< inherited socket; only at start-up, never over port-add
   bool server = true;
   unsigned queues = 1;          ///< queue pairs
   std::optional<MacAddr> mac;   ///< offered in the device config space when set

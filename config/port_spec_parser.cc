@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "config/fd_check.h"
 #include "config/key_reader.h"
 #include "config/limits.h"
 #include "config/path_check.h"
@@ -17,7 +18,7 @@ constexpr std::array<std::string_view, 5> kTypeNames = {"vhost-user", "tap", "st
                                                         "nat"};
 
 constexpr KeyRule kVhostUserKeys[] = {{"id"},     {"thread"}, {"vlan"}, {"trunk"}, {"path"},
-                                      {"server"}, {"queues"}, {"mac"},  {"mtu"}};
+                                      {"fd"},     {"server"}, {"queues"}, {"mac"}, {"mtu"}};
 constexpr KeyRule kTapKeys[] = {{"id"},     {"thread"},   {"vlan"}, {"trunk"},
                                 {"ifname"}, {"vnet-hdr"}, {"mtu"}};
 constexpr KeyRule kStreamKeys[] = {{"id"},   {"thread"}, {"vlan"},  {"trunk"},
@@ -74,8 +75,30 @@ Result<void> read_common(const KeyReader& r, PortSpec* spec) {
 
 Result<PortBackend> read_vhost_user(const KeyReader& r) {
   VhostUserPortSpec s;
-  UVS_CFG_RETURN_IF_ERROR(r.read_required("path", &s.path, parse_socket_path));
-  UVS_CFG_RETURN_IF_ERROR(r.read("server", &s.server, parse_bool));
+  if (r.has("fd")) {
+    // An inherited socket already is what path= and server= would make of a path.
+    if (r.has("path")) {
+      return Error::make(ConfigError::kConflict,
+                         "fd and path exclude each other (fd=N: an inherited socket; path=: a "
+                         "socket uvswitch opens)",
+                         "fd");
+    }
+    if (r.has("server")) {
+      return Error::make(ConfigError::kConflict,
+                         "fd and server exclude each other (an inherited socket is connected "
+                         "or listening already)",
+                         "fd");
+    }
+    UVS_CFG_RETURN_IF_ERROR(r.read("fd", &s.fd, parse_socket_fd));
+  } else {
+    if (!r.has("path")) {
+      return Error::make(ConfigError::kMissingKey,
+                         "missing required key 'path' (unix socket) or 'fd' (inherited socket)",
+                         "path");
+    }
+    UVS_CFG_RETURN_IF_ERROR(r.read("path", &s.path, parse_socket_path));
+    UVS_CFG_RETURN_IF_ERROR(r.read("server", &s.server, parse_bool));
+  }
   UVS_CFG_RETURN_IF_ERROR(r.read("queues", &s.queues, uint_in(1, kMaxQueuePairs)));
   UVS_CFG_RETURN_IF_ERROR(r.read("mac", &s.mac, parse_mac));
   UVS_CFG_RETURN_IF_ERROR(r.read("mtu", &s.mtu, uint_in(kMinMtu, kMaxMtu)));

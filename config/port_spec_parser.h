@@ -16,12 +16,12 @@ Result<PortSpec> parse_port_spec(std::string_view text);
 
 /// Builds a PortSpec from parsed items, checking everything that needs no other port:
 /// the type is known; every key is valid for it (did-you-mean hint otherwise); required keys
-/// (id, and per type path / ifname / local+remote / path|addr) are there; values parse
+/// (id, and per type path|fd / ifname / local+remote / path|addr) are there; values parse
 /// (numbers, on/off, MAC, VLAN 1..4094, CIDR, IP:PORT, hostfwd); vlan and trunk are not both
 /// given; socket paths are absent or sockets; NAT addresses lie inside `net`.
 /// Keys common to all types: id, thread, vlan, trunk (not nat: it is an untagged endpoint).
 /// The error message names the key; the caller prefixes where the spec came from.
-/// Reads the file system only to check socket paths.
+/// Reads the file system only to check socket paths, and the process's fd table for fd=.
 Result<PortSpec> parse_port_spec(const Keyval& kv);
 
 /// Parses one hostfwd rule: [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT, HOSTADDR IPv4 or

@@ -105,7 +105,8 @@ sever = true
   CHECK(r.error().message == "u.toml:5: port vm0: unknown key 'sever' (did you mean 'server'?)");
 
   CHECK(error_of("[[port]]\ntype = \"vhost-user\"\nid = \"vm0\"\n") ==
-        "u.toml:1: port vm0: missing required key 'path'");
+        "u.toml:1: port vm0: missing required key 'path' (unix socket) or 'fd' (inherited "
+        "socket)");
   CHECK(error_of("[[port]]\nid = \"vm0\"\npath = \"/tmp/x\"\n") ==
         "u.toml:1: port: missing required key 'type' (vhost-user, tap, stream, dgram or nat)");
   CHECK(error_of("[[port]]\ntype = \"tap\"\nid = \"t0\"\nifname = \"tap0\"\nvlan = 4095\n") ==

@@ -2,6 +2,11 @@
 // Port spec tests: every port type's keys, defaults, validation rules and error messages.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config/port_spec.h"
 #include "config/port_spec_parser.h"
 #include "tests/config/temp_dir.h"
 
@@ -53,6 +58,41 @@ TEST_CASE("vhost-user: every key") {
   CHECK(*v.mtu == 9000);
 }
 
+TEST_CASE("vhost-user: fd= names an inherited stream socket, exclusive with path and server") {
+  int sv[2];
+  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  std::string fd = std::to_string(sv[0]);
+  auto p = parse_port_spec("vhost-user,id=vm0,fd=" + fd);
+  REQUIRE(p.ok());
+  const auto& v = std::get<VhostUserPortSpec>(p->backend);
+  CHECK(*v.fd == sv[0]);
+  CHECK(v.path.empty());
+  CHECK(to_keyval(*p) == "vhost-user,id=vm0,vlan=1,fd=" + fd + ",queues=1");
+  CHECK(*parse_port_spec(to_keyval(*p)) == *p);
+
+  CHECK(error_of("vhost-user,id=vm0,fd=" + fd + ",path=/tmp/x.sock") ==
+        "fd and path exclude each other (fd=N: an inherited socket; path=: a socket uvswitch "
+        "opens)");
+  CHECK(code_of("vhost-user,id=vm0,fd=" + fd + ",server=off") == ConfigError::kConflict);
+  CHECK(error_of("vhost-user,id=vm0,fd=x") == "fd: 'x' is not a number");
+  int dgram = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  CHECK(error_of("vhost-user,id=vm0,fd=" + std::to_string(dgram)) ==
+        "fd: fd " + std::to_string(dgram) +
+            " is not a stream socket (vhost-user needs SOCK_STREAM)");
+  int pipefd[2];
+  REQUIRE(pipe2(pipefd, O_CLOEXEC) == 0);
+  CHECK(error_of("vhost-user,id=vm0,fd=" + std::to_string(pipefd[0])) ==
+        "fd: fd " + std::to_string(pipefd[0]) + " is not a socket");
+  close(pipefd[0]);
+  CHECK(error_of("vhost-user,id=vm0,fd=" + std::to_string(pipefd[0])) ==
+        "fd: fd " + std::to_string(pipefd[0]) +
+            " is not open (the launcher must pass it to uvswitch)");
+  close(pipefd[1]);
+  close(dgram);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 TEST_CASE("trunk ports") {
   auto p = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,trunk=10:20:30-32");
   REQUIRE(p.ok());
@@ -101,7 +141,8 @@ TEST_CASE("missing and duplicate keys") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == ConfigError::kMissingKey);
   CHECK(r.error().message == "missing required key 'id'");
-  CHECK(error_of("vhost-user,id=vm0") == "missing required key 'path'");
+  CHECK(error_of("vhost-user,id=vm0") ==
+        "missing required key 'path' (unix socket) or 'fd' (inherited socket)");
   CHECK(error_of("tap,id=t0") == "missing required key 'ifname'");
   CHECK(error_of("dgram,id=d0,local=127.0.0.1:5000") == "missing required key 'remote'");
   CHECK(error_of("stream,id=s0") ==
