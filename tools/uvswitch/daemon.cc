@@ -82,8 +82,12 @@ void Daemon::print_banner() const {
               cfg_.threads, names.c_str(), cfg_.threads_from_cpus ? " [one per online CPU]" : "",
               static_cast<long long>(cfg_.poll_max_ns), static_cast<long long>(cfg_.poll_grow),
               static_cast<long long>(cfg_.poll_shrink));
-  std::printf("  control socket: %s  (try: uvswitchctl --control %s threads)\n",
-              cfg_.control_path.c_str(), cfg_.control_path.c_str());
+  if (cfg_.control_path.empty()) {
+    std::printf("  control socket: none (backend program; --control PATH adds one)\n");
+  } else {
+    std::printf("  control socket: %s  (try: uvswitchctl --control %s threads)\n",
+                cfg_.control_path.c_str(), cfg_.control_path.c_str());
+  }
   if (!cfg_.config_file.empty()) std::printf("  config file:    %s\n", cfg_.config_file.c_str());
   std::printf("  ports:          %zu configured%s\n", cfg_.ports.size(),
               cfg_.default_ports ? " (built-in default)" : "");
@@ -104,7 +108,7 @@ void Daemon::print_banner() const {
   }
   for (const auto& p : cfg_.ports) {
     const auto* vu = std::get_if<config::VhostUserPortSpec>(&p.backend);
-    if (!vu) continue;
+    if (!vu || vu->fd) continue;  // an inherited socket's frontend is already attached
     // What a user pastes to attach a guest: shared guest RAM is what vhost-user needs.
     std::printf(
         "  attach a QEMU guest to %s:\n"
@@ -166,9 +170,11 @@ int Daemon::run() {
   ControlSocket socket;
   std::string error;
   // Only the default runtime directory is ours to create (0700); a --control path's directory
-  // must already exist (checked before start-up).
+  // must already exist (checked before start-up). A backend program (--socket-path / --fd) has
+  // no control socket unless --control asked for one.
+  const bool has_control = !cfg_.control_path.empty();
   const bool private_dir = cfg_.control_path == cfg_.runtime_dir + "/control.sock";
-  if (!socket.open(cfg_.control_path, private_dir, &error)) {
+  if (has_control && !socket.open(cfg_.control_path, private_dir, &error)) {
     std::fprintf(stderr, "uvswitch: %s\n", error.c_str());
     ::close(sfd);
     return kExitRuntime;
@@ -187,7 +193,7 @@ int Daemon::run() {
   int rc = kExitOk;
   {
     ControlServer server(*control_loop_, socket, commands_);
-    server.start();
+    if (has_control) server.start();
     ev::FdRegistration signal_reg = control_loop_->add_fd(sfd, ev::Events::kRead, &signal_handler);
     print_banner();
     log(LogLevel::kInfo, "ready");

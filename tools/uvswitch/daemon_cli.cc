@@ -11,7 +11,9 @@
 
 #include "config/config_file.h"
 #include "config/config_merge.h"
+#include "config/fd_check.h"
 #include "config/limits.h"
+#include "config/path_check.h"
 #include "config/suggest.h"
 #include "tools/uvswitch/daemon.h"
 
@@ -20,9 +22,11 @@ namespace {
 
 constexpr const char* kFooter =
     R"HELP(PORT SPECS (QEMU-style keyval: the type, then key=value items separated by ','):
-  vhost-user,id=ID,path=SOCK[,server=on|off][,queues=N][,mac=MAC][,mtu=N]
+  vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,mac=MAC][,mtu=N]
       server=on (default): uvswitch listens on SOCK and QEMU connects
       (-chardev socket,path=SOCK -netdev vhost-user,chardev=...). queues: 1..256 pairs.
+      fd=N: an inherited socket, connected or listening (not with path= or server=; only at
+      start-up, port-add refuses it).
   tap,id=ID,ifname=NAME[,vnet-hdr=on|off][,mtu=N]
   stream,id=ID,path=SOCK|addr=IP:PORT[,server=on|off]     (QEMU -netdev stream framing)
   dgram,id=ID,local=IP:PORT,remote=IP:PORT                (QEMU -netdev dgram)
@@ -62,15 +66,25 @@ CONFIG FILE (TOML, same keys as the flags; flags win over the file):
 RUNTIME DIRECTORY: $XDG_RUNTIME_DIR/uvswitch if set, else /run/uvswitch as root, else
   /tmp/uvswitch-$UID. Created with mode 0700 when the default control socket is used.
 
+BACKEND PROGRAM (vhost-user.rst "Backend program conventions", e.g. launched by libvirt):
+  uvswitch --socket-path PATH   one vhost-user port vm0 listening on PATH
+  uvswitch --fd N               one vhost-user port vm0 on inherited fd N: a connected socket
+                                (what libvirt passes) or a listening one
+  uvswitch --print-capabilities prints {"type": "net"} and exits 0
+  In these modes there is no control socket unless --control PATH is given; more --port flags
+  and a --config file still add ports (a NAT, a tap) beside vm0.
+
 CONTROL PROTOCOL (uvswitchctl speaks it; so can socat): one JSON object per line each way,
   {"execute":"version"} -> {"return":{...}} or {"error":{"class":"...","desc":"..."}}.
   Commands: version, threads, ports, port-add, port-del, stats, fdb, fdb-flush, quit,
   query-commands.
 
 EXIT CODES:
-  0  clean shutdown (SIGINT, SIGTERM or the quit command), or --help/--version
+  0  clean shutdown (SIGINT, SIGTERM or the quit command), or --help/--version/
+     --print-capabilities
   1  run-time failure (another uvswitch already serves the control socket, bind failed, ...)
-  2  bad usage or configuration (unknown flag, bad value, bad config file); nothing was started
+  2  bad usage or configuration (unknown flag, bad value, bad config file, an --fd that is not
+     an open stream socket); nothing was started
 
 PORT TYPES: vhost-user, tap, stream, dgram and nat ports forward through the switch. A NAT
 port's forwards change at run time with uvswitchctl hostfwd-add / hostfwd-del / hostfwd-list.)HELP";
@@ -122,6 +136,16 @@ CliOutcome parse_daemon_cli(int argc, char** argv, const config::Environment& en
         ->type_name(flags[i].type)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   }
+  // Backend program conventions (vhost-user.rst): one port, launched by a VMM manager.
+  std::string socket_path, fd_text;
+  bool print_capabilities = false;
+  app.add_option("--socket-path", socket_path,
+                 "backend program: serve one vhost-user port vm0 on PATH")
+      ->type_name("PATH");
+  app.add_option("--fd", fd_text, "backend program: one vhost-user port vm0 on inherited fd N")
+      ->type_name("N");
+  app.add_flag("--print-capabilities", print_capabilities,
+               "backend program: print {\"type\": \"net\"} and exit");
   std::vector<std::string> ports, captures;
   // One SPEC per flag: "--port a b" must not swallow b as a second port.
   app.add_option("--port", ports, "add a port (repeatable); SPEC below")
@@ -134,7 +158,9 @@ CliOutcome parse_daemon_cli(int argc, char** argv, const config::Environment& en
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), stdout);
+    std::string help = app.help();
+    if (help.empty() || help.back() != '\n') help += '\n';  // the footer ends without one
+    std::fputs(help.c_str(), stdout);
     out.exit_code = kExitOk;
     return out;
   } catch (const CLI::CallForVersion& e) {
@@ -143,7 +169,9 @@ CliOutcome parse_daemon_cli(int argc, char** argv, const config::Environment& en
     return out;
   } catch (const CLI::ExtrasError& e) {
     // Suggest the nearest flag for a misspelt one ("--thread" -> "--threads").
-    std::vector<std::string> names = {"--config", "--port", "--capture", "--help", "--version"};
+    std::vector<std::string> names = {"--config",      "--port", "--capture",
+                                      "--help",        "--version", "--socket-path",
+                                      "--fd", "--print-capabilities"};
     for (const auto& f : flags) names.push_back(std::string("--") + f.key);
     std::vector<std::string_view> views(names.begin(), names.end());
     for (const std::string& extra : app.remaining()) {
@@ -157,6 +185,18 @@ CliOutcome parse_daemon_cli(int argc, char** argv, const config::Environment& en
     return out;
   } catch (const CLI::ParseError& e) {
     out.exit_code = fail(e.what());
+    return out;
+  }
+
+  if (print_capabilities) {
+    // vhost-user.rst: a JSON object whose "type" is the device type; nothing else is started.
+    std::printf("{\"type\": \"net\"}\n");
+    out.exit_code = kExitOk;
+    return out;
+  }
+  const bool backend_mode = app.count("--socket-path") > 0 || app.count("--fd") > 0;
+  if (app.count("--socket-path") > 0 && app.count("--fd") > 0) {
+    out.exit_code = fail("--socket-path and --fd exclude each other (one vhost-user socket)");
     return out;
   }
 
@@ -174,6 +214,32 @@ CliOutcome parse_daemon_cli(int argc, char** argv, const config::Environment& en
     std::string name = std::string("--") + flags[i].key;
     if (app.count(name) == 0) continue;
     auto r = flag_layer.set_option(flags[i].key, values[i], name);
+    if (!r) {
+      out.exit_code = fail(r.error().message);
+      return out;
+    }
+  }
+  if (backend_mode) {
+    config::PortSpec vm0;
+    vm0.id = "vm0";
+    config::VhostUserPortSpec vu;
+    if (app.count("--fd") > 0) {
+      auto fd = config::parse_socket_fd(fd_text);
+      if (!fd) {
+        out.exit_code = fail("--fd: " + fd.error().message);
+        return out;
+      }
+      vu.fd = *fd;
+    } else {
+      auto ok = config::check_socket_path(socket_path);
+      if (!ok) {
+        out.exit_code = fail("--socket-path: " + ok.error().message);
+        return out;
+      }
+      vu.path = socket_path;
+    }
+    vm0.backend = std::move(vu);
+    auto r = flag_layer.add_port(std::move(vm0), app.count("--fd") > 0 ? "--fd" : "--socket-path");
     if (!r) {
       out.exit_code = fail(r.error().message);
       return out;
@@ -200,6 +266,12 @@ CliOutcome parse_daemon_cli(int argc, char** argv, const config::Environment& en
   }
   out.config = std::move(*merged);
   out.config.config_file = config_file;
+  if (backend_mode && !flag_layer.control_path && !file_layer.control_path) {
+    // A launched backend serves its one guest; a control socket is opt-in (--control).
+    out.config.control_path.clear();
+    out.run = true;
+    return out;
+  }
 
   // The daemon creates only the default runtime directory; a chosen control path's directory
   // has to exist, and saying so now beats a bind() error after start-up.

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "config/keyval.h"
 #include "config/port_spec.h"
 #include "config/port_spec_parser.h"
 #include "eventloop/clock.h"
@@ -119,8 +120,17 @@ void register_builtin_commands(CommandTable& table, Daemon& d) {
               if (!args.contains("spec") || !args["spec"].is_string()) {
                 return bad_args("port-add needs \"spec\": a port spec string");
               }
-              config::Result<config::PortSpec> spec =
-                  config::parse_port_spec(args["spec"].get<std::string>());
+              config::Result<config::Keyval> kv = config::parse_keyval(
+                  args["spec"].get<std::string>(), config::KeyvalType::kLeading);
+              if (!kv) return bad_args(kv.error().message);
+              // fd= names a descriptor of the uvswitch process: a control client cannot hand
+              // one over this socket, and must not reach the daemon's own fds by number.
+              if (kv->find("fd")) {
+                return bad_args(
+                    "fd: port-add cannot take an inherited fd (give fd= at start-up with --fd "
+                    "or --port); use path= here");
+              }
+              config::Result<config::PortSpec> spec = config::parse_port_spec(*kv);
               if (!spec) return bad_args(spec.error().message);
               std::string error;
               if (!d.ports().add(*spec, &error)) return bad_args(error);

@@ -5,6 +5,7 @@
 #include "netback/dgram_port.h"
 #include "netback/stream_port.h"
 #include "netback/tap_port.h"
+#include "netback/unix_socket.h"
 #include "netback/vhost_user_net_port.h"
 #include "tools/uvswitch/nat_commands.h"
 
@@ -61,6 +62,16 @@ std::unique_ptr<port::Port> make_vhost_user(const config::PortSpec& spec,
   o.name = spec.id;
   o.socket_path = vu.path;
   o.role = vu.server ? netback::SocketRole::kServer : netback::SocketRole::kClient;
+  if (vu.fd) {
+    // libvirt passes a connected socket; a launcher may also pass a listener (SO_ACCEPTCONN).
+    int listening = netback::socket_is_listening(*vu.fd);
+    if (listening < 0) {
+      *error = "port " + spec.id + ": fd=" + std::to_string(*vu.fd) + " is no longer a socket";
+      return nullptr;
+    }
+    o.role = listening ? netback::SocketRole::kListenFd : netback::SocketRole::kFd;
+    o.fd = *vu.fd;
+  }
   o.queue_pairs = vu.queues;
   if (vu.mtu) o.mtu = static_cast<uint16_t>(*vu.mtu);
   if (vu.mac) {
