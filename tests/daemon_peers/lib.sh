@@ -27,12 +27,15 @@ fail() {
 }
 
 # daemon_start NAME ARGS...: starts uvswitch ARGS with a control socket at $E2E_TMP/NAME.ctl in the
-# background (killed on exit) and waits until the control socket answers.
+# background (killed on exit) and waits until the control socket answers. DAEMON_PREFIX (an
+# array) goes before the binary: a launcher that execs it, such as tests/cli/fd_launcher.py.
+DAEMON_PREFIX=()
 daemon_start() {
   local name=$1
   shift
   [ -x "$UVSWITCH" ] || fail "no $UVSWITCH (build the uvswitch target)"
-  e2e_bg "$E2E_TMP/$name.log" "$UVSWITCH" --control "$E2E_TMP/$name.ctl" "$@"
+  e2e_bg "$E2E_TMP/$name.log" ${DAEMON_PREFIX[@]+"${DAEMON_PREFIX[@]}"} "$UVSWITCH" \
+    --control "$E2E_TMP/$name.ctl" "$@"
   _daemon_pid[$name]=$E2E_PID
   e2e_wait_for 20 eval "daemon_ctl $name version >/dev/null" ||
     fail "daemon $name did not answer on its control socket: $(cat "$E2E_TMP/$name.log")"
@@ -168,4 +171,22 @@ sys.exit(0 if bps > 1e6 else 1)' "$out"
 # tap_name SUFFIX: a tap name unique to this run (IFNAMSIZ allows 15 characters).
 tap_name() {
   echo "uvt$$$1" | cut -c1-15
+}
+
+# guest_nic_stat NAME KEY: prints KEY (tx, rx, tx_dropped, rx_dropped) from the last NIC-STATS line
+# guest NAME printed (tests/e2e/guest/peer*.sh); nothing if there is none.
+guest_nic_stat() {
+  grep -ao 'UVS-STEP NIC-STATS [a-z_0-9= ]*' "$(guest_console "$1")" | tail -n1 |
+    tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# vhost_port_clean NAME PORT CONNECTIONS: the vhost-user port served CONNECTIONS frontends, all of
+# which have left, without a protocol error, a refused request or a malformed frame.
+vhost_port_clean() {
+  daemon_check "$1" "port('$2')['backend']['connections'] == $3 and \
+    port('$2')['backend']['disconnects'] == $3 and port('$2')['backend']['protocol-errors'] == 0 and \
+    port('$2')['backend']['rejected-requests'] == 0 and port('$2')['state'] != 'broken' and \
+    port('$2')['backend']['total']['in-drop-bad-chain'] == 0 and \
+    port('$2')['backend']['total']['in-drop-too-big'] == 0" \
+    "$2 served $3 frontend(s) cleanly"
 }
