@@ -386,7 +386,9 @@ void NatPort::run_pass() noexcept {
     }
   }
   if (timeout_ms < kIdleFillTimeoutMs) {
-    tick_.arm_in(int64_t(timeout_ms) * 1'000'000);
+    // One ms more than asked: libslirp compares whole ms of its clock, so a tick at exactly
+    // the deadline can find the slow timer 1 ms short and need a second pass.
+    tick_.arm_in(int64_t(timeout_ms + 1) * 1'000'000);
   } else {
     tick_.cancel();
   }
