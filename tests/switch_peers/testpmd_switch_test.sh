@@ -109,8 +109,10 @@ threads(s[0],'drop-ring-full')" "$TMP/end-stats.json")
        "switch a in=$a_in out=$a_out, b in=$b_in out=$b_out, drops=$drops," \
        "idle c mid=$c_mid end=$c_end, flooded mid=$fl_mid end=$fl_end | fdb $fdb"
 
-  [ "$tx0" -gt 20000 ] && [ "$tx1" -gt 20000 ] || fail "too little traffic ($mode)"
-  [ "$rx0" -gt 20000 ] && [ "$rx1" -gt 20000 ] || fail "too little traffic received ($mode)"
+  # A floor that proves a running loop, not a rate: speed is the benchmark's business, and ASan
+  # builds beside other tests on two cores move far fewer frames than release builds.
+  [ "$tx0" -gt 5000 ] && [ "$tx1" -gt 5000 ] || fail "too little traffic ($mode)"
+  [ "$rx0" -gt 5000 ] && [ "$rx1" -gt 5000 ] || fail "too little traffic received ($mode)"
   # What one port sent, the other received, minus what was still in flight when testpmd stopped
   # (at most its RX ring plus the seed) and what the switch counted as dropped.
   [ "$rx1" -le "$tx0" ] && [ $((tx0 - rx1)) -le $((SEED + 1024 + drops)) ] ||
