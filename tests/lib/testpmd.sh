@@ -57,12 +57,25 @@ testpmd_vdev_user() {
   printf 'net_virtio_user%s,path=%s,mac=%s%s' "$idx" "$sock" "$mac" "$extra"
 }
 
+# _testpmd_wait_prompt OUT TIMEOUT: waits until testpmd's "testpmd> " prompt is in OUT. The
+# prompt is written to the fd directly (the rest of testpmd's output is stdio-buffered into the
+# file), so it is the one live sign that start-up, including virtio-user's connection, is over.
+_testpmd_wait_prompt() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    grep -aq 'testpmd> ' "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # testpmd_session OUT SECONDS EAL_ARGS... -- APP_ARGS...: runs one interactive testpmd (-i is
-# added) fed by a script: `start tx_first 8`, SECONDS of traffic (TESTPMD_DURING, if set, names a
-# function run once in the middle of that interval, e.g. to sample the switch's counters), `stop`,
-# `show port stats all`, `quit`. EAL arguments get the common ones added (two lcores, no
-# hugepages, no PCI). All output goes to OUT. Returns testpmd's exit status (124: it hung).
-# testpmd dies with this shell (parent-death signal), so a killed test leaves no testpmd behind.
+# added) fed by a script that, once the prompt is up, sends `start tx_first 8`, lets SECONDS of
+# traffic pass (TESTPMD_DURING, if set, names a function run once in the middle of that interval,
+# e.g. to sample the switch's counters), then `stop`, `show port stats all`, `quit`. EAL arguments
+# get the common ones added (two lcores, no hugepages, no PCI). All output goes to OUT. Returns
+# testpmd's exit status (124: it hung). testpmd dies with this shell (parent-death signal), so a
+# killed test leaves no testpmd behind.
 testpmd_session() {
   local out=$1 secs=$2
   shift 2
@@ -72,7 +85,10 @@ testpmd_session() {
   app=("$@")
   local half
   half=$(awk -v s="$secs" 'BEGIN { printf "%.2f", s / 2 }')
+  : >"$out"
   {
+    # Start-up takes 1-2 s, much longer on a loaded machine: the traffic interval starts after it.
+    _testpmd_wait_prompt "$out" 40 || true
     echo "start tx_first 8"
     sleep "$half"
     [ -z "${TESTPMD_DURING:-}" ] || "$TESTPMD_DURING" >&2
@@ -81,7 +97,7 @@ testpmd_session() {
     echo "show port stats all"
     sleep 0.5
     echo "quit"
-  } | timeout --kill-after=5 $((${secs%.*} + 45)) setpriv --pdeathsig KILL -- \
+  } | timeout --kill-after=5 $((${secs%.*} + 60)) setpriv --pdeathsig KILL -- \
       "$TESTPMD" -l 0,1 --main-lcore 1 --no-huge -m 512 --no-pci --log-level=lib.eal:error \
       "${eal[@]}" -- -i --nb-cores=1 --no-mlockall --total-num-mbufs=16384 "${app[@]}" \
       >"$out" 2>&1
