@@ -79,6 +79,14 @@ NatStatus NatPort::add_forward(const NatForward& in) {
   if (fwd.guest.s_addr == INADDR_ANY) fwd.guest = opts_.dhcp_start;  // QEMU's default
   const std::string label = "nat " + opts_.name + ": hostfwd " + fwd.to_string();
   if (!slirp_) return NatStatus::fail(NatErrc::kState, label + ": the NAT is not running");
+  if (fwd.host_v6) {
+    // slirp_add_hostxfwd binds [addr]:port and accepts, but libslirp 4.7 then drops every
+    // connection it accepted there toward an IPv4 guest (checked: nothing reaches the guest),
+    // and the guest side of a rule is IPv4 only. Refuse rather than listen uselessly.
+    return NatStatus::fail(NatErrc::kBadOption,
+                           label + ": libslirp 4.7 cannot forward an IPv6 host address to the "
+                                   "IPv4 guest network; use an IPv4 host address");
+  }
   for (const NatForward& f : forwards_) {
     if (fwd.overlaps(f)) {
       return NatStatus::fail(NatErrc::kOverlap,

@@ -57,7 +57,8 @@ class NatPort final : public port::Port {
   port::PortState state() const noexcept override;
 
   /// Adds a forward at run time. kOverlap if it overlaps an existing one, kBind when the host
-  /// socket cannot be bound (port in use), kBadOption for an IPv6 guest. Nothing changes on
+  /// socket cannot be bound (port in use), kBadOption for a guest address outside the net or an
+  /// IPv6 host address (libslirp 4.7 cannot carry those to an IPv4 guest). Nothing changes on
   /// failure. Control path, loop thread.
   NatStatus add_forward(const NatForward& fwd);
   /// Removes the forward with the same protocol, host address and host port; kNotFound if none.

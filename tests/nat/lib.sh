@@ -57,6 +57,9 @@ for p in r["ports"]:
         print(p["backend"][sys.argv[2]])' "$1" "$2"
 }
 
+# nat_stat_is PORT KEY VALUE: succeeds when the counter has that value (for wait_for).
+nat_stat_is() { [ "$(nat_stat "$1" "$2")" = "$3" ]; }
+
 # free_port: a TCP/UDP port number nothing on loopback uses now.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

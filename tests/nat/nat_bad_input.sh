@@ -23,6 +23,7 @@ startup_bad 2 "uses the same host port" \
 # No host address means 127.0.0.1, so these two overlap although they are spelled differently.
 startup_bad 1 "overlaps the forward tcp:127.0.0.1:4022-10.0.2.15:22" \
   "nat,id=nat0,hostfwd=tcp::4022-:22,hostfwd=tcp:0.0.0.0:4022-:23"
+startup_bad 1 "cannot forward an IPv6 host address" "nat,id=nat0,hostfwd=tcp:[::1]:4022-:22"
 startup_bad 2 "guest address" "nat,id=nat0,hostfwd=tcp::4022-10.9.9.9:22"
 startup_bad 2 "hostfwd" "nat,id=nat0,hostfwd=tcp::70000-:22"
 
@@ -59,6 +60,7 @@ rt_bad "overlaps the forward tcp:127.0.0.1:$FREE" hostfwd-add nat0 "tcp:0.0.0.0:
 rt_bad "overlaps the forward" hostfwd-add nat0 "tcp::$FREE-:24"
 rt_bad "cannot bind the host port: Address already in use" hostfwd-add nat0 "tcp::$BUSY-:22"
 rt_bad "is outside net=10.0.2.0/24" hostfwd-add nat0 "tcp::4023-192.168.1.5:22"
+rt_bad "libslirp 4.7 cannot forward an IPv6 host address" hostfwd-add nat0 "tcp:[::1]:4024-:22"
 rt_bad "no such forward" hostfwd-del nat0 "tcp:127.0.0.1:4999"
 rt_bad "no port with id 'nat9'" hostfwd-add nat9 "tcp::4023-:22"
 rt_bad "no port with id 'nat9'" hostfwd-list nat9
