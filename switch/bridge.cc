@@ -151,6 +151,8 @@ bool Bridge::remove_port(PortIndex index) {
   run_on(thread, [&] {
     slot.port->set_sink(nullptr);
     fwd_[thread]->deactivate(index);
+    slot.taps.for_each([](Capture* c) { c->mark_port_gone(); });
+    slot.taps.clear();
   });
   // Then every other thread: each one finishes the burst it is in (which may still have queued
   // frames toward the port) before running this, and never looks at the slot afterwards.
@@ -159,10 +161,44 @@ bool Bridge::remove_port(PortIndex index) {
   }
   // Nobody can learn on this index any more (its bursts are refused), so the flush is final.
   fdb_.flush_port(index);
+  std::erase_if(captures_, [&](const auto& e) { return e.second == index; });
   slot.port = nullptr;
   slot.used = false;
   slot.sink.bind(nullptr, kNoPort);
   --thread_ports_[thread];
+  return true;
+}
+
+Result<PortIndex> Bridge::attach_capture(std::string_view port, Capture& capture) {
+  std::lock_guard<std::mutex> lk(control_mu_);
+  for (size_t i = 0; i < opts_.max_ports; ++i) {
+    PortSlot& slot = ports_[i];
+    if (!slot.used || slot.name != port) continue;
+    bool added = false;
+    if (std::any_of(captures_.begin(), captures_.end(),
+                    [&](const auto& e) { return e.first == &capture; })) {
+      return Error{BridgeError::kAlreadyAttached, "this capture is attached already"};
+    }
+    run_on(slot.thread, [&] { added = slot.taps.add(&capture); });
+    if (!added) {
+      return Error{BridgeError::kTooManyCaptures,
+                   "port " + std::string(port) + " has " + std::to_string(CaptureTaps::kMax) +
+                       " captures already"};
+    }
+    captures_.emplace_back(&capture, PortIndex(i));
+    return PortIndex(i);
+  }
+  return Error{BridgeError::kNoSuchPort, "no port named " + std::string(port)};
+}
+
+bool Bridge::detach_capture(Capture& capture) {
+  std::lock_guard<std::mutex> lk(control_mu_);
+  auto it = std::find_if(captures_.begin(), captures_.end(),
+                         [&](const auto& e) { return e.first == &capture; });
+  if (it == captures_.end()) return false;
+  PortSlot& slot = ports_[it->second];
+  captures_.erase(it);
+  run_on(slot.thread, [&] { slot.taps.remove(&capture); });
   return true;
 }
 

@@ -11,12 +11,14 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "eventloop/event_loop.h"
 #include "eventloop/timer.h"
 #include "port/port.h"
 #include "switch/bridge_error.h"
+#include "switch/capture.h"
 #include "switch/fdb.h"
 #include "switch/forwarder.h"
 #include "switch/port_slot.h"
@@ -77,6 +79,15 @@ class Bridge {
   /// Control thread; safe while traffic flows.
   bool remove_port(PortIndex index);
 
+  /// Attaches `capture` to the port named `port`: from then on the port's thread hands it the
+  /// frames of the directions it wants. Errors: no such port, or kMax captures on it already.
+  /// The capture must stay alive until detach_capture() or the port's removal. Control thread.
+  Result<PortIndex> attach_capture(std::string_view port, Capture& capture);
+  /// Detaches `capture` from whichever port has it; when this returns the port thread no longer
+  /// touches it. False if no port has it (e.g. the port was removed: remove_port() detaches its
+  /// captures and calls Capture::mark_port_gone()). Control thread.
+  bool detach_capture(Capture& capture);
+
   /// The forwarding thread with the fewest ports (lowest index on ties); where a new port should
   /// be created when the user did not pin it. Control thread.
   unsigned pick_thread() const;
@@ -115,6 +126,7 @@ class Bridge {
 
   mutable std::mutex control_mu_;  // serialises control calls
   std::vector<size_t> thread_ports_;
+  std::vector<std::pair<Capture*, PortIndex>> captures_;  // attached captures, control thread
 };
 
 }  // namespace uvs::bridge

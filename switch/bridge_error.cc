@@ -12,6 +12,7 @@ const char* to_string(BridgeError e) {
     case BridgeError::kAlreadyAttached: return "already-attached";
     case BridgeError::kDuplicateName: return "duplicate-name";
     case BridgeError::kNoSuchPort: return "no-such-port";
+    case BridgeError::kTooManyCaptures: return "too-many-captures";
   }
   return "unknown";
 }

@@ -17,6 +17,7 @@ enum class BridgeError {
   kAlreadyAttached,  ///< this Port object is attached already
   kDuplicateName,    ///< another attached port has this name
   kNoSuchPort,       ///< index or name not attached
+  kTooManyCaptures,  ///< the port has CaptureTaps::kMax captures already
 };
 
 /// A stable lower-case name ("too-many-ports", ...). Never null.

@@ -71,6 +71,9 @@ void Forwarder::ingress(PortIndex in, std::span<const port::Frame> frames) noexc
     counters_.drop_reentry.add();
     return;
   }
+  PortSlot& src = ports_[in];
+  // Captured as the port delivered them (VLAN tags included), before any filtering.
+  if (src.taps.n_in) [[unlikely]] tap_burst(src.taps.in, src.taps.n_in, frames);
   Scratch& s = *scratch_[depth_++];
   while (!frames.empty()) {
     const size_t n = std::min(frames.size(), port::kMaxBurst);
@@ -243,6 +246,8 @@ void Forwarder::send_local(PortSlot& d, std::span<const port::Frame> frames) noe
   sent = std::min(sent, frames.size());
   uint64_t bytes = 0;
   for (size_t j = 0; j < sent; ++j) bytes += frames[j].len;
+  // What the port took, in the form it took it (tagged on a trunk).
+  if (d.taps.n_out && sent) [[unlikely]] tap_burst(d.taps.out, d.taps.n_out, frames.first(sent));
   d.counters.out_frames.add(sent);
   d.counters.out_bytes.add(bytes);
   if (sent < frames.size()) d.counters.drop_no_buffers.add(frames.size() - sent);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "port/port.h"
+#include "switch/capture_taps.h"
 #include "switch/fdb.h"
 #include "switch/switch_stats.h"
 #include "switch/vlan.h"
@@ -39,7 +40,8 @@ class PortSink final : public port::FrameSink {
 /// slot active; it then activates the slot on every forwarding thread through run_in_loop_sync
 /// (whose hand-off is the happens-before edge), and deactivates it the same way before touching
 /// the fields again. Forwarding threads read them only while the slot is active for them.
-/// `counters` are written only by the port's own thread (see PortCounters).
+/// `counters` are written only by the port's own thread (see PortCounters), and so are `taps`
+/// (the bridge edits them through run_in_loop_sync on that thread).
 struct PortSlot {
   port::Port* port = nullptr;
   unsigned thread = 0;  ///< forwarding thread (loop) the port lives on
@@ -49,6 +51,7 @@ struct PortSlot {
   bool used = false;    ///< control thread's bookkeeping only
   PortSink sink;
   PortCounters counters;
+  CaptureTaps taps;
 };
 
 }  // namespace uvs::bridge

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+// PcapSink: libpcap dump handles, file rotation by renaming, and write-error reporting.
+#include "switch/pcap_sink.h"
+
+#include <fcntl.h>
+#include <pcap/pcap.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace uvs::bridge {
+namespace {
+
+constexpr uint64_t kFileHeader = 24;    // pcap global header
+constexpr uint64_t kRecordHeader = 16;  // per-frame header in the file
+
+}  // namespace
+
+PcapSink::~PcapSink() { close(); }
+
+bool PcapSink::start(FILE* f, std::string* error) {
+  // A dead handle is all pcap_dump needs: it supplies the link type, snaplen and the
+  // timestamp precision that selects the nanosecond magic number.
+  if (!dead_) {
+    dead_ = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, int(snaplen_),
+                                                 PCAP_TSTAMP_PRECISION_NANO);
+    if (!dead_) {
+      std::fclose(f);
+      *error = "libpcap: cannot create a dump handle";
+      return false;
+    }
+  }
+  dumper_ = pcap_dump_fopen(dead_, f);
+  if (!dumper_) {
+    *error = std::string("libpcap: ") + pcap_geterr(dead_);
+    std::fclose(f);
+    return false;
+  }
+  cur_bytes_ = kFileHeader;
+  cur_frames_ = 0;
+  if (!path_.empty()) ++files_;
+  return true;
+}
+
+std::unique_ptr<PcapSink> PcapSink::open_file(const std::string& path, uint32_t snaplen,
+                                              uint64_t max_bytes, unsigned max_files,
+                                              std::string* error) {
+  std::unique_ptr<PcapSink> s(new PcapSink());
+  s->path_ = path;
+  s->snaplen_ = snaplen;
+  s->max_bytes_ = max_bytes;
+  s->max_files_ = max_files;
+  FILE* f = std::fopen(path.c_str(), "wbe");
+  if (!f) {
+    *error = "cannot open " + path + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  if (!s->start(f, error)) return nullptr;
+  // Write the header now so even a capture that sees no frame leaves a valid file.
+  if (!s->flush()) {
+    *error = "cannot write " + path + ": " + s->error_;
+    return nullptr;
+  }
+  return s;
+}
+
+std::unique_ptr<PcapSink> PcapSink::open_fd(int fd, uint32_t snaplen, std::string* error) {
+  std::unique_ptr<PcapSink> s(new PcapSink());
+  s->snaplen_ = snaplen;
+  FILE* f = fdopen(fd, "wb");
+  if (!f) {
+    *error = std::string("cannot stream to the passed descriptor: ") + std::strerror(errno);
+    ::close(fd);
+    return nullptr;
+  }
+  if (!s->start(f, error)) return nullptr;
+  if (!s->flush()) {
+    *error = "cannot write the stream: " + s->error_;
+    return nullptr;
+  }
+  return s;
+}
+
+bool PcapSink::rotate() {
+  pcap_dump_close(dumper_);
+  dumper_ = nullptr;
+  // Shift FILE.k -> FILE.k+1 from the oldest down, so no rename overwrites a file still needed.
+  uint64_t keep = kept_ + 1;  // rotated files after this rotation
+  if (max_files_ && keep > max_files_ - 1) keep = max_files_ - 1;
+  for (uint64_t k = kept_; k >= 1; --k) {
+    const std::string from = path_ + "." + std::to_string(k);
+    if (k + 1 > keep) {
+      ::unlink(from.c_str());
+    } else {
+      ::rename(from.c_str(), (path_ + "." + std::to_string(k + 1)).c_str());
+    }
+  }
+  if (keep >= 1) {
+    ::rename(path_.c_str(), (path_ + ".1").c_str());
+  } else {
+    ::unlink(path_.c_str());  // max-files=1: only the current file is kept
+  }
+  kept_ = keep;
+  FILE* f = std::fopen(path_.c_str(), "wbe");
+  if (!f) {
+    error_ = "cannot open " + path_ + ": " + std::strerror(errno);
+    return false;
+  }
+  std::string err;
+  if (!start(f, &err)) {
+    error_ = err;
+    return false;
+  }
+  return true;
+}
+
+bool PcapSink::write(int64_t ts_ns, uint32_t caplen, uint32_t len, const uint8_t* data) {
+  if (!dumper_) return false;
+  const uint64_t rec = kRecordHeader + caplen;
+  if (max_bytes_ && cur_frames_ > 0 && cur_bytes_ + rec > max_bytes_ && !rotate()) return false;
+  pcap_pkthdr h{};
+  h.ts.tv_sec = time_t(ts_ns / 1'000'000'000);
+  // With the nanosecond precision the "usec" field carries nanoseconds (pcap_dump writes it as
+  // the fraction field of the nanosecond format).
+  h.ts.tv_usec = suseconds_t(ts_ns % 1'000'000'000);
+  h.caplen = caplen;
+  h.len = len;
+  pcap_dump(reinterpret_cast<u_char*>(dumper_), &h, data);
+  cur_bytes_ += rec;
+  ++cur_frames_;
+  return true;
+}
+
+bool PcapSink::flush() {
+  if (!dumper_) return false;
+  if (pcap_dump_flush(dumper_) != 0 || std::ferror(pcap_dump_file(dumper_))) {
+    if (error_.empty()) error_ = std::strerror(errno ? errno : EIO);
+    return false;
+  }
+  return true;
+}
+
+void PcapSink::close() {
+  if (dumper_) {
+    pcap_dump_close(dumper_);  // flushes and fcloses
+    dumper_ = nullptr;
+  }
+  if (dead_) {
+    pcap_close(dead_);
+    dead_ = nullptr;
+  }
+}
+
+}  // namespace uvs::bridge

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+// PcapSink: nanosecond pcap that libpcap and tshark read back, rotation naming and limits, a
+// stream over a pipe, and a clear error for a path that cannot be created.
+#include "switch/pcap_sink.h"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "tests/capture/pcap_reader.h"
+
+using uvs::bridge::PcapSink;
+using namespace uvs::bridge::test;
+
+namespace {
+
+constexpr uint32_t kLen = 100;
+
+std::vector<uint8_t> payload(uint32_t i) {
+  std::vector<uint8_t> d(kLen);
+  for (uint32_t k = 0; k < kLen; ++k) d[k] = uint8_t(i * 3 + k);
+  return d;
+}
+
+void write_n(PcapSink& s, uint32_t first, uint32_t n) {
+  for (uint32_t i = first; i < first + n; ++i) {
+    auto d = payload(i);
+    REQUIRE(s.write(1'700'000'000'000'000'000 + int64_t(i) * 1001, kLen, kLen + 20, d.data()));
+  }
+  REQUIRE(s.flush());
+}
+
+// The sequence numbers in a file, recovered from the timestamps.
+std::vector<uint32_t> seqs(const PcapFile& f) {
+  std::vector<uint32_t> out;
+  for (const auto& fr : f.frames) out.push_back(uint32_t((fr.ts_ns - 1'700'000'000'000'000'000) / 1001));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("frames come back with nanosecond timestamps, lengths and bytes") {
+  ScratchDir dir;
+  std::string err;
+  auto s = PcapSink::open_file(dir.file("a.pcap"), 65535, 0, 0, &err);
+  REQUIRE_MESSAGE(s, err);
+  write_n(*s, 0, 5);
+  s->close();
+  PcapFile f = read_pcap(dir.file("a.pcap"));
+  REQUIRE_MESSAGE(f.ok, f.error);
+  CHECK(f.linktype == DLT_EN10MB);
+  CHECK(f.nano);
+  REQUIRE(f.frames.size() == 5);
+  for (uint32_t i = 0; i < 5; ++i) {
+    CHECK(f.frames[i].ts_ns == 1'700'000'000'000'000'000 + int64_t(i) * 1001);
+    CHECK(f.frames[i].caplen == kLen);
+    CHECK(f.frames[i].len == kLen + 20);
+    CHECK(f.frames[i].data == payload(i));
+  }
+  // tshark, the tool users open these with, agrees.
+  FILE* p = popen(("tshark -r " + dir.file("a.pcap") + " 2>/dev/null | wc -l").c_str(), "r");
+  REQUIRE(p);
+  int lines = -1;
+  CHECK(fscanf(p, "%d", &lines) == 1);
+  pclose(p);
+  CHECK(lines == 5);
+}
+
+TEST_CASE("an empty capture is still a valid file") {
+  ScratchDir dir;
+  std::string err;
+  auto s = PcapSink::open_file(dir.file("e.pcap"), 128, 0, 0, &err);
+  REQUIRE(s);
+  s->close();
+  PcapFile f = read_pcap(dir.file("e.pcap"));
+  CHECK_MESSAGE(f.ok, f.error);
+  CHECK(f.frames.empty());
+}
+
+TEST_CASE("rotation keeps FILE newest and FILE.N oldest, at most max-files") {
+  ScratchDir dir;
+  std::string err;
+  // Header 24 + 3 records of 16 + 100: three frames per file.
+  const uint64_t max = 24 + 3 * (16 + kLen);
+  SUBCASE("max-files=3 keeps three files") {
+    auto s = PcapSink::open_file(dir.file("r.pcap"), 65535, max, 3, &err);
+    REQUIRE(s);
+    write_n(*s, 0, 10);  // files: [0-2] [3-5] [6-8] [9]
+    CHECK(s->files() == 4);
+    s->close();
+    CHECK(seqs(read_pcap(dir.file("r.pcap"))) == std::vector<uint32_t>{9});
+    CHECK(seqs(read_pcap(dir.file("r.pcap.1"))) == std::vector<uint32_t>{6, 7, 8});
+    CHECK(seqs(read_pcap(dir.file("r.pcap.2"))) == std::vector<uint32_t>{3, 4, 5});
+    CHECK_FALSE(std::filesystem::exists(dir.file("r.pcap.3")));
+    CHECK(std::filesystem::file_size(dir.file("r.pcap.1")) == max);
+  }
+  SUBCASE("no max-files keeps every file") {
+    auto s = PcapSink::open_file(dir.file("r.pcap"), 65535, max, 0, &err);
+    REQUIRE(s);
+    write_n(*s, 0, 10);
+    s->close();
+    CHECK(seqs(read_pcap(dir.file("r.pcap.3"))) == std::vector<uint32_t>{0, 1, 2});
+    CHECK(seqs(read_pcap(dir.file("r.pcap"))) == std::vector<uint32_t>{9});
+  }
+  SUBCASE("max-files=1 keeps only the current file") {
+    auto s = PcapSink::open_file(dir.file("r.pcap"), 65535, max, 1, &err);
+    REQUIRE(s);
+    write_n(*s, 0, 7);
+    s->close();
+    CHECK(seqs(read_pcap(dir.file("r.pcap"))) == std::vector<uint32_t>{6});
+    CHECK_FALSE(std::filesystem::exists(dir.file("r.pcap.1")));
+  }
+}
+
+TEST_CASE("a stream over a pipe is readable, and a vanished reader is an error") {
+  int fds[2];
+  REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+  std::string err;
+  auto s = PcapSink::open_fd(fds[1], 65535, &err);
+  REQUIRE_MESSAGE(s, err);
+  CHECK(s->is_stream());
+  SUBCASE("readable") {
+    write_n(*s, 0, 4);
+    s->close();
+    FILE* in = fdopen(fds[0], "rb");
+    char e[PCAP_ERRBUF_SIZE];
+    pcap_t* p = pcap_fopen_offline_with_tstamp_precision(in, PCAP_TSTAMP_PRECISION_NANO, e);
+    REQUIRE_MESSAGE(p, e);
+    int n = 0;
+    pcap_pkthdr* h;
+    const u_char* d;
+    while (pcap_next_ex(p, &h, &d) == 1) ++n;
+    pcap_close(p);  // closes `in`
+    CHECK(n == 4);
+  }
+  SUBCASE("reader gone") {
+    ::close(fds[0]);
+    std::signal(SIGPIPE, SIG_IGN);
+    auto d = payload(0);
+    s->write(0, kLen, kLen, d.data());
+    CHECK_FALSE(s->flush());
+    CHECK(s->error().find("pipe") != std::string::npos);
+  }
+}
+
+TEST_CASE("a file that cannot be created is refused with its path") {
+  std::string err;
+  auto s = PcapSink::open_file("/proc/uvs-no-such.pcap", 65535, 0, 0, &err);
+  CHECK_FALSE(s);
+  CHECK(err.find("cannot open /proc/uvs-no-such.pcap") != std::string::npos);
+}
