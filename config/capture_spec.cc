@@ -20,6 +20,8 @@ Result<CaptureDir> parse_dir(std::string_view v) {
 }
 
 Result<std::string> parse_file(std::string_view v) {
+  // "-": a live stream to the client (uvswitchctl capture-start), not a path.
+  if (v == "-") return std::string(v);
   UVS_CFG_RETURN_IF_ERROR(check_output_file(v));
   return std::string(v);
 }

@@ -26,7 +26,7 @@ const char* capture_dir_name(CaptureDir d);
 ///           [,max-files=N]
 struct CaptureSpec {
   std::string port;
-  std::string file;
+  std::string file;           ///< pcap file, or "-": stream to the client that asked (run time)
   CaptureDir dir = CaptureDir::kBoth;
   std::string filter;         ///< BPF expression (pcap-filter(7)); empty captures everything
   unsigned snaplen = 262144;  ///< bytes kept per frame

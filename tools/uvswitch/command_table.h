@@ -34,24 +34,37 @@ struct CommandReply {
 /// control loop's thread and may block it briefly (e.g. run_in_loop_sync to I/O threads).
 using CommandHandler = std::function<CommandReply(const Json& args)>;
 
+/// File descriptors that arrived with a request (SCM_RIGHTS on the control socket). A handler
+/// that keeps one removes it from the list; whatever is left is closed after the handler.
+using FdList = std::vector<int>;
+/// A handler that may take descriptors the client passed (capture-start's live stream).
+using FdCommandHandler = std::function<CommandReply(const Json& args, FdList& fds)>;
+
 /// The commands the control socket serves. Later issues add theirs (port-add, stats, fdb,
 /// capture ...) with add(); nothing else changes. Control thread only.
 class CommandTable {
  public:
   /// Registers `name`; a second add() of the same name replaces the first.
   void add(std::string name, std::string help, CommandHandler handler);
+  /// Registers `name` as a command that accepts passed descriptors. Commands added with add()
+  /// get theirs closed before they run.
+  void add_with_fds(std::string name, std::string help, FdCommandHandler handler);
   /// Runs the command named by request["execute"] and returns the reply object to send:
   /// {"return": ...} or {"error": {...}}, plus "id" copied from the request when present.
   /// Malformed requests (not an object, no "execute", non-object "arguments") get GenericError;
   /// unknown names get CommandNotFound. Never throws.
   Json dispatch(const Json& request) const;
+  /// The same with the descriptors that came with the request; on return `fds` is empty (each
+  /// one was taken by the handler or closed).
+  Json dispatch(const Json& request, FdList& fds) const;
   /// (name, help) of every command, sorted by name.
   std::vector<std::pair<std::string, std::string>> list() const;
 
  private:
   struct Entry {
     std::string help;
-    CommandHandler handler;
+    FdCommandHandler handler;
+    bool takes_fds = false;
   };
   std::map<std::string, Entry, std::less<>> commands_;
 };

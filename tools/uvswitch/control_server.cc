@@ -21,6 +21,7 @@ class ControlServer::Connection final : public ev::FdHandler {
   ~Connection() override {
     reg_.reset();
     if (fd_ >= 0) ::close(fd_);
+    for (int fd : fds_) ::close(fd);
   }
 
   void start() { reg_ = server_.loop_.add_fd(fd_, ev::Events::kRead, this); }
@@ -28,7 +29,7 @@ class ControlServer::Connection final : public ev::FdHandler {
   void on_readable() override {
     char buf[16 * 1024];
     for (;;) {
-      ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+      ssize_t n = receive(buf, sizeof buf);
       if (n > 0) {
         in_.append(buf, static_cast<size_t>(n));
         if (!process_lines()) return;
@@ -57,6 +58,35 @@ class ControlServer::Connection final : public ev::FdHandler {
   }
 
  private:
+  // recv() that also collects descriptors passed with SCM_RIGHTS (they ride on the request
+  // line's bytes; the next dispatched line gets them).
+  ssize_t receive(char* buf, size_t size) {
+    iovec iov{buf, size};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * ControlServer::kMaxFds)];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0) return n;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        if (fds_.size() < ControlServer::kMaxFds) {
+          fds_.push_back(fd);
+        } else {
+          ::close(fd);
+        }
+      }
+    }
+    // MSG_CTRUNC: the kernel closed what did not fit; nothing more to do.
+    return n;
+  }
+
   // Answers every complete line in in_. Returns false when the connection was closed.
   bool process_lines() {
     size_t start = 0;
@@ -86,9 +116,11 @@ class ControlServer::Connection final : public ev::FdHandler {
       request = Json::parse(line);
     } catch (const Json::parse_error& e) {
       queue(error_reply("GenericError", std::string("JSON parse error: ") + e.what()));
+      for (int fd : fds_) ::close(fd);  // they came with a request that will not run
+      fds_.clear();
       return;
     }
-    queue(server_.commands_.dispatch(request));
+    queue(server_.commands_.dispatch(request, fds_));
   }
 
   void queue(const Json& reply) {
@@ -139,6 +171,7 @@ class ControlServer::Connection final : public ev::FdHandler {
   ev::FdRegistration reg_;
   std::string in_;
   std::string out_;
+  FdList fds_;  // passed descriptors waiting for the next request
   bool closed_ = false;
   bool peer_done_ = false;  // the client sent EOF; close once out_ drains
 };

@@ -21,7 +21,8 @@ namespace uvs::daemon {
 /// and gets one line back per request, in order: {"return": <value>} or
 /// {"error": {"class": "<GenericError|CommandNotFound>", "desc": "<text>"}}, with "id" echoed.
 /// A line that is not JSON gets a GenericError reply; a line over kMaxLine bytes closes the
-/// connection after an error reply. Several clients may be connected at once.
+/// connection after an error reply. Several clients may be connected at once. A client may pass
+/// descriptors (SCM_RIGHTS) with a request; commands registered with add_with_fds get them.
 ///
 /// Everything here runs on the control loop's thread. Must be destroyed before that loop.
 class ControlServer final : public ev::FdHandler {
@@ -29,6 +30,7 @@ class ControlServer final : public ev::FdHandler {
   static constexpr size_t kMaxLine = 64 * 1024;      ///< request size limit
   static constexpr size_t kMaxPendingOut = 4 << 20;  ///< unread replies before we hang up
   static constexpr size_t kMaxConnections = 64;
+  static constexpr size_t kMaxFds = 4;  ///< descriptors a client may pass with one request
 
   ControlServer(ev::EventLoop& loop, ControlSocket& socket, const CommandTable& commands);
   ~ControlServer() override;

@@ -13,6 +13,7 @@
 #include <exception>
 
 #include "eventloop/fn_handler.h"
+#include "tools/uvswitch/capture_commands.h"
 #include "tools/uvswitch/control_server.h"
 #include "tools/uvswitch/control_socket.h"
 #include "tools/uvswitch/log.h"
@@ -28,7 +29,9 @@ Daemon::~Daemon() {
 
 void Daemon::stop_switch() {
   // Ports go first (guests see the socket close), the bridge while its loops still run (it
-  // cancels its timer there), then the threads.
+  // cancels its timer there), then the threads. Captures end first, so their files are
+  // complete and valid.
+  captures_.reset();
   ports_.reset();
   bridge_.reset();
   if (threads_) threads_->stop();
@@ -68,6 +71,10 @@ bool Daemon::start_switch(std::string* error) {
   ports_ = std::make_unique<PortTable>(*threads_, *bridge_);
   for (const config::PortSpec& p : cfg_.ports) {
     if (!ports_->add(p, error)) return false;
+  }
+  captures_ = std::make_unique<CaptureTable>(*bridge_);
+  for (const config::CaptureSpec& c : cfg_.captures) {
+    if (!captures_->start(c, -1, error)) return false;
   }
   return true;
 }
@@ -189,6 +196,7 @@ int Daemon::run() {
 
   register_builtin_commands(commands_, *this);
   register_nat_commands(commands_, *this);
+  register_capture_commands(commands_, *this);
   started_ = std::chrono::steady_clock::now();
   int rc = kExitOk;
   {

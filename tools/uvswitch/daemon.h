@@ -11,6 +11,7 @@
 #include "eventloop/event_loop.h"
 #include "switch/bridge.h"
 #include "switch/port_threads.h"
+#include "tools/uvswitch/capture_table.h"
 #include "tools/uvswitch/command_table.h"
 #include "tools/uvswitch/port_table.h"
 
@@ -43,6 +44,7 @@ class Daemon {
   bridge::PortThreads& port_threads() { return *threads_; }
   bridge::Bridge& bridge() { return *bridge_; }
   PortTable& ports() { return *ports_; }
+  CaptureTable& captures() { return *captures_; }
   std::chrono::steady_clock::time_point started() const { return started_; }
   /// Makes run() return after the current loop iteration (replies already queued still go out).
   void request_shutdown(const std::string& why);
@@ -58,6 +60,7 @@ class Daemon {
   std::unique_ptr<bridge::PortThreads> threads_;
   std::unique_ptr<bridge::Bridge> bridge_;
   std::unique_ptr<PortTable> ports_;
+  std::unique_ptr<CaptureTable> captures_;  // before ports_ in teardown: captures detach first
   CommandTable commands_;
   std::chrono::steady_clock::time_point started_;
   std::string shutdown_reason_;
