@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace uvs::ctl {
 namespace {
@@ -86,14 +87,33 @@ bool ControlClient::read_line(std::string* line, int timeout_ms, std::string* er
   }
 }
 
-CallResult ControlClient::call(const std::string& name, const Json& args, int timeout_ms) {
+CallResult ControlClient::call(const std::string& name, const Json& args, int timeout_ms,
+                               std::span<const int> fds) {
   CallResult r;
   Json request{{"execute", name}};
   if (!args.is_null() && !args.empty()) request["arguments"] = args;
   std::string line = request.dump() + "\n";
   size_t off = 0;
   while (off < line.size()) {
-    ssize_t n = ::send(fd_, line.data() + off, line.size() - off, MSG_NOSIGNAL);
+    ssize_t n;
+    if (off == 0 && !fds.empty()) {
+      // The descriptors travel with the first bytes of the request line.
+      iovec iov{line.data(), line.size()};
+      std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control.data();
+      msg.msg_controllen = control.size();
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+      std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+      n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    } else {
+      n = ::send(fd_, line.data() + off, line.size() - off, MSG_NOSIGNAL);
+    }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       r.error = "send to " + path_ + ": " + std::strerror(errno);

@@ -2,6 +2,7 @@
 // ControlClient: connects to uvswitch's control socket and makes line-delimited JSON calls.
 #pragma once
 
+#include <span>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -31,7 +32,9 @@ class ControlClient {
   /// listens there) in `*error`.
   bool connect(const std::string& path, std::string* error);
   /// Sends {"execute": name, "arguments": args} and waits up to `timeout_ms` for the reply line.
-  CallResult call(const std::string& name, const Json& args, int timeout_ms);
+  /// `fds` ride along with the request (SCM_RIGHTS), for commands that take descriptors.
+  CallResult call(const std::string& name, const Json& args, int timeout_ms,
+                  std::span<const int> fds = {});
   /// Waits up to `timeout_ms` for the daemon to close the connection (after quit). True on EOF.
   bool wait_closed(int timeout_ms);
 

@@ -204,6 +204,7 @@ std::vector<CtlCommand> builtin_commands() {
     };
   };
   cmds.push_back(std::move(call));
+  add_capture_commands(cmds);
   return cmds;
 }
 

@@ -35,10 +35,19 @@ struct CtlCommand {
   std::function<void(const Json& ret, std::ostream& out)> render;
   /// After a successful reply, wait for the daemon to hang up (quit).
   bool wait_for_close = false;
+  /// Optional: true when the request should carry uvswitchctl's stdout (SCM_RIGHTS) for the
+  /// daemon to write to (capture-start with file=-). The rendering then goes to stderr.
+  std::function<bool(const Request&)> pass_stdout;
+  /// Optional: runs after a successful, rendered reply and returns the exit code (a live
+  /// capture stays attached here until interrupted or stopped).
+  std::function<int(const Json& ret, const std::string& control)> follow;
 };
 
 /// The subcommands uvswitchctl knows: version, threads, ports, quit, and `call` (any daemon
 /// command by name, with optional JSON arguments).
 std::vector<CtlCommand> builtin_commands();
+
+/// capture-start, capture-stop and captures (capture_ctl.cc).
+void add_capture_commands(std::vector<CtlCommand>& cmds);
 
 }  // namespace uvs::ctl

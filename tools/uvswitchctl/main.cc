@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // uvswitchctl: the control client: parse the subcommand, call the daemon, print a table or JSON.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -93,7 +95,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "uvswitchctl: %s\n", error.c_str());
     return kExitFailed;
   }
-  CallResult r = client.call(req.execute, req.arguments, timeout_s * 1000);
+  const bool pass_stdout = cmd.pass_stdout && cmd.pass_stdout(req);
+  const int out_fd[] = {STDOUT_FILENO};
+  CallResult r = client.call(req.execute, req.arguments, timeout_s * 1000,
+                             pass_stdout ? std::span<const int>(out_fd) : std::span<const int>());
   if (!r.transport_ok) {
     std::fprintf(stderr, "uvswitchctl: %s\n", r.error.c_str());
     return kExitFailed;
@@ -104,7 +109,7 @@ int main(int argc, char** argv) {
                  cmd.name.c_str(), timeout_s);
     return kExitFailed;
   }
-  if (json) {
+  if (json && !pass_stdout) {
     std::cout << r.raw << '\n';
     return ok ? kExitOk : kExitFailed;
   }
@@ -115,10 +120,13 @@ int main(int argc, char** argv) {
                  e.value("class", std::string("?")).c_str());
     return kExitFailed;
   }
+  // When stdout carries a pcap stream, words for the user go to stderr.
+  std::ostream& human = pass_stdout ? std::cerr : std::cout;
   if (cmd.render) {
-    cmd.render(r.reply["return"], std::cout);
+    cmd.render(r.reply["return"], human);
   } else {
-    std::cout << r.reply["return"].dump(2) << '\n';
+    human << r.reply["return"].dump(2) << '\n';
   }
+  if (cmd.follow) return cmd.follow(r.reply["return"], control);
   return kExitOk;
 }
