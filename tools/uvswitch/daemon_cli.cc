@@ -48,6 +48,9 @@ constexpr const char* kFooter =
 CAPTURE SPECS:
   [port=]ID,file=PATH[,dir=in|out|both][,filter=BPF][,snaplen=N][,max-size=MB][,max-files=N]
   filter is a pcap-filter(7) expression (write ',' as ',,'); max-files needs max-size.
+  Files are nanosecond pcap (Ethernet); with max-size FILE is the newest, then FILE.1, FILE.2 ...
+  At run time: uvswitchctl capture-start SPEC / capture-stop PORT / captures; file=- there
+  streams pcap to uvswitchctl's stdout (uvswitchctl capture-start port=vm0,file=- | tshark -r -).
 
 CONFIG FILE (TOML, same keys as the flags; flags win over the file):
   threads = 2
@@ -77,7 +80,7 @@ BACKEND PROGRAM (vhost-user.rst "Backend program conventions", e.g. launched by 
 CONTROL PROTOCOL (uvswitchctl speaks it; so can socat): one JSON object per line each way,
   {"execute":"version"} -> {"return":{...}} or {"error":{"class":"...","desc":"..."}}.
   Commands: version, threads, ports, port-add, port-del, stats, fdb, fdb-flush, quit,
-  query-commands.
+  query-commands, capture-start, capture-stop, captures.
 
 EXIT CODES:
   0  clean shutdown (SIGINT, SIGTERM or the quit command), or --help/--version/
