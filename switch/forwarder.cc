@@ -204,8 +204,15 @@ const port::Frame* Forwarder::view(Scratch& s, const port::Frame& f, size_t i,
 void Forwarder::deliver(Scratch& s, std::span<const port::Frame> frames, PortIndex p) noexcept {
   PortSlot& d = ports_[p];
   size_t n = 0;
+  const bool access = d.vlan.mode() == VlanMode::kAccess;
   for (uint8_t j = 0; j < s.out_count[p]; ++j) {
     const size_t i = s.out_frames[p][j];
+    // The common case, an untagged frame leaving an access port, leaves unchanged (what
+    // make_egress_view would conclude): skip the per-frame form and view calls.
+    if (access && s.cls[i].tag == WireTag::kNone) {
+      s.send[n++] = frames[i];
+      continue;
+    }
     // Membership was checked when the frame was queued for p, so the form exists.
     const EgressForm form = d.vlan.egress_form(s.cls[i].vid).value_or(EgressForm::kUntagged);
     const port::Frame* v = view(s, frames[i], i, form);
