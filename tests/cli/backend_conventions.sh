@@ -116,6 +116,13 @@ DAEMON_PID=$!
 wait_launcher
 run_testpmd connected-fd "$TMP/a.sock" "$TMP/b.sock" ",server=1"
 contains "$(cat "$TMP/daemon.err")" "vm0: vhost-user frontend connected" "log"
-stop_daemon TERM
-[ "$DAEMON_RC" -eq 0 ] || fail "--fd (connected) daemon exited with $DAEMON_RC"
 pass "--fd with a connected socket (libvirt style): testpmd traffic through the switch"
+# Nothing can reconnect to an inherited connection: once testpmd left, the backend goes too.
+for i in $(seq 1 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$DAEMON_PID" 2>/dev/null && fail "the --fd backend outlived its frontend by 10 s"
+DAEMON_RC=0
+wait "$DAEMON_PID" || DAEMON_RC=$?
+DAEMON_PID=""
+[ "$DAEMON_RC" -eq 0 ] || fail "--fd (connected) daemon exited with $DAEMON_RC"
+contains "$(cat "$TMP/daemon.err")" "inherited socket (--fd) left" "shutdown reason"
+pass "the --fd backend exits (0) once its frontend has left"

@@ -13,6 +13,8 @@
 #include <exception>
 
 #include "eventloop/fn_handler.h"
+#include "netback/unix_socket.h"
+#include "netback/vhost_user_net_port.h"
 #include "tools/uvswitch/capture_commands.h"
 #include "tools/uvswitch/control_server.h"
 #include "tools/uvswitch/control_socket.h"
@@ -20,6 +22,12 @@
 #include "tools/uvswitch/nat_commands.h"
 
 namespace uvs::daemon {
+
+namespace {
+// How often a backend program checks whether its --fd frontend left: exiting within half a
+// second of the guest going away is soon enough for a launcher, and costs nothing when idle.
+constexpr int64_t kFdWatchPeriodNs = 500'000'000;
+}  // namespace
 
 Daemon::Daemon(config::DaemonConfig cfg) : cfg_(std::move(cfg)) {}
 
@@ -70,13 +78,39 @@ bool Daemon::start_switch(std::string* error) {
   }
   ports_ = std::make_unique<PortTable>(*threads_, *bridge_);
   for (const config::PortSpec& p : cfg_.ports) {
+    // Asked before the port owns the fd: a listener (SO_ACCEPTCONN) takes new frontends, a
+    // connected socket serves exactly one.
+    const auto* vu = std::get_if<config::VhostUserPortSpec>(&p.backend);
+    bool one_frontend = vu && vu->fd && netback::socket_is_listening(*vu->fd) == 0;
     if (!ports_->add(p, error)) return false;
+    if (one_frontend) fd_conn_ports_.push_back(p.id);
   }
   captures_ = std::make_unique<CaptureTable>(*bridge_);
   for (const config::CaptureSpec& c : cfg_.captures) {
     if (!captures_->start(c, -1, error)) return false;
   }
   return true;
+}
+
+void Daemon::check_fd_frontends() {
+  size_t gone = 0;
+  for (const std::string& id : fd_conn_ports_) {
+    std::string error;
+    bool left = true;  // a port that no longer exists has no frontend either
+    ports_->with_port(
+        id,
+        [&](port::Port& p, config::PortSpec&) {
+          netback::VhostUserNetStats st = static_cast<netback::VhostUserNetPort&>(p).stats();
+          left = !st.connected && st.disconnects > 0;
+        },
+        &error);
+    if (left) ++gone;
+  }
+  if (gone == fd_conn_ports_.size()) {
+    request_shutdown("the frontend on the inherited socket (--fd) left; none can reconnect");
+    return;
+  }
+  fd_watch_->arm_in(kFdWatchPeriodNs);
 }
 
 void Daemon::print_banner() const {
@@ -205,6 +239,11 @@ int Daemon::run() {
     ev::FdRegistration signal_reg = control_loop_->add_fd(sfd, ev::Events::kRead, &signal_handler);
     print_banner();
     log(LogLevel::kInfo, "ready");
+    if (!has_control && !fd_conn_ports_.empty()) {
+      fd_watch_ = std::make_unique<ev::Timer>(
+          *control_loop_, ev::Callback::bind<&Daemon::check_fd_frontends>(this));
+      fd_watch_->arm_in(kFdWatchPeriodNs);
+    }
 
     control_loop_->run();
 
@@ -217,6 +256,7 @@ int Daemon::run() {
     socket.close();
     server.stop();
     signal_reg.reset();
+    fd_watch_.reset();
   }
   stop_switch();
   ::close(sfd);

@@ -9,6 +9,7 @@
 
 #include "config/daemon_config.h"
 #include "eventloop/event_loop.h"
+#include "eventloop/timer.h"
 #include "switch/bridge.h"
 #include "switch/port_threads.h"
 #include "tools/uvswitch/capture_table.h"
@@ -51,6 +52,9 @@ class Daemon {
 
  private:
   bool start_switch(std::string* error);
+  /// Backend program without a control socket: once every frontend on an inherited connected
+  /// socket (--fd) has left, nothing can ever reconnect, so the daemon shuts down (exit 0).
+  void check_fd_frontends();
   void stop_switch();
   void print_banner() const;
 
@@ -64,6 +68,8 @@ class Daemon {
   CommandTable commands_;
   std::chrono::steady_clock::time_point started_;
   std::string shutdown_reason_;
+  std::vector<std::string> fd_conn_ports_;  // ports on an inherited connected socket
+  std::unique_ptr<ev::Timer> fd_watch_;     // polls them (control loop) when there are any
 };
 
 /// Registers the built-in commands (version, threads, ports, port-add, port-del, stats, fdb,

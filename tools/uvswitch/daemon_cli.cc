@@ -75,7 +75,8 @@ BACKEND PROGRAM (vhost-user.rst "Backend program conventions", e.g. launched by 
                                 (what libvirt passes) or a listening one
   uvswitch --print-capabilities prints {"type": "net"} and exits 0
   In these modes there is no control socket unless --control PATH is given; more --port flags
-  and a --config file still add ports (a NAT, a tap) beside vm0.
+  and a --config file still add ports (a NAT, a tap) beside vm0. Without a control socket, a
+  connected --fd serves its one frontend: when it leaves, uvswitch shuts down (exit 0).
 
 CONTROL PROTOCOL (uvswitchctl speaks it; so can socat): one JSON object per line each way,
   {"execute":"version"} -> {"return":{...}} or {"error":{"class":"...","desc":"..."}}.
