@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "tools/bench/capture_bench.h"
 #include "tools/bench/eventloop_bench.h"
 #include "tools/bench/netback_bench.h"
 #include "tools/bench/switch_bench.h"
@@ -87,7 +88,22 @@ int main(int argc, char** argv) {
                     "idle-CPU measurement per thread count with two guests (0: skip)")
       ->check(CLI::Range(0.0, 600.0));
 
+  uvs::bench::CaptureBenchOptions cap;
+  auto* capcmd = app.add_subcommand(
+      "capture", "the daemon's forwarding rate with no capture, a capture, and a filtered capture "
+                 "(testpmd generator), in one run");
+  capcmd->add_flag("--json", cap.json, "print JSON instead of a table");
+  capcmd->add_option("--repeats", cap.repeats, "runs per configuration; medians are reported")
+      ->check(CLI::Range(1, 100));
+  capcmd->add_option("--seconds", cap.seconds, "measured interval of each run")
+      ->check(CLI::Range(0.2, 60.0));
+  capcmd->add_option("--size", cap.size, "frame size in bytes, FCS included")
+      ->check(CLI::Range(64u, 1518u));
+  capcmd->add_option("--testpmd", cap.testpmd, "dpdk-testpmd binary");
+  capcmd->add_option("--uvswitch", cap.uvswitch, "the daemon binary");
+
   CLI11_PARSE(app, argc, argv);
+  if (capcmd->parsed()) return uvs::bench::run_capture_bench(cap);
   if (swcmd->parsed()) {
     if (sw.backend_cpu == sw.generator_cpu) {
       std::fprintf(stderr, "--backend-cpu and --generator-cpu must differ\n");

@@ -33,6 +33,7 @@ std::string SwitchDaemon::start(const SwitchDaemonOptions& o, int timeout_ms) {
     argv.push_back("--port");
     argv.push_back(p);
   }
+  argv.insert(argv.end(), o.extra_args.begin(), o.extra_args.end());
   std::string err = proc_.start(argv, o.dir + "/uvswitch.log", o.cpus);
   if (!err.empty()) return "uvswitch: " + err;
   const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);

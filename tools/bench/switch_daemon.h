@@ -21,6 +21,7 @@ struct SwitchDaemonOptions {
   std::vector<int> cpus;            ///< CPU mask of the whole process; empty: unrestricted
   std::vector<std::string> ports;   ///< --port specs
   int64_t poll_max_ns = -1;         ///< --poll-max-ns; < 0: the daemon's default
+  std::vector<std::string> extra_args;  ///< appended as given (e.g. --capture SPEC)
 };
 
 /// One snapshot of what the benchmark reads from the daemon.

@@ -21,6 +21,7 @@ NetRunResult run_testpmd_switch(const TestpmdLoadOptions& o, const SwitchRunOpti
   dopt.threads = s.threads;
   dopt.cpus = s.daemon_cpus;
   dopt.poll_max_ns = o.poll_max_ns;
+  dopt.extra_args = s.extra_args;
   dopt.ports = {"vhost-user,id=a,path=" + o.dir + "/a.sock,thread=0",
                 "vhost-user,id=b,path=" + o.dir + "/b.sock,thread=" + std::to_string(s.threads - 1)};
   std::string err = d.start(dopt, kDaemonStartMs);

@@ -16,6 +16,7 @@ struct SwitchRunOptions {
   std::string uvswitch;          ///< path of the uvswitch executable
   unsigned threads = 1;          ///< --threads: port a on thread 0, port b on the last thread
   std::vector<int> daemon_cpus;  ///< CPU mask of the daemon; empty: unrestricted
+  std::vector<std::string> extra_args;  ///< more daemon flags (the capture benchmark's --capture)
 };
 
 /// Starts the daemon with ports a and b listening at o.dir/a.sock and o.dir/b.sock, runs the
