@@ -68,47 +68,78 @@ std::unique_ptr<Capture> Capture::create(CaptureOptions opts, std::string* error
   return c;
 }
 
+uint8_t* Capture::record(const port::Frame& f, int64_t ts_ns, size_t& filtered,
+                         size_t& dropped) noexcept {
+  // The filter sees the whole frame, as a kernel socket filter would: a snaplen must not
+  // change which frames match.
+  const uint8_t* whole = nullptr;
+  if (f.iovcnt == 1) whole = static_cast<const uint8_t*>(f.iov[0].iov_base);
+  if (prog_) {
+    uint32_t have = f.len;
+    if (!whole) {
+      have = uint32_t(f.copy_out(0, scratch_.get(), std::min<size_t>(f.len, port::kMaxFrameLen)));
+      whole = scratch_.get();
+    }
+    pcap_pkthdr h{};
+    h.caplen = have;
+    h.len = f.len;
+    if (pcap_offline_filter(prog_.get(), &h, whole) == 0) {
+      ++filtered;
+      return nullptr;
+    }
+  }
+  const uint32_t caplen = std::min(f.len, opts_.snaplen);
+  uint8_t* dst = queue_.reserve(caplen);
+  if (!dst) {
+    ++dropped;
+    return nullptr;
+  }
+  if (whole) {
+    std::memcpy(dst, whole, caplen);
+  } else {
+    f.copy_out(0, dst, caplen);
+  }
+  queue_.commit(CaptureRecord{ts_ns, caplen, f.len});
+  return dst;
+}
+
 void Capture::tap(std::span<const port::Frame> frames, int64_t ts_ns) noexcept {
   size_t matched = 0, filtered = 0, dropped = 0;
   for (const port::Frame& f : frames) {
-    // The filter sees the whole frame, as a kernel socket filter would: a snaplen must not
-    // change which frames match.
-    const uint8_t* whole = nullptr;
-    if (f.iovcnt == 1) whole = static_cast<const uint8_t*>(f.iov[0].iov_base);
-    if (prog_) {
-      uint32_t have = f.len;
-      if (!whole) {
-        have = uint32_t(f.copy_out(0, scratch_.get(), std::min<size_t>(f.len, port::kMaxFrameLen)));
-        whole = scratch_.get();
-      }
-      pcap_pkthdr h{};
-      h.caplen = have;
-      h.len = f.len;
-      if (pcap_offline_filter(prog_.get(), &h, whole) == 0) {
-        ++filtered;
-        continue;
-      }
-    }
-    const uint32_t caplen = std::min(f.len, opts_.snaplen);
-    uint8_t* dst = queue_.reserve(caplen);
-    if (!dst) {
-      ++dropped;
-      continue;
-    }
-    if (whole) {
-      std::memcpy(dst, whole, caplen);
-    } else {
-      f.copy_out(0, dst, caplen);
-    }
-    queue_.commit(CaptureRecord{ts_ns, caplen, f.len});
-    ++matched;
+    if (record(f, ts_ns, filtered, dropped)) ++matched;
   }
-  if (matched) {
-    queue_.publish();
-    matched_.add(matched);
-  }
+  // Inside an open egress step the records wait for settle(), which publishes them all.
+  if (matched && !holding_) queue_.publish();
+  if (matched) matched_.add(matched);
   if (filtered) filtered_out_.add(filtered);
   if (dropped) dropped_.add(dropped);
+}
+
+bool Capture::tap_offered(std::span<const port::Frame> frames, int64_t ts_ns) noexcept {
+  if (holding_) return false;
+  holding_ = true;
+  size_t filtered = 0, dropped = 0;
+  offered_ = std::min(frames.size(), port::kMaxBurst);
+  for (size_t i = 0; i < offered_; ++i) offered_rec_[i] = record(frames[i], ts_ns, filtered, dropped);
+  if (filtered) filtered_out_.add(filtered);
+  if (dropped) dropped_.add(dropped);
+  return true;
+}
+
+void Capture::settle(size_t sent) noexcept {
+  size_t kept = 0;
+  for (size_t i = 0; i < offered_; ++i) {
+    if (!offered_rec_[i]) continue;
+    if (i < sent) {
+      ++kept;
+    } else {
+      queue_.cancel(offered_rec_[i]);  // the port refused it: it never crossed the port
+    }
+  }
+  if (kept) matched_.add(kept);
+  holding_ = false;
+  offered_ = 0;
+  queue_.publish();
 }
 
 size_t Capture::drain() {
@@ -118,6 +149,10 @@ size_t Capture::drain() {
   uint64_t bytes = 0;
   const bool ok = !failed_.load(std::memory_order_relaxed);
   while (queue_.front(&rec, &data)) {
+    if (rec.len == 0) {  // cancelled: offered to a port that did not take it
+      queue_.pop();
+      continue;
+    }
     // After a write error the records are still consumed, so the queue does not stay full
     // until someone stops the capture.
     if (ok && !sink_->write(rec.ts_ns, rec.caplen, rec.len, data)) break;

@@ -71,6 +71,16 @@ class Capture {
   /// frames that find the queue full are counted as dropped.
   void tap(std::span<const port::Frame> frames, int64_t ts_ns) noexcept;
 
+  /// Egress, step 1, before Port::send_burst: queues the offered frames but does not publish
+  /// them, so frames the port produces synchronously while taking them (the NAT port answering
+  /// ARP or DHCP inside send_burst, which re-enters ingress) land after them in the file.
+  /// Returns false when a step 1 is already open (nested egress); the caller then uses tap()
+  /// after the send. Port thread; never blocks.
+  bool tap_offered(std::span<const port::Frame> frames, int64_t ts_ns) noexcept;
+  /// Egress, step 2, after send_burst: keeps the first `sent` offered frames, cancels the ones
+  /// the port refused, and publishes. Port thread.
+  void settle(size_t sent) noexcept;
+
   /// Lets the writer finish what is queued, closes the output and joins the thread. Call only
   /// after the capture is detached from every port. Control thread; idempotent.
   void stop();
@@ -88,6 +98,9 @@ class Capture {
 
  private:
   explicit Capture(CaptureOptions opts);
+  /// Filters and queues one frame (not published); its data pointer in the queue, or null when
+  /// filtered out or dropped (counted in `filtered` / `dropped`).
+  uint8_t* record(const port::Frame& f, int64_t ts_ns, size_t& filtered, size_t& dropped) noexcept;
   void writer_main();
   size_t drain();
 
@@ -100,6 +113,10 @@ class Capture {
   std::atomic<bool> stop_{false};
   std::atomic<bool> failed_{false};
   std::atomic<bool> port_gone_{false};
+  // Port thread: the open egress step (tap_offered .. settle).
+  bool holding_ = false;
+  size_t offered_ = 0;
+  uint8_t* offered_rec_[port::kMaxBurst] = {};
   // Port thread counters.
   Counter matched_, filtered_out_, dropped_;
   // Writer thread counters.

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 
 #include "switch/spsc_ring.h"
@@ -46,6 +47,12 @@ class CaptureQueue {
   uint8_t* reserve(uint32_t caplen) noexcept;
   /// Finishes the record reserve() returned, with its header. Producer thread only.
   void commit(const CaptureRecord& rec) noexcept;
+  /// Turns a committed but unpublished record (by the pointer reserve() gave) into one the
+  /// consumer skips: its len becomes 0, which no real frame has. Producer thread only.
+  void cancel(uint8_t* data) noexcept {
+    const uint32_t zero = 0;
+    std::memcpy(data - kHeader + offsetof(CaptureRecord, len), &zero, sizeof zero);
+  }
   /// Makes every committed record visible to the consumer (one release store).
   void publish() noexcept { tail_.store(tail_local_, std::memory_order_release); }
 

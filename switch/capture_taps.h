@@ -66,4 +66,33 @@ inline void tap_burst(Capture* const* list, uint8_t n, std::span<const port::Fra
   for (uint8_t i = 0; i < n; ++i) list[i]->tap(frames, ns);
 }
 
+/// Egress around Port::send_burst: offered frames are queued before the send and settled after
+/// it, so what the port produces inside send_burst (a NAT reply) follows them. Port thread.
+class EgressTap {
+ public:
+  EgressTap(const CaptureTaps& taps, std::span<const port::Frame> frames) noexcept
+      : taps_(taps), frames_(frames) {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts_ = int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+    for (uint8_t i = 0; i < taps_.n_out; ++i) held_[i] = taps_.out[i]->tap_offered(frames_, ts_);
+  }
+  /// After the send: keeps the first `sent` frames in every capture.
+  void settle(size_t sent) noexcept {
+    for (uint8_t i = 0; i < taps_.n_out; ++i) {
+      if (held_[i]) {
+        taps_.out[i]->settle(sent);
+      } else if (sent) {
+        taps_.out[i]->tap(frames_.first(sent), ts_);  // nested egress: after the fact
+      }
+    }
+  }
+
+ private:
+  const CaptureTaps& taps_;
+  std::span<const port::Frame> frames_;
+  int64_t ts_ = 0;
+  bool held_[CaptureTaps::kMax] = {};
+};
+
 }  // namespace uvs::bridge

@@ -249,12 +249,18 @@ void Forwarder::send_local(PortSlot& d, std::span<const port::Frame> frames) noe
         .add(frames.size());
     return;
   }
-  size_t sent = d.port->send_burst(frames);
-  sent = std::min(sent, frames.size());
+  size_t sent;
+  if (d.taps.n_out) [[unlikely]] {
+    // What the port took, in the form it took it (tagged on a trunk), ordered before anything
+    // the port answers from inside send_burst.
+    EgressTap tap(d.taps, frames);
+    sent = std::min(d.port->send_burst(frames), frames.size());
+    tap.settle(sent);
+  } else {
+    sent = std::min(d.port->send_burst(frames), frames.size());
+  }
   uint64_t bytes = 0;
   for (size_t j = 0; j < sent; ++j) bytes += frames[j].len;
-  // What the port took, in the form it took it (tagged on a trunk).
-  if (d.taps.n_out && sent) [[unlikely]] tap_burst(d.taps.out, d.taps.n_out, frames.first(sent));
   d.counters.out_frames.add(sent);
   d.counters.out_bytes.add(bytes);
   if (sent < frames.size()) d.counters.drop_no_buffers.add(frames.size() - sent);

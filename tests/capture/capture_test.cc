@@ -150,3 +150,30 @@ TEST_CASE("a bad filter or path is refused with the port's name, starting nothin
   CHECK_FALSE(Capture::create(o, &err));
   CHECK(err.find("capture of vm7: cannot open") == 0);
 }
+
+TEST_CASE("egress: frames a port answers inside send_burst follow the offered ones; refused ones vanish") {
+  ScratchDir dir;
+  CaptureOptions o;
+  o.port = "nat0";
+  o.path = dir.file("e.pcap");
+  std::string err;
+  auto c = Capture::create(o, &err);
+  REQUIRE(c);
+  Burst offered, reply;
+  for (int i = 0; i < 4; ++i) offered.bytes.push_back(eth(0x0800, 80, uint8_t(10 * i)));
+  reply.bytes.push_back(eth(0x0806, 60, 200));
+  offered.build(false);
+  reply.build(false);
+  REQUIRE(c->tap_offered(offered.frames, 1));
+  CHECK_FALSE(c->tap_offered(offered.frames, 1));  // nested egress falls back to tap()
+  c->tap(reply.frames, 2);                          // the port answers while taking the burst
+  c->settle(2);                                     // ... and took only two of four
+  c->stop();
+  CHECK(c->counts().written == 3);
+  PcapFile f = read_pcap(o.path);
+  REQUIRE(f.ok);
+  REQUIRE(f.frames.size() == 3);
+  CHECK(f.frames[0].data == offered.bytes[0]);
+  CHECK(f.frames[1].data == offered.bytes[1]);
+  CHECK(f.frames[2].data == reply.bytes[0]);
+}
