@@ -46,7 +46,11 @@ pass "TCP: 2 MB from 127.0.0.1:$HTTP_PORT via 10.0.2.2, identical"
 # UDP to the host's loopback.
 UDP_PORT=$(free_port)
 bg socat "UDP-RECVFROM:$UDP_PORT,bind=127.0.0.1,fork" SYSTEM:'read l; echo "pong:$l"'
-got=$(echo hello | nsx timeout 5 socat -T 3 - "UDP:10.0.2.2:$UDP_PORT" || true)
+got=""
+for _ in 1 2 3 4 5; do  # the server may still be starting: UDP has no connect to wait on
+  got=$(echo hello | nsx timeout 3 socat -T 2 - "UDP:10.0.2.2:$UDP_PORT" 2>/dev/null || true)
+  [ "$got" = "pong:hello" ] && break
+done
 [ "$got" = "pong:hello" ] || fail "UDP through the NAT answered '$got'"
 pass "UDP: request/answer with 127.0.0.1:$UDP_PORT via 10.0.2.2"
 
