@@ -105,7 +105,7 @@ NatStatus NatPort::add_forward(const NatForward& in) {
   int rc;
   int err;
   {
-    std::lock_guard lk(slirp_lock());
+    Entry busy(*this);
     errno = 0;
     rc = slirp_add_hostxfwd(slirp_, reinterpret_cast<const sockaddr*>(&host), hlen,
                             reinterpret_cast<const sockaddr*>(&guest), sizeof guest,
@@ -129,7 +129,7 @@ NatStatus NatPort::remove_forward(const NatForward& fwd) {
     sockaddr_storage host;
     socklen_t hlen = host_sockaddr(*it, &host);
     {
-      std::lock_guard lk(slirp_lock());
+      Entry busy(*this);
       slirp_remove_hostxfwd(slirp_, reinterpret_cast<const sockaddr*>(&host), hlen,
                             slirp_flags(*it));
     }

@@ -59,6 +59,7 @@ struct NatPortStats {
   uint64_t in_bytes = 0;
   uint64_t in_not_ours = 0;      ///< unicast frames for another MAC: not given to libslirp
   uint64_t in_drop_bad = 0;      ///< shorter than an Ethernet header, or too long
+  uint64_t in_drop_reentry = 0;  ///< arrived while libslirp was busy on this instance (nested)
   uint64_t out_frames = 0;       ///< frames libslirp sent toward the guests
   uint64_t out_bytes = 0;
   uint64_t out_drop_no_sink = 0;

@@ -201,7 +201,11 @@ bool NatPort::addressed_to_us(const uint8_t* frame) const noexcept {
 
 size_t NatPort::send_burst(std::span<const port::Frame> frames) noexcept {
   if (!slirp_) return 0;
-  std::lock_guard lk(slirp_lock());
+  if (in_slirp_) [[unlikely]] {
+    stats_.in_drop_reentry += frames.size();
+    return frames.size();
+  }
+  Entry busy(*this);
   for (const port::Frame& f : frames) {
     if (f.len < port::kMinFrameLen || f.len > scratch_.size()) {
       ++stats_.in_drop_bad;
@@ -364,8 +368,8 @@ int NatPort::on_get_revents(int idx) noexcept {
 }
 
 void NatPort::run_pass() noexcept {
-  if (!slirp_) return;
-  std::lock_guard lk(slirp_lock());
+  if (!slirp_ || in_slirp_) return;  // nested: the pass running now covers it
+  Entry busy(*this);
   ++stats_.passes;
   // poll also runs libslirp's TCP fast/slow timers when they are due (the tick brings us here).
   if (filled_) slirp_pollfds_poll(slirp_, 0, cb_get_revents, this);
@@ -404,7 +408,7 @@ void* NatPort::on_timer_new(int id, void* cb_opaque) noexcept {
 void NatPort::on_timer_fire(SlirpTimer& t) noexcept {
   if (!slirp_) return;
   {
-    std::lock_guard lk(slirp_lock());
+    Entry busy(*this);
     slirp_handle_timer(slirp_, static_cast<SlirpTimerId>(t.id()), t.cb_opaque());
   }
   schedule_pass();

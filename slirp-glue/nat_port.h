@@ -15,6 +15,7 @@
 #include "port/port.h"
 #include "slirp-glue/nat_options.h"
 #include "slirp-glue/nat_status.h"
+#include "slirp-glue/slirp_lock.h"
 
 struct Slirp;  // libslirp's opaque instance; its header stays out of ours
 
@@ -87,6 +88,15 @@ class NatPort final : public port::Port {
 
  private:
   void run_pass() noexcept;
+  /// Holds the process-wide libslirp lock and marks this instance busy for one call.
+  struct Entry {
+    explicit Entry(NatPort& p) : port(p), lock(slirp_lock()) { ++port.in_slirp_; }
+    ~Entry() { --port.in_slirp_; }
+    Entry(const Entry&) = delete;
+    Entry& operator=(const Entry&) = delete;
+    NatPort& port;
+    std::lock_guard<std::recursive_mutex> lock;
+  };
   bool addressed_to_us(const uint8_t* frame) const noexcept;
   void note_dhcp(const uint8_t* frame, size_t len) noexcept;
   NatStatus install_forward(const NatForward& fwd);
@@ -98,6 +108,10 @@ class NatPort final : public port::Port {
   ev::BottomHalf pass_bh_;
   ev::Timer tick_;
   bool filled_ = false;
+  /// Inside a libslirp call on this instance. A frame that comes back to us meanwhile (our
+  /// output reached another NAT on this thread, whose answer the switch hands straight back)
+  /// would re-enter libslirp mid-call, which it does not allow: such frames are dropped.
+  int in_slirp_ = 0;
   std::vector<std::unique_ptr<SlirpFd>> fds_;  ///< by fd number
   std::vector<SlirpFd*> registered_;          ///< the non-null entries of fds_
   std::vector<int> fill_fds_;                 ///< index libslirp was given -> fd

@@ -102,6 +102,7 @@ Json nat_stats_json(const port::Port& port) {
               {"in-bytes", s.in_bytes},
               {"in-not-ours", s.in_not_ours},
               {"in-drop-bad", s.in_drop_bad},
+              {"in-drop-reentry", s.in_drop_reentry},
               {"out-frames", s.out_frames},
               {"out-bytes", s.out_bytes},
               {"out-drop-no-sink", s.out_drop_no_sink},
