@@ -54,7 +54,7 @@ std::unique_ptr<Capture> Capture::create(CaptureOptions opts, std::string* error
   }
   std::string err;
   if (fd >= 0) {
-    c->sink_ = PcapSink::open_fd(fd, c->opts_.snaplen, &err);
+    c->sink_ = PcapSink::open_fd(fd, c->opts_.snaplen, &c->stop_, &err);
   } else {
     c->sink_ = PcapSink::open_file(c->opts_.path, c->opts_.snaplen, c->opts_.max_bytes,
                                    c->opts_.max_files, &err);

@@ -4,9 +4,11 @@
 
 #include <fcntl.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 namespace uvs::bridge {
@@ -14,6 +16,57 @@ namespace {
 
 constexpr uint64_t kFileHeader = 24;    // pcap global header
 constexpr uint64_t kRecordHeader = 16;  // per-frame header in the file
+
+// A reader that stops reading but keeps its end open (a paused `tshark -r -`) must not hold
+// the writer thread, or capture-stop, which joins that thread, forever. The stream's fd is
+// non-blocking; a full pipe is waited on in short polls that watch the capture's stop flag,
+// and once a stop is asked for the reader gets kStopGrace to catch up before the write fails.
+constexpr auto kStopGrace = std::chrono::seconds(1);
+constexpr int kPollMs = 50;
+
+struct StreamCookie {
+  int fd;
+  const std::atomic<bool>* stop;
+  bool gave_up = false;  // later writes fail at once: one grace per capture, not per buffer
+};
+
+ssize_t stream_write(void* cookie, const char* buf, size_t size) {
+  auto* c = static_cast<StreamCookie*>(cookie);
+  if (c->gave_up) {
+    errno = ETIMEDOUT;
+    return -1;
+  }
+  size_t done = 0;
+  std::chrono::steady_clock::time_point give_up{};
+  while (done < size) {
+    const ssize_t n = ::write(c->fd, buf + done, size - done);
+    if (n > 0) {
+      done += size_t(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN) return done ? ssize_t(done) : -1;
+    if (c->stop && c->stop->load(std::memory_order_acquire)) {
+      const auto now = std::chrono::steady_clock::now();
+      if (give_up == std::chrono::steady_clock::time_point{}) give_up = now + kStopGrace;
+      if (now >= give_up) {
+        c->gave_up = true;
+        errno = ETIMEDOUT;
+        return done ? ssize_t(done) : -1;
+      }
+    }
+    pollfd p{c->fd, POLLOUT, 0};
+    ::poll(&p, 1, kPollMs);
+  }
+  return ssize_t(done);
+}
+
+int stream_close(void* cookie) {
+  auto* c = static_cast<StreamCookie*>(cookie);
+  const int rc = ::close(c->fd);
+  delete c;
+  return rc;
+}
 
 }  // namespace
 
@@ -65,12 +118,22 @@ std::unique_ptr<PcapSink> PcapSink::open_file(const std::string& path, uint32_t 
   return s;
 }
 
-std::unique_ptr<PcapSink> PcapSink::open_fd(int fd, uint32_t snaplen, std::string* error) {
+std::unique_ptr<PcapSink> PcapSink::open_fd(int fd, uint32_t snaplen,
+                                            const std::atomic<bool>* stop, std::string* error) {
   std::unique_ptr<PcapSink> s(new PcapSink());
   s->snaplen_ = snaplen;
-  FILE* f = fdopen(fd, "wb");
+  const int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+    *error = std::string("cannot stream to the passed descriptor: ") + std::strerror(errno);
+    ::close(fd);
+    return nullptr;
+  }
+  auto* cookie = new StreamCookie{fd, stop};
+  FILE* f = fopencookie(cookie, "wb", cookie_io_functions_t{nullptr, stream_write, nullptr,
+                                                             stream_close});
   if (!f) {
     *error = std::string("cannot stream to the passed descriptor: ") + std::strerror(errno);
+    delete cookie;
     ::close(fd);
     return nullptr;
   }

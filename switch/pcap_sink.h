@@ -2,6 +2,7 @@
 // PcapSink: a nanosecond pcap stream written with libpcap to rotating files or to a passed-in fd.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -35,8 +36,11 @@ class PcapSink {
                                              uint64_t max_bytes, unsigned max_files,
                                              std::string* error);
   /// Writes the stream to `fd` (a pipe or socket, e.g. uvswitchctl's stdout) and closes it at
-  /// the end; takes ownership of `fd` even on failure.
-  static std::unique_ptr<PcapSink> open_fd(int fd, uint32_t snaplen, std::string* error);
+  /// the end; takes ownership of `fd` even on failure. The fd is made non-blocking: a reader
+  /// that stops reading holds writes only until `*stop` is set (plus a short grace), so a
+  /// capture can always be stopped. `stop` may be null (no early end).
+  static std::unique_ptr<PcapSink> open_fd(int fd, uint32_t snaplen,
+                                           const std::atomic<bool>* stop, std::string* error);
 
   /// Appends one frame. False once writing failed (disk full, reader gone); error() says why.
   bool write(int64_t ts_ns, uint32_t caplen, uint32_t len, const uint8_t* data);

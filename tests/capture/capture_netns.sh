@@ -89,6 +89,23 @@ done
 [ "$(ctl --json captures)" = '{"return":[]}' ] || fail "capture of a closed stream still listed"
 pass "a stream whose reader exits is stopped"
 
+# --- a reader that stops reading (a paused viewer) cannot wedge capture-stop ---------------------
+("$UVSWITCHCTL" --control "$CTL" capture-start "port=a,file=-" 2>/dev/null | sleep 60) &
+PAUSED=$!
+for i in $(seq 1 100); do
+  ctl --json captures | grep -q '"file":"-"' && break
+  sleep 0.1
+done
+# ~3 MB of frames: far more than the pipe holds, so the writer finds it full.
+ip netns exec "$NS_A" ping -f -c 1000 -s 1400 -W 2 "$IP_B" >/dev/null || fail "ping flood (paused)"
+timeout 15 "$UVSWITCHCTL" --control "$CTL" capture-stop a >/dev/null ||
+  fail "capture-stop of a capture whose reader stopped reading did not return"
+ctl ports >/dev/null || fail "the control socket stopped answering"
+pkill -P $PAUSED sleep 2>/dev/null || true
+kill $PAUSED 2>/dev/null || true
+wait $PAUSED 2>/dev/null || true
+pass "capture-stop returns when the live reader has stopped reading"
+
 kill -0 "$DAEMON_PID" || fail "daemon died"
 stop_daemon TERM
 [ "$DAEMON_RC" -eq 0 ] || fail "daemon exit $DAEMON_RC"

@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -121,7 +123,8 @@ TEST_CASE("a stream over a pipe is readable, and a vanished reader is an error")
   int fds[2];
   REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
   std::string err;
-  auto s = PcapSink::open_fd(fds[1], 65535, &err);
+  std::atomic<bool> stop{false};
+  auto s = PcapSink::open_fd(fds[1], 65535, &stop, &err);
   REQUIRE_MESSAGE(s, err);
   CHECK(s->is_stream());
   SUBCASE("readable") {
@@ -145,6 +148,24 @@ TEST_CASE("a stream over a pipe is readable, and a vanished reader is an error")
     s->write(0, kLen, kLen, d.data());
     CHECK_FALSE(s->flush());
     CHECK(s->error().find("pipe") != std::string::npos);
+  }
+  SUBCASE("a reader that stops reading holds the writer only until a stop") {
+    // 2000 frames are far more than a pipe holds (64 KiB); nobody reads fds[0].
+    std::thread stopper([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      stop.store(true);
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    auto d = payload(0);
+    for (int i = 0; i < 2000; ++i) s->write(i, kLen, kLen, d.data());
+    CHECK_FALSE(s->flush());
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    stopper.join();
+    // The stop after 200 ms plus the 1 s grace, with slack for a loaded machine; without the
+    // stop this would block forever.
+    CHECK(waited < std::chrono::seconds(10));
+    s->close();
+    ::close(fds[0]);
   }
 }
 
