@@ -104,9 +104,9 @@ int ChildProcess::stop(int grace_ms) {
   return -1;
 }
 
-int64_t ChildProcess::cpu_ns() const {
-  if (pid_ <= 0) return 0;
-  const std::string dir = "/proc/" + std::to_string(pid_) + "/task";
+int64_t process_cpu_ns(pid_t pid) {
+  if (pid <= 0) return 0;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
   int64_t sum = 0;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
@@ -117,12 +117,16 @@ int64_t ChildProcess::cpu_ns() const {
   return sum;
 }
 
-std::string ChildProcess::log() const {
-  std::ifstream in(log_path_, std::ios::binary);
+std::string read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
+
+int64_t ChildProcess::cpu_ns() const { return process_cpu_ns(pid_); }
+
+std::string ChildProcess::log() const { return read_whole_file(log_path_); }
 
 std::string tail_lines(const std::string& text, int n) {
   std::vector<std::string> lines;

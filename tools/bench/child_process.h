@@ -57,4 +57,10 @@ class ChildProcess {
 /// The last `n` lines of `text`, each indented, for error messages.
 std::string tail_lines(const std::string& text, int n);
 
+/// CPU time of every thread of `pid` so far, in ns (from /proc/PID/task/*/schedstat, which,
+/// unlike /proc/PID/stat's 10 ms ticks, is fine enough for an idle daemon); 0 if it is gone.
+int64_t process_cpu_ns(pid_t pid);
+/// The whole content of `path`, empty when it cannot be read.
+std::string read_whole_file(const std::string& path);
+
 }  // namespace uvs::bench

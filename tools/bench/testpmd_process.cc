@@ -13,10 +13,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "tools/bench/child_process.h"
 #include "tools/bench/interrupt_guard.h"
 
 namespace uvs::bench {
@@ -171,25 +171,9 @@ bool TestpmdProcess::running() {
   return true;
 }
 
-int64_t TestpmdProcess::cpu_ns() const {
-  if (pid_ <= 0) return 0;
-  const std::string dir = "/proc/" + std::to_string(pid_) + "/task";
-  int64_t sum = 0;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    std::ifstream in(e.path() / "schedstat");
-    long long on_cpu = 0;  // first field: time spent on the CPU, ns
-    if (in >> on_cpu) sum += on_cpu;
-  }
-  return sum;
-}
+int64_t TestpmdProcess::cpu_ns() const { return process_cpu_ns(pid_); }
 
-std::string TestpmdProcess::log() const {
-  std::ifstream in(log_path_, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string TestpmdProcess::log() const { return read_whole_file(log_path_); }
 
 std::string find_testpmd(const std::string& hint) {
   auto usable = [](const std::string& p) { return ::access(p.c_str(), X_OK) == 0; };
