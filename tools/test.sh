@@ -37,7 +37,7 @@ if [ "${UVS_TEST_QUICK:-0}" != 1 ]; then
 
   step "TSan build: unit and component tests"
   cmake --preset tsan >/dev/null
-  cmake --build --preset tsan -j "$jobs"
+  cmake --build --preset tsan -j "$jobs" --target unit-tests
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_ctest tsan -LE 'e2e|script|fuzz'
 
   step "libFuzzer build: bounded fuzzing of every parser"
