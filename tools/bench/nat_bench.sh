@@ -7,7 +7,7 @@
 #
 # Usage: tools/bench/nat_bench.sh [BUILD_DIR=build/release]   (as root; prints markdown tables)
 # Env:   RUNS=3 (runs per cell, the median is shown)  SECS=5 (iperf3 seconds)  IDLE_SECS=5
-#        PEERS="uvswitch slirp4netns pasta"  MTUS="1500 65520"
+#        PEERS="uvswitch slirp4netns pasta"  MTUS="1500 65520"  UVS_ARGS= (extra daemon flags)
 # CPU is the NAT process's user+system time during the transfer (/proc/PID/stat), divided by
 # the gigabits moved: CPU seconds per Gbit (lower is better). iperf3's own CPU is not counted.
 set -euo pipefail
@@ -80,7 +80,7 @@ peer_start() {
   ip -n "$NS" link set lo up
   case $peer in
     uvswitch)
-      "$UVSWITCH" --control "$CTL" --threads 1 \
+      "$UVSWITCH" --control "$CTL" --threads 1 ${UVS_ARGS:-} \
         --port "tap,id=t0,ifname=$TAP,vnet-hdr=off,mtu=$mtu" \
         --port "nat,id=nat0,mtu=$mtu,ipv6=off" >"$TMP/peer.log" 2>&1 &
       PEER_PID=$!
