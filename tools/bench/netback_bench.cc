@@ -17,6 +17,7 @@
 #include "tools/bench/frontend_load.h"
 #include "tools/bench/interrupt_guard.h"
 #include "tools/bench/net_run_result.h"
+#include "tools/bench/run_env.h"
 #include "tools/bench/stats_util.h"
 #include "tools/bench/testpmd_load.h"
 #include "tools/bench/testpmd_process.h"
@@ -116,41 +117,6 @@ nlohmann::json to_json(const Summary& s, uint32_t frame_len) {
   if (s.idle_p50_ns >= 0) j["idle_latency_ns"] = {{"p50", s.idle_p50_ns}, {"p99", s.idle_p99_ns}};
   return j;
 }
-
-std::string read_first_line_with(const char* path, const char* key) {
-  std::ifstream in(path);
-  for (std::string l; std::getline(in, l);) {
-    if (l.rfind(key, 0) == 0) {
-      size_t c = l.find(':');
-      return c == std::string::npos ? l : l.substr(c + 2);
-    }
-  }
-  return "unknown";
-}
-
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
-
-/// A run's own directory under the benchmark's temp dir, removed when it goes out of scope.
-class RunDir {
- public:
-  RunDir(const std::string& base, int n) : path_(base + "/run-" + std::to_string(n)) {
-    std::error_code ec;
-    std::filesystem::create_directory(path_, ec);
-  }
-  ~RunDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::string mpps_pair(const Summary& s) {
   char buf[64];
@@ -277,7 +243,7 @@ int run_netback_bench(const NetbackBenchOptions& opts) {
   out["repeats"] = opts.repeats;
   out["seconds"] = opts.seconds;
   out["warmup_seconds"] = opts.warmup_seconds;
-  out["machine"] = {{"cpu", read_first_line_with("/proc/cpuinfo", "model name")},
+  out["machine"] = {{"cpu", cpu_model()},
                     {"cpus", std::thread::hardware_concurrency()},
                     {"kernel", u.release},
                     {"load_before", load_before},

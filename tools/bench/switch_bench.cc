@@ -14,6 +14,7 @@
 #include "tools/bench/idle_guests.h"
 #include "tools/bench/interrupt_guard.h"
 #include "tools/bench/net_run_result.h"
+#include "tools/bench/run_env.h"
 #include "tools/bench/stats_util.h"
 #include "tools/bench/switch_load.h"
 #include "tools/bench/testpmd_load.h"
@@ -85,38 +86,6 @@ std::string exe_dir() {
   auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
   return ec ? std::string(".") : p.parent_path().string();
 }
-
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string l; std::getline(in, l);) {
-    if (l.rfind("model name", 0) == 0) return l.substr(l.find(':') + 2);
-  }
-  return "unknown";
-}
-
-/// A run's own directory, removed when it goes out of scope.
-class RunDir {
- public:
-  RunDir(const std::string& base, int n) : path_(base + "/run-" + std::to_string(n)) {
-    std::error_code ec;
-    std::filesystem::create_directory(path_, ec);
-  }
-  ~RunDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::string cpu_list(const std::vector<int>& cpus) {
   std::string s;
