@@ -45,10 +45,11 @@ class ScriptedBackend {
   /// Listens at `path` and serves one connection on a thread.
   void serve(const std::string& path) {
     int lfd = make_socket(path, true);
-    thread_ = std::thread([this, lfd] {
+    thread_ = std::thread([this, lfd, path] {
       pollfd p{lfd, POLLIN, 0};
       if (::poll(&p, 1, 5000) == 1) fd_ = ::accept(lfd, nullptr, nullptr);
       ::close(lfd);
+      ::unlink(path.c_str());  // one connection only: the socket file has served its purpose
       if (fd_ >= 0) loop();
     });
   }
