@@ -143,9 +143,15 @@ void Daemon::print_banner() const {
     if (!nat) continue;
     std::printf(
         "  NAT %s: guests on its VLAN get DHCP from %s (gateway %s, DNS %s); the host's loopback "
-        "is %s\n    forward a host port: uvswitchctl hostfwd-add %s tcp:127.0.0.1:2222-:22\n",
+        "is %s\n",
         p.id.c_str(), nat->dhcp_start.to_string().c_str(), nat->host.to_string().c_str(),
-        nat->dns.to_string().c_str(), nat->host.to_string().c_str(), p.id.c_str());
+        nat->dns.to_string().c_str(), nat->host.to_string().c_str());
+    // Run-time forwards go through the control socket; without one, only hostfwd= keys work.
+    if (!cfg_.control_path.empty()) {
+      std::printf("    forward a host port: uvswitchctl --control %s hostfwd-add %s "
+                  "tcp:127.0.0.1:2222-:22\n",
+                  cfg_.control_path.c_str(), p.id.c_str());
+    }
   }
   for (const auto& p : cfg_.ports) {
     const auto* vu = std::get_if<config::VhostUserPortSpec>(&p.backend);
