@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <functional>
-#include <sstream>
 #include <vector>
 
 #include "eventloop/clock.h"
+#include "tools/bench/child_process.h"
 #include "tools/bench/cross_wired_pair.h"
 #include "tools/bench/interrupt_guard.h"
 #include "tools/bench/testpmd_process.h"
@@ -23,18 +23,6 @@ const char* const kMacB = "02:00:00:00:00:0b";
 
 std::string lcores(int a, int b) {
   return std::to_string(std::min(a, b)) + "," + std::to_string(std::max(a, b));
-}
-
-/// The last `n` lines of `text`, indented, for error messages.
-std::string tail(const std::string& text, int n) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) lines.push_back(l);
-  std::string out;
-  for (size_t i = lines.size() > size_t(n) ? lines.size() - size_t(n) : 0; i < lines.size(); ++i) {
-    out += "\n    " + lines[i];
-  }
-  return out;
 }
 
 /// Common EAL arguments: two lcores, no hugepages, no PCI scan.
@@ -64,7 +52,7 @@ void drive_generator(const TestpmdLoadOptions& o, const std::function<void(int)>
   // into the log and only appears at exit), so it is the one live sign that start-up finished.
   if (!gen.wait_for("testpmd> ", kStartupTimeoutMs)) {
     gen.finish(0);
-    r->error = "generator testpmd did not reach its prompt:" + tail(gen.log(), 8);
+    r->error = "generator testpmd did not reach its prompt:" + tail_lines(gen.log(), 8);
     return;
   }
   bool ok = gen.send("start tx_first 8") && sleep_unless_interrupted(o.warmup_s) &&
@@ -80,12 +68,12 @@ void drive_generator(const TestpmdLoadOptions& o, const std::function<void(int)>
   if (!ok || rc != 0) {
     r->error = interrupted() ? "interrupted"
                              : "generator testpmd failed (exit " + std::to_string(rc) + "):" +
-                                   tail(log, 8);
+                                   tail_lines(log, 8);
     return;
   }
   auto blocks = parse_port_stats(log, 2);
   if (blocks[0].size() < 2 || blocks[1].size() < 2) {
-    r->error = "no port statistics in the generator's output:" + tail(log, 8);
+    r->error = "no port statistics in the generator's output:" + tail_lines(log, 8);
     return;
   }
   // Port 0 sends into A, port 1 into B: A → B arrives on port 1.
@@ -137,7 +125,7 @@ NetRunResult run_testpmd_baseline(const TestpmdLoadOptions& o) {
   // connects (the queues just stay empty until then).
   if (!back.wait_for("testpmd> ", kStartupTimeoutMs) || !back.send("start")) {
     back.finish(0);
-    r.error = "baseline testpmd did not reach its prompt:" + tail(back.log(), 8);
+    r.error = "baseline testpmd did not reach its prompt:" + tail_lines(back.log(), 8);
     return r;
   }
   int64_t cpu[2] = {0, 0};
