@@ -29,7 +29,7 @@ std::unique_ptr<Capture> make_capture(const std::string& port, const std::string
 }  // namespace
 
 TEST_CASE("bridge capture: ingress untagged as delivered, egress tagged as sent on a trunk") {
-  ScratchDir dir;
+  TempDir dir;
   BridgeRig r(2);
   r.add("a", 0);                            // access port, VLAN 1
   r.add("b", 1, trunk_vlans({1, 10}));      // trunk on the other thread: VLAN 1 leaves tagged
@@ -66,7 +66,7 @@ TEST_CASE("bridge capture: ingress untagged as delivered, egress tagged as sent 
 }
 
 TEST_CASE("bridge capture: removing the port detaches its captures and marks them") {
-  ScratchDir dir;
+  TempDir dir;
   BridgeRig r(2);
   r.add("a", 0);
   r.add("b", 1);

@@ -56,7 +56,7 @@ struct Burst {
 TEST_CASE("a filter keeps only matching frames, whole or scattered, and counts the rest") {
   for (bool scattered : {false, true}) {
     CAPTURE(scattered);
-    ScratchDir dir;
+    TempDir dir;
     CaptureOptions o;
     o.port = "vm0";
     o.path = dir.file("f.pcap");
@@ -87,7 +87,7 @@ TEST_CASE("a filter keeps only matching frames, whole or scattered, and counts t
 }
 
 TEST_CASE("a full queue drops from the capture and counts every drop") {
-  ScratchDir dir;
+  TempDir dir;
   CaptureOptions o;
   o.port = "vm0";
   o.path = dir.file("d.pcap");
@@ -112,7 +112,7 @@ TEST_CASE("a full queue drops from the capture and counts every drop") {
 }
 
 TEST_CASE("stop() writes everything queued, over many bursts") {
-  ScratchDir dir;
+  TempDir dir;
   CaptureOptions o;
   o.port = "vm0";
   o.path = dir.file("m.pcap");
@@ -136,7 +136,7 @@ TEST_CASE("stop() writes everything queued, over many bursts") {
 }
 
 TEST_CASE("a bad filter or path is refused with the port's name, starting nothing") {
-  ScratchDir dir;
+  TempDir dir;
   CaptureOptions o;
   o.port = "vm7";
   o.path = dir.file("x.pcap");
@@ -152,7 +152,7 @@ TEST_CASE("a bad filter or path is refused with the port's name, starting nothin
 }
 
 TEST_CASE("egress: frames a port answers inside send_burst follow the offered ones; refused ones vanish") {
-  ScratchDir dir;
+  TempDir dir;
   CaptureOptions o;
   o.port = "nat0";
   o.path = dir.file("e.pcap");

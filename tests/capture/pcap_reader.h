@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: MIT
-// Test helpers: read a pcap file back with libpcap (nanosecond precision), and a scratch dir.
+// Test helpers: read a pcap file back with libpcap (nanosecond precision).
 #pragma once
 
 #include <pcap/pcap.h>
-#include <stdlib.h>
 
 #include <cstdint>
-#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "tests/config/temp_dir.h"
+
 namespace uvs::bridge::test {
+
+/// The scratch directory the config tests already use: files under /tmp, removed afterwards.
+using config::test::TempDir;
 
 struct PcapFrame {
   int64_t ts_ns = 0;
@@ -54,21 +57,5 @@ inline PcapFile read_pcap(const std::string& path) {
   pcap_close(p);
   return out;
 }
-
-/// A directory under /tmp, removed with everything in it.
-class ScratchDir {
- public:
-  ScratchDir() {
-    char tmpl[] = "/tmp/uvs-capture-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~ScratchDir() { std::filesystem::remove_all(path_); }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 }  // namespace uvs::bridge::test

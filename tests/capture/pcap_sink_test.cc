@@ -47,7 +47,7 @@ std::vector<uint32_t> seqs(const PcapFile& f) {
 }  // namespace
 
 TEST_CASE("frames come back with nanosecond timestamps, lengths and bytes") {
-  ScratchDir dir;
+  TempDir dir;
   std::string err;
   auto s = PcapSink::open_file(dir.file("a.pcap"), 65535, 0, 0, &err);
   REQUIRE_MESSAGE(s, err);
@@ -74,7 +74,7 @@ TEST_CASE("frames come back with nanosecond timestamps, lengths and bytes") {
 }
 
 TEST_CASE("an empty capture is still a valid file") {
-  ScratchDir dir;
+  TempDir dir;
   std::string err;
   auto s = PcapSink::open_file(dir.file("e.pcap"), 128, 0, 0, &err);
   REQUIRE(s);
@@ -85,7 +85,7 @@ TEST_CASE("an empty capture is still a valid file") {
 }
 
 TEST_CASE("rotation keeps FILE newest and FILE.N oldest, at most max-files") {
-  ScratchDir dir;
+  TempDir dir;
   std::string err;
   // Header 24 + 3 records of 16 + 100: three frames per file.
   const uint64_t max = 24 + 3 * (16 + kLen);
