@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "port/offload.h"
+
 namespace uvs::port {
 
 /// One Ethernet frame (destination MAC first, no virtio-net header, no FCS).
@@ -20,6 +22,7 @@ struct Frame {
   const iovec* iov = nullptr;  ///< segments, owned by the producer
   uint32_t iovcnt = 0;
   uint32_t len = 0;  ///< total bytes over all segments
+  Offload ol;        ///< what the frame's virtio-net header said; all zero for a plain frame
 
   /// Copies up to `n` bytes starting at `offset` into `dst`; returns bytes copied. Never reads
   /// past the segments.

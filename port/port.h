@@ -41,6 +41,12 @@ class Port {
 
   virtual std::string_view name() const noexcept = 0;
   virtual PortState state() const noexcept = 0;
+
+  /// OffloadCap bits: which offloaded frames (Frame::ol) the peer takes as they are. The switch
+  /// segments or checksums anything else before send_burst, so a port that returns 0 only ever
+  /// gets plain frames. May change when the peer renegotiates; read on the port's loop thread
+  /// (and, as a relaxed snapshot, by stats).
+  virtual uint32_t offload_caps() const noexcept { return 0; }
 };
 
 }  // namespace uvs::port

@@ -22,6 +22,7 @@ FrameRing::PushResult FrameRing::push(const port::Frame& f, uint16_t port, uint3
   first.port = port;
   first.nslots = uint16_t(nslots);
   first.gen = gen;
+  first.ol = f.ol;
   pending_ += nslots;
   return PushResult::kOk;
 }
@@ -48,6 +49,7 @@ FrameRing::Run FrameRing::peek_run(std::span<port::Frame> frames, std::span<iove
     f.iov = &iov[used_iov];
     f.iovcnt = first.nslots;
     f.len = first.len;
+    f.ol = first.ol;
     size_t left = first.len;
     for (size_t s = 0; s < first.nslots; ++s) {
       FrameSlot& slot = ring_.consumer_slot(run.slots + s);

@@ -21,8 +21,9 @@ struct alignas(kCacheLine) FrameSlot {
   uint16_t port = 0;     ///< destination port index
   uint16_t nslots = 0;   ///< slots the record spans
   uint32_t gen = 0;      ///< destination port's generation when queued (stale after removal)
+  port::Offload ol;      ///< the frame's offload metadata (first slot of a record)
   uint32_t reserved = 0;
-  uint8_t data[2048 - 16];
+  uint8_t data[2048 - 32];
 };
 static_assert(sizeof(FrameSlot) == 2048);
 inline constexpr size_t kFrameSlotData = sizeof(FrameSlot::data);

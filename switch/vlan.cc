@@ -124,6 +124,11 @@ int make_egress_view(const port::Frame& in, const uint8_t* in_hdr, const Ingress
   out->iov = iov;
   out->iovcnt = uint32_t(n);
   out->len = uint32_t(in.len - skip + hlen);
+  // Offsets in the metadata count from the first byte, so they move with the tag.
+  out->ol = in.ol;
+  const int shift = int(hlen) - int(skip);
+  if (out->ol.csum_start) out->ol.csum_start = uint16_t(out->ol.csum_start + shift);
+  if (out->ol.hdr_len) out->ol.hdr_len = uint16_t(out->ol.hdr_len + shift);
   return int(n);
 }
 

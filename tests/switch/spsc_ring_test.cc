@@ -170,10 +170,41 @@ TEST_CASE("frame ring: frames of every size round-trip; runs group by port") {
   for (size_t i = 3; i < sizes.size(); ++i) CHECK(bytes_of(frames[i - 3]) == sent[i]);
   CHECK(frames[0].iovcnt == 1);  // exactly one slot's worth
   CHECK(frames[1].iovcnt == 2);  // one byte more
-  CHECK(frames[2].iovcnt == 5);  // 9018 bytes in 2032-byte slots
+  CHECK(frames[2].iovcnt == 5);  // 9018 bytes in 2016-byte slots
   CHECK(frames[run.frames - 1].iovcnt == kMaxSlotsPerFrame);  // the largest frame
   ring.release(run.slots);
   CHECK(ring.peek_run(frames, riov).frames == 0);
+}
+
+TEST_CASE("frame ring: offload metadata travels with each frame") {
+  FrameRing ring(128);
+  std::vector<iovec> iov;
+  const Bytes big = payload(20000, 3), small = payload(60, 4);
+  port::Frame f = as_frame(big, iov, 4096);
+  f.ol.flags = port::Offload::kNeedsCsum;
+  f.ol.gso = port::Offload::Gso::kTcpV6;
+  f.ol.ecn = true;
+  f.ol.gso_size = 1440;
+  f.ol.hdr_len = 74;
+  f.ol.csum_start = 54;
+  f.ol.csum_offset = 16;
+  REQUIRE(ring.push(f, 1, 1) == FrameRing::PushResult::kOk);
+  REQUIRE(ring.push(as_frame(small, iov, 60), 1, 1) == FrameRing::PushResult::kOk);
+  ring.publish();
+  port::Frame frames[port::kMaxBurst];
+  std::vector<iovec> riov(port::kMaxBurst * kMaxSlotsPerFrame);
+  const FrameRing::Run run = ring.peek_run(frames, riov);
+  REQUIRE(run.frames == 2);
+  CHECK(bytes_of(frames[0]) == big);
+  CHECK(frames[0].ol.flags == port::Offload::kNeedsCsum);
+  CHECK(frames[0].ol.gso == port::Offload::Gso::kTcpV6);
+  CHECK(frames[0].ol.ecn);
+  CHECK(frames[0].ol.gso_size == 1440);
+  CHECK(frames[0].ol.hdr_len == 74);
+  CHECK(frames[0].ol.csum_start == 54);
+  CHECK(frames[0].ol.csum_offset == 16);
+  CHECK(frames[1].ol.plain());  // a plain frame stays plain
+  ring.release(run.slots);
 }
 
 TEST_CASE("frame ring: a different generation starts a new run; full ring refuses") {

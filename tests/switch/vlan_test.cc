@@ -240,5 +240,42 @@ TEST_CASE("vlan: egress view on a header-only frame and with too little iovec ro
   CHECK(make_egress_view(in, f.data(), cls, EgressForm::kTagged, &eh, iov, 0, &out) == -1);
 }
 
+TEST_CASE("vlan: offload offsets move with the tag the view adds or removes") {
+  const Bytes f = make_frame(mac(2), mac(1), 100);
+  iovec in_iov{const_cast<uint8_t*>(f.data()), f.size()};
+  port::Frame in{&in_iov, 1, uint32_t(f.size())};
+  in.ol.flags = port::Offload::kNeedsCsum;
+  in.ol.gso = port::Offload::Gso::kTcpV4;
+  in.ol.gso_size = 1448;
+  in.ol.hdr_len = 54;
+  in.ol.csum_start = 34;
+  in.ol.csum_offset = 16;
+  const PortVlan acc = access(10);
+  const IngressClass cls = acc.classify(f.data(), in.len);
+  EgressHeader eh;
+  iovec iov[4];
+  port::Frame tagged;
+  REQUIRE(make_egress_view(in, f.data(), cls, EgressForm::kTagged, &eh, iov, 4, &tagged) > 0);
+  CHECK(tagged.ol.csum_start == 38);
+  CHECK(tagged.ol.hdr_len == 58);
+  CHECK(tagged.ol.csum_offset == 16);
+  CHECK(tagged.ol.gso_size == 1448);
+  CHECK(tagged.ol.gso == port::Offload::Gso::kTcpV4);
+
+  // And back: the tagged frame leaving untagged loses 4 bytes of offset.
+  Bytes tf(tagged.len);
+  tagged.copy_out(0, tf.data(), tf.size());
+  iovec t_iov{tf.data(), tf.size()};
+  port::Frame tin{&t_iov, 1, uint32_t(tf.size())};
+  tin.ol = tagged.ol;
+  const PortVlan trk = trunk({10});
+  const IngressClass tcls = trk.classify(tf.data(), tin.len);
+  port::Frame untagged;
+  REQUIRE(make_egress_view(tin, tf.data(), tcls, EgressForm::kUntagged, &eh, iov, 4, &untagged) >
+          0);
+  CHECK(untagged.ol.csum_start == 34);
+  CHECK(untagged.ol.hdr_len == 54);
+}
+
 }  // namespace
 }  // namespace uvs::bridge
