@@ -38,7 +38,8 @@ function(uvs_module name)
     uvs_apply_defaults(${name})
     target_link_libraries(${name} PUBLIC ${ARG_DEPS})
   else()
-    # A folder whose issue has not landed yet: an interface target that keeps the graph honest.
+    # A folder with headers only: an interface target, so its dependents still name it and the
+    # dependency graph stays the one the CMakeLists files declare.
     add_library(${name} INTERFACE)
     target_include_directories(${name} INTERFACE ${PROJECT_SOURCE_DIR})
     target_link_libraries(${name} INTERFACE ${ARG_DEPS})

@@ -66,8 +66,9 @@ class EpollMonitor final : public FdMonitor {
     if (epoll_ctl(epfd_, op, node->fd, &ev) == 0) {
       node->monitor_slot = kInEpoll;
     } else if (errno == EPERM) {
-      // Seed 000: regular files and here-document stdin cannot be in an epoll set. They never
-      // block, so they are reported ready on every wait instead.
+      // Regular files and here-document stdin cannot be in an epoll set (epoll_ctl fails with
+      // EPERM; QEMU's epoll iohandler series special-cases them the same way). They never block,
+      // so they are reported ready on every wait instead.
       node->always_ready = true;
       always_.push_back(node);
     } else {

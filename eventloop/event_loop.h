@@ -80,7 +80,8 @@ class EventLoop {
 
   /// Registers `handler` for `events` on `fd`. `external` marks a guest-triggered source that
   /// disable_external() silences. An fd that epoll refuses (EPERM: a regular file, a
-  /// here-document stdin) is reported ready on every iteration, as seed 000 describes.
+  /// here-document stdin) is reported ready on every iteration, as Fam Zheng's QEMU series that
+  /// moved the iohandler fds onto epoll does for the same fds.
   /// The handler and fd must outlive the registration.
   [[nodiscard]] FdRegistration add_fd(int fd, Events events, FdHandler* handler,
                                       bool external = false);

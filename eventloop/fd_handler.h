@@ -18,7 +18,8 @@ constexpr bool has(Events set, Events e) {
 
 /// A source of events registered with an EventLoop. Every method is called on the loop's thread.
 ///
-/// The polling hooks follow QEMU's AioContext split (seed 003): `poll()` only *checks* and must
+/// The polling hooks follow QEMU's split of the poll check from the ready handler (commit
+/// 826cc324, "aio-posix: split poll check from ready handler"): `poll()` only *checks* and must
 /// have no side effects, so the time the loop spends busy-polling measures waiting and never the
 /// handler's own work; the work happens in `poll_ready()`, which the loop calls during dispatch.
 class FdHandler {

@@ -16,8 +16,8 @@ struct PollParams {
 /// How long the loop may busy-poll on behalf of one handler before blocking.
 ///
 /// `block_ns` is how long an iteration waited for this handler's event, busy-polling included
-/// but the handlers' own run time excluded (seed 003): a slow handler must not look like a long
-/// wait and switch polling off.
+/// but the handlers' own run time excluded (as in QEMU's "aio-posix: split poll check from ready
+/// handler"): a slow handler must not look like a long wait and switch polling off.
 class PollWindow {
  public:
   /// The first non-zero window; QEMU starts at 4 µs as well, small enough to be cheap when wrong.

@@ -40,8 +40,8 @@ using FdList = std::vector<int>;
 /// A handler that may take descriptors the client passed (capture-start's live stream).
 using FdCommandHandler = std::function<CommandReply(const Json& args, FdList& fds)>;
 
-/// The commands the control socket serves. Later issues add theirs (port-add, stats, fdb,
-/// capture ...) with add(); nothing else changes. Control thread only.
+/// The commands the control socket serves. Each feature registers its own (port-add, stats,
+/// fdb, capture ...) with add(); nothing else changes. Control thread only.
 class CommandTable {
  public:
   /// Registers `name`; a second add() of the same name replaces the first.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Port factory: one case per port type; types whose issue has not landed say so by name.
+// Port factory: one case per port type; a parsed type that no backend runs says so by name.
 #include "tools/uvswitch/port_factory.h"
 
 #include "netback/dgram_port.h"
