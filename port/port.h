@@ -44,8 +44,7 @@ class Port {
 
   /// OffloadCap bits: which offloaded frames (Frame::ol) the peer takes as they are. The switch
   /// segments or checksums anything else before send_burst, so a port that returns 0 only ever
-  /// gets plain frames. May change when the peer renegotiates; read on the port's loop thread
-  /// (and, as a relaxed snapshot, by stats).
+  /// gets plain frames. May change when the peer renegotiates. Loop thread only.
   virtual uint32_t offload_caps() const noexcept { return 0; }
 };
 

@@ -223,6 +223,14 @@ BridgeStats Bridge::stats() const {
     p.drop_no_buffers = c.drop_no_buffers.get();
     p.drop_port_down = c.drop_port_down.get();
     p.drop_broken = c.drop_broken.get();
+    p.in_csum = c.in_csum.get();
+    p.in_gso = c.in_gso.get();
+    p.out_csum = c.out_csum.get();
+    p.out_gso = c.out_gso.get();
+    p.sw_segmented = c.sw_segmented.get();
+    p.sw_segments = c.sw_segments.get();
+    p.sw_csum = c.sw_csum.get();
+    for (size_t k = 0; k < port::kOffloadErrorCount; ++k) p.drop_offload[k] = c.drop_offload[k].get();
     out.ports.push_back(std::move(p));
   }
   for (const auto& f : fwd_) {

@@ -33,6 +33,7 @@ Forwarder::Forwarder(unsigned thread, ev::EventLoop& loop, std::span<PortSlot> p
     std::fill(std::begin(s->ring_dirty), std::end(s->ring_dirty), false);
   }
   drain_iov_.resize(port::kMaxBurst * kMaxSlotsPerFrame);
+  for (auto& f : fallback_) f = std::make_unique<OffloadFallback>();
 }
 
 Forwarder::~Forwarder() { assert(!drain_bh_ && "Bridge must call shutdown() on the loop thread"); }
@@ -128,6 +129,10 @@ void Forwarder::ingress_chunk(PortIndex in, std::span<const port::Frame> frames,
   for (size_t i = 0; i < frames.size(); ++i) {
     const port::Frame& f = frames[i];
     bytes += f.len;
+    if (!f.ol.plain()) [[unlikely]] {
+      if (f.ol.gso != port::Offload::Gso::kNone) src.counters.in_gso.add();
+      if (f.ol.needs_csum()) src.counters.in_csum.add();
+    }
     s.have_view[i][0] = s.have_view[i][1] = false;
     if (f.len < kEthHdrLen) {
       src.counters.drop_runt.add();
@@ -249,10 +254,62 @@ void Forwarder::send_local(PortSlot& d, std::span<const port::Frame> frames) noe
         .add(frames.size());
     return;
   }
+  // Offloaded frames the port cannot take are converted here, on the destination's thread,
+  // where its capabilities are current; runs of frames it takes as they are go out unchanged.
+  const uint32_t caps = d.port->offload_caps();
+  size_t i = 0;
+  while (i < frames.size()) {
+    size_t j = i;
+    while (j < frames.size() && (frames[j].ol.plain() || offload_fits(frames[j].ol, caps))) ++j;
+    if (j > i) {
+      const size_t sent = send_to_port(d, frames.subspan(i, j - i));
+      if (sent < j - i) {
+        d.counters.drop_no_buffers.add(frames.size() - i - sent);
+        return;
+      }
+    }
+    if (j == frames.size()) return;
+    if (!send_fallback(d, frames[j], caps)) {
+      d.counters.drop_no_buffers.add(frames.size() - j - 1);
+      return;
+    }
+    i = j + 1;
+  }
+}
+
+bool Forwarder::send_fallback(PortSlot& d, const port::Frame& f, uint32_t caps) noexcept {
+  if (fallback_depth_ == std::size(fallback_)) {
+    counters_.drop_reentry.add();
+    return true;
+  }
+  OffloadFallback& fb = *fallback_[fallback_depth_++];
+  bool ok = true;
+  const port::OffloadError e = fb.start(f, caps);
+  if (e != port::OffloadError::kNone) {
+    d.counters.drop_offload[size_t(e)].add();
+  } else {
+    const bool seg = fb.segmenting();
+    (seg ? d.counters.sw_segmented : d.counters.sw_csum).add();
+    for (auto out = fb.next(); !out.empty(); out = fb.next()) {
+      if (seg) d.counters.sw_segments.add(out.size());
+      const size_t sent = send_to_port(d, out);
+      if (sent < out.size()) {
+        // The rest of this frame's segments are lost with the one the port refused.
+        d.counters.drop_no_buffers.add(out.size() - sent);
+        ok = false;
+        break;
+      }
+    }
+  }
+  --fallback_depth_;
+  return ok;
+}
+
+size_t Forwarder::send_to_port(PortSlot& d, std::span<const port::Frame> frames) noexcept {
   size_t sent;
   if (d.taps.n_out) [[unlikely]] {
-    // What the port took, in the form it took it (tagged on a trunk), ordered before anything
-    // the port answers from inside send_burst.
+    // What the port took, in the form it took it (tagged on a trunk, segmented for a port
+    // without offloads), ordered before anything the port answers from inside send_burst.
     EgressTap tap(d.taps, frames);
     sent = std::min(d.port->send_burst(frames), frames.size());
     tap.settle(sent);
@@ -260,10 +317,17 @@ void Forwarder::send_local(PortSlot& d, std::span<const port::Frame> frames) noe
     sent = std::min(d.port->send_burst(frames), frames.size());
   }
   uint64_t bytes = 0;
-  for (size_t j = 0; j < sent; ++j) bytes += frames[j].len;
+  for (size_t j = 0; j < sent; ++j) {
+    const port::Frame& f = frames[j];
+    bytes += f.len;
+    if (!f.ol.plain()) [[unlikely]] {
+      if (f.ol.gso != port::Offload::Gso::kNone) d.counters.out_gso.add();
+      if (f.ol.needs_csum()) d.counters.out_csum.add();
+    }
+  }
   d.counters.out_frames.add(sent);
   d.counters.out_bytes.add(bytes);
-  if (sent < frames.size()) d.counters.drop_no_buffers.add(frames.size() - sent);
+  return sent;
 }
 
 // ---- cross-thread drain -----------------------------------------------------------------------

@@ -16,6 +16,7 @@
 #include "port/frame.h"
 #include "switch/fdb.h"
 #include "switch/frame_ring.h"
+#include "switch/offload_fallback.h"
 #include "switch/port_slot.h"
 #include "switch/switch_stats.h"
 #include "switch/vlan.h"
@@ -97,6 +98,11 @@ class Forwarder {
   const port::Frame* view(Scratch& s, const port::Frame& f, size_t i, EgressForm form) noexcept;
   void deliver(Scratch& s, std::span<const port::Frame> frames, PortIndex p) noexcept;
   void send_local(PortSlot& d, std::span<const port::Frame> frames) noexcept;
+  /// send_burst plus capture and counters; returns how many the port took.
+  size_t send_to_port(PortSlot& d, std::span<const port::Frame> frames) noexcept;
+  /// Hands frames that need the software fallback to d one converted chunk at a time.
+  /// Returns false when the port stopped taking frames (the rest is counted as dropped).
+  bool send_fallback(PortSlot& d, const port::Frame& f, uint32_t caps) noexcept;
   void drain() noexcept;
 
   unsigned thread_;
@@ -112,6 +118,10 @@ class Forwarder {
   std::vector<PortIndex> active_list_;  // active ports, capacity max_ports
   std::unique_ptr<Scratch> scratch_[kMaxDepth];
   size_t depth_ = 0;
+  // One fallback per nesting level: a send_burst may synchronously produce frames (the NAT
+  // answering inside slirp_input) that need converting for another port.
+  std::unique_ptr<OffloadFallback> fallback_[kMaxDepth + 1];
+  size_t fallback_depth_ = 0;
   port::Frame drain_frames_[port::kMaxBurst];
   std::vector<iovec> drain_iov_;
   ThreadCounters counters_;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "port/offload_layout.h"
+
 namespace uvs::bridge {
 
 /// A counter with exactly one writing thread and any number of readers. add() is a relaxed load
@@ -39,12 +41,23 @@ struct PortCounters {
   Counter drop_no_buffers;  ///< offered to send_burst but not taken (peer's RX ring full)
   Counter drop_port_down;   ///< egress while the port reported PortState::kDown
   Counter drop_broken;      ///< egress while the port reported PortState::kBroken
+  // Offloads (Frame::ol). "in": frames the port delivered with a partial checksum / as GSO;
+  // "out": frames the port took that way. sw_*: the switch's fallback did it for this port.
+  Counter in_csum, in_gso, out_csum, out_gso;
+  Counter sw_segmented;  ///< GSO frames cut into segments because the port lacks the GSO cap
+  Counter sw_segments;   ///< segments those produced
+  Counter sw_csum;       ///< partial checksums completed because the port lacks kCsum
+  /// Frames dropped on the way to this port because their metadata did not match them, by
+  /// port::OffloadError (index 0 unused).
+  Counter drop_offload[port::kOffloadErrorCount];
 
   void reset() noexcept {
     for (Counter* c : {&in_frames, &in_bytes, &out_frames, &out_bytes, &drop_runt, &drop_vlan,
-                       &drop_filtered, &drop_no_buffers, &drop_port_down, &drop_broken}) {
+                       &drop_filtered, &drop_no_buffers, &drop_port_down, &drop_broken, &in_csum,
+                       &in_gso, &out_csum, &out_gso, &sw_segmented, &sw_segments, &sw_csum}) {
       c->reset();
     }
+    for (Counter& c : drop_offload) c.reset();
   }
 };
 
@@ -70,6 +83,9 @@ struct PortStats {
   uint64_t in_frames = 0, in_bytes = 0, out_frames = 0, out_bytes = 0;
   uint64_t drop_runt = 0, drop_vlan = 0, drop_filtered = 0, drop_no_buffers = 0;
   uint64_t drop_port_down = 0, drop_broken = 0;
+  uint64_t in_csum = 0, in_gso = 0, out_csum = 0, out_gso = 0;
+  uint64_t sw_segmented = 0, sw_segments = 0, sw_csum = 0;
+  uint64_t drop_offload[port::kOffloadErrorCount] = {};
 };
 
 /// Snapshot of one forwarding thread.

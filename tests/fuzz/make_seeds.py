@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-# Writes the seed corpora for the netback fuzz targets (corpus/vhost_msg, corpus/virtq).
+# Writes the seed corpora for the fuzz targets (corpus/vhost_msg, corpus/virtq, corpus/offload).
 # Re-run after changing an input format: python3 tests/fuzz/make_seeds.py
 import os
 import struct
@@ -87,3 +87,38 @@ write("virtq", "tx_two_frames", ring(3, 1, 1, [[(12, False), (60, False)], [(72,
 write("virtq", "tx_indirect", ring(4, 1, 3, [[(12, False), (100, False)]], indirect=True))
 write("virtq", "rx_plain", ring(3, 2, 0, [[(1600, True)], [(1600, True)]]))
 write("virtq", "rx_mergeable", ring(4, 3, 1, [[(64, True)]] * 8, frame_len_byte=60))
+
+
+# ---- offload: flags, gso, ecn, caps, scatter-1, gso_size, csum_start, csum_offset + frame ----
+def ipv4_tcp(payload, tag=False, udp=False):
+    eth = bytes(12) + (b"\x81\x00\x00\x0a" if tag else b"") + b"\x08\x00"
+    l4 = (struct.pack(">HHH", 1, 2, 8 + payload) + b"\0\0") if udp else \
+        struct.pack(">HHIIBBHHH", 1, 2, 100, 0, 0x50, 0x19, 1000, 0, 0)
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(l4) + payload, 1, 0x4000, 64,
+                     17 if udp else 6, 0, b"\x0a\0\0\x01", b"\x0a\0\0\x02")
+    return eth, eth + ip + l4 + bytes(range(256)) * (payload // 256) + bytes(payload % 256)
+
+
+def ipv6_tcp(payload):
+    eth = bytes(12) + b"\x86\xdd"
+    l4 = struct.pack(">HHIIBBHHH", 1, 2, 100, 0, 0x50, 0x19, 1000, 0, 0)
+    ip = struct.pack(">IHBB16s16s", 0x60000000, len(l4) + payload, 6, 64, bytes(16), bytes(16))
+    return eth, eth + ip + l4 + bytes(payload)
+
+
+def ol(flags, gso, caps, step, gso_size, cs, co, ecn=0):
+    return bytes([flags, gso, ecn, caps, step]) + struct.pack("<HHH", gso_size, cs, co)
+
+
+eth, f = ipv4_tcp(4000)
+write("offload", "tcp4_gso", ol(1, 1, 0, 255, 1448, len(eth) + 20, 16) + f)
+eth, f = ipv4_tcp(3000, tag=True)
+write("offload", "tcp4_tagged_gso_csum_cap", ol(1, 1, 1, 100, 1000, len(eth) + 20, 16, 1) + f)
+eth, f = ipv6_tcp(5000)
+write("offload", "tcp6_gso", ol(1, 2, 0, 7, 1440, len(eth) + 40, 16) + f)
+eth, f = ipv4_tcp(2000, udp=True)
+write("offload", "udp4_uso", ol(1, 3, 0, 63, 700, len(eth) + 20, 6) + f)
+eth, f = ipv4_tcp(500, udp=True)
+write("offload", "udp4_csum", ol(1, 0, 0, 31, 0, len(eth) + 20, 6) + f)
+eth, f = ipv4_tcp(9000)
+write("offload", "tcp4_whole_nat", ol(1, 1, 2, 255, 1448, len(eth) + 20, 16) + f)

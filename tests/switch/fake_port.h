@@ -36,6 +36,7 @@ class FakePort final : public port::Port {
         Bytes b(frames[i].len);
         b.resize(frames[i].copy_out(0, b.data(), b.size()));
         received_.push_back(std::move(b));
+        received_ol_.push_back(frames[i].ol);
       }
     }
     if (on_send_) on_send_(*this, frames.first(take));
@@ -47,10 +48,13 @@ class FakePort final : public port::Port {
   }
   std::string_view name() const noexcept override { return name_; }
   port::PortState state() const noexcept override { return state_.load(); }
+  uint32_t offload_caps() const noexcept override { return caps_.load(); }
+  void set_offload_caps(uint32_t caps) { caps_.store(caps); }
 
   /// Hands `frames` to the sink as one burst, each split into segments of `seg` bytes (0: one
   /// segment). Loop thread only. No-op without a sink.
-  void inject(const std::vector<Bytes>& frames, size_t seg = 0) {
+  void inject(const std::vector<Bytes>& frames, size_t seg = 0,
+              const std::vector<port::Offload>& ol = {}) {
     check_thread();
     if (!sink_) return;
     std::vector<std::vector<iovec>> iovs(frames.size());
@@ -62,18 +66,25 @@ class FakePort final : public port::Port {
         iovs[i].push_back(iovec{const_cast<uint8_t*>(f.data()) + off, std::min(step, f.size() - off)});
       }
       out[i] = port::Frame{iovs[i].data(), uint32_t(iovs[i].size()), uint32_t(f.size())};
+      if (i < ol.size()) out[i].ol = ol[i];
     }
     sink_->receive_burst(*this, out);
   }
   /// Same, from any thread: runs inject on the port's loop and waits.
-  void inject_sync(const std::vector<Bytes>& frames, size_t seg = 0) {
-    loop_->run_in_loop_sync([&] { inject(frames, seg); });
+  void inject_sync(const std::vector<Bytes>& frames, size_t seg = 0,
+                   const std::vector<port::Offload>& ol = {}) {
+    loop_->run_in_loop_sync([&] { inject(frames, seg, ol); });
   }
 
   /// Frames taken so far (copies). Any thread.
   std::vector<Bytes> received() const {
     std::lock_guard<std::mutex> lk(mu_);
     return received_;
+  }
+  /// The offload metadata of each frame taken, in order. Any thread.
+  std::vector<port::Offload> received_ol() const {
+    std::lock_guard<std::mutex> lk(mu_);
+    return received_ol_;
   }
   size_t count() const {
     std::lock_guard<std::mutex> lk(mu_);
@@ -82,6 +93,7 @@ class FakePort final : public port::Port {
   void clear() {
     std::lock_guard<std::mutex> lk(mu_);
     received_.clear();
+    received_ol_.clear();
   }
 
   /// Most frames one send_burst takes (simulates a full guest RX ring).
@@ -105,11 +117,13 @@ class FakePort final : public port::Port {
   port::FrameSink* sink_ = nullptr;
   std::atomic<size_t> capacity_{std::numeric_limits<size_t>::max()};
   std::atomic<port::PortState> state_{port::PortState::kUp};
+  std::atomic<uint32_t> caps_{0};
   std::atomic<bool> wrong_thread_{false};
   std::atomic<uint64_t> send_calls_{0};
   std::function<void(FakePort&, std::span<const port::Frame>)> on_send_;
   mutable std::mutex mu_;
   std::vector<Bytes> received_;
+  std::vector<port::Offload> received_ol_;
 };
 
 }  // namespace uvs::bridge::test
