@@ -17,6 +17,7 @@ test_pkgs=(
   tshark iperf3 slirp4netns passt
   busybox-static cpio kmod iproute2 procps iputils-ping
   socat netcat-openbsd python3        # python3: the script tests parse JSON replies
+  man-db systemd                      # the package test: man -l, systemd-analyze verify
 )
 
 pkgs=("${build_pkgs[@]}")
