@@ -77,6 +77,15 @@ for sub in $(help_subcommands /usr/bin/uvswitchctl); do
 done
 pass "man uvswitch / uvswitchctl: every option and subcommand of the installed --help"
 
+# The extcap program, where the build has one: in the folder Wireshark itself searches.
+if [ -x "$BUILD/tools/extcap/uvswitch-extcap" ]; then
+  extcap_dir=$(tshark -G folders 2>/dev/null | sed -n 's/^Extcap path:[[:space:]]*//p' | head -1)
+  [ -n "$extcap_dir" ] || fail "tshark -G folders names no extcap path"
+  [ -x "$extcap_dir/uvswitch-extcap" ] || fail "uvswitch-extcap is not in Wireshark's $extcap_dir"
+  dpkg-query -L uvswitch | grep -qx "$extcap_dir/uvswitch-extcap" || fail "dpkg does not own $extcap_dir/uvswitch-extcap"
+  pass "uvswitch-extcap in $extcap_dir"
+fi
+
 # 5. bash-completion's loader finds the completion by the command's name.
 comp=/usr/share/bash-completion/completions/uvswitchctl
 [ -f "$comp" ] || fail "$comp not installed"
