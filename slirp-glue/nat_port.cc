@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "eventloop/clock.h"
+#include "slirp-glue/dhcp_sniff.h"
 #include "slirp-glue/dns_relay.h"
 #include "slirp-glue/slirp_handles.h"
 #include "slirp-glue/slirp_lock.h"
@@ -253,39 +254,20 @@ void NatPort::on_slirp_output(const uint8_t* data, size_t len) noexcept {
   deliver(data, len);
 }
 
-// Counts DHCPACKs (RFC 2131: BOOTREPLY from port 67 carrying option 53 = 5) and remembers the
-// client hardware addresses, so stats can say how many guests hold a lease.
+// Counts DHCPACKs and remembers the client hardware addresses, so stats can say how many
+// guests hold a lease.
 void NatPort::note_dhcp(const uint8_t* p, size_t len) noexcept {
-  if (len < 14 + 20 + 8 + 240 || p[12] != 0x08 || p[13] != 0x00) return;
-  const uint8_t* ip = p + 14;
-  const size_t ihl = size_t(ip[0] & 0x0f) * 4;
-  if (ip[9] != 17 || ihl < 20 || len < 14 + ihl + 8 + 240) return;
-  const uint8_t* udp = ip + ihl;
-  if (udp[0] != 0 || udp[1] != 67) return;
-  const uint8_t* bootp = udp + 8;
-  if (bootp[0] != 2) return;
-  const uint8_t* end = p + len;
-  for (const uint8_t* o = bootp + 240; o + 2 <= end && *o != 255;) {
-    if (*o == 0) {
-      ++o;
-      continue;
-    }
-    if (o[0] == 53 && o[1] == 1 && o + 3 <= end) {
-      if (o[2] != 5) return;
-      ++stats_.dhcp_acks;
-      const uint8_t* chaddr = bootp + 28;
-      for (auto& m : lease_macs_) {
-        if (std::memcmp(m, chaddr, 6) == 0) return;
-        static constexpr uint8_t kZero[6] = {};
-        if (std::memcmp(m, kZero, 6) == 0) {
-          std::memcpy(m, chaddr, 6);
-          ++stats_.dhcp_leases;
-          return;
-        }
-      }
+  uint8_t chaddr[6];
+  if (!dhcp_ack_client(p, len, chaddr)) return;
+  ++stats_.dhcp_acks;
+  static constexpr uint8_t kZero[6] = {};
+  for (auto& m : lease_macs_) {
+    if (std::memcmp(m, chaddr, 6) == 0) return;
+    if (std::memcmp(m, kZero, 6) == 0) {
+      std::memcpy(m, chaddr, 6);
+      ++stats_.dhcp_leases;
       return;
     }
-    o += 2 + o[1];
   }
 }
 
