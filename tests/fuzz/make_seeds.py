@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-# Writes the seed corpora for the fuzz targets (corpus/vhost_msg, corpus/virtq, corpus/offload).
+# Writes the seed corpora of the fuzz targets (one folder per target under corpus/).
 # Re-run after changing an input format: python3 tests/fuzz/make_seeds.py
 import os
 import struct
@@ -122,3 +122,157 @@ eth, f = ipv4_tcp(500, udp=True)
 write("offload", "udp4_csum", ol(1, 0, 0, 31, 0, len(eth) + 20, 6) + f)
 eth, f = ipv4_tcp(9000)
 write("offload", "tcp4_whole_nat", ol(1, 1, 2, 255, 1448, len(eth) + 20, 16) + f)
+
+
+# ---- vhost_device: config byte, then [fd byte][u8 len][header + payload] per message ----
+def dmsg(req, payload=b"", fds=0, flags=1):
+    body = struct.pack("<III", req, flags, len(payload)) + payload
+    big = 0x20 if len(body) >= 256 else 0
+    return bytes([fds | big, len(body) & 0xFF]) + body
+
+
+ring_addr = lambda i, base: struct.pack("<IIQQQQ", i, 0, base, base + 0x2000, base + 0x1000, 0)
+start = (dmsg(1) + dmsg(2, u64(1 << 32 | 1 << 15 | 1 << 29)) + dmsg(15) +
+         dmsg(16, u64(1 | 1 << 3)) + dmsg(3) +
+         dmsg(5, struct.pack("<II", 1, 0) + struct.pack("<QQQQ", 0, 0x100000, 0x7F0000000000, 0),
+              fds=1))
+rings = b"".join(dmsg(8, struct.pack("<II", i, 256)) + dmsg(10, struct.pack("<II", i, 0)) +
+                 dmsg(9, ring_addr(i, 0x7F0000000000 + 0x10000 * i)) + dmsg(12, u64(i), fds=1) +
+                 dmsg(13, u64(i), fds=1) + dmsg(18, struct.pack("<II", i, 1)) for i in range(2))
+write("vhost_device", "qemu_start", bytes([0]) + start + rings)
+write("vhost_device", "start_stop", bytes([0]) + start + rings +
+      dmsg(11, struct.pack("<II", 0, 0)) + dmsg(11, struct.pack("<II", 1, 0)))
+write("vhost_device", "add_rem_reg", bytes([1]) + start + rings +
+      dmsg(37, u64(0) + struct.pack("<QQQQ", 0x200000, 0x100000, 0x7F0000200000, 0), fds=1) +
+      dmsg(38, u64(0) + struct.pack("<QQQQ", 0, 0x100000, 0x7F0000000000, 0)))
+write("vhost_device", "mq_mac_config", bytes([7]) + start +
+      dmsg(17) + dmsg(24, struct.pack("<III", 0, 12, 0) + bytes(12)) + dmsg(19, bytes(8)) +
+      dmsg(20, u64(9000)) + dmsg(39, u64(15)) + dmsg(40) + dmsg(36))
+write("vhost_device", "kick_nofd_no_pf", bytes([0]) + dmsg(2, u64(1 << 32)) +
+      dmsg(5, struct.pack("<II", 1, 0) + struct.pack("<QQQQ", 0, 0x100000, 0x1000, 0), fds=1) +
+      dmsg(8, struct.pack("<II", 1, 64)) + dmsg(9, ring_addr(1, 0x1000)) +
+      dmsg(12, u64(1 | 0x100)))
+
+
+# ---- stream_port: ops (0: u16 len + bytes, 1: u32 prefix, 2: u16 count * 16 of a byte,
+#      3: send_burst u8 count + u16 lengths) ----
+def sframe(n, fill=0xAB):
+    return struct.pack(">I", n) + bytes([fill]) * n
+
+
+def swrite(b):
+    return bytes([0]) + struct.pack(">H", len(b)) + b
+
+
+write("stream_port", "two_frames", swrite(sframe(60) + sframe(14)))
+write("stream_port", "short_and_split", swrite(sframe(5)) + swrite(sframe(100)[:30]) +
+      swrite(sframe(100)[30:]))
+write("stream_port", "zero_length", swrite(sframe(60)) + swrite(struct.pack(">I", 0)))
+write("stream_port", "too_long", bytes([1]) + struct.pack(">I", 65554))
+write("stream_port", "big_frame", bytes([1]) + struct.pack(">I", 9000) + bytes([2]) +
+      struct.pack(">H", 9000 // 16) + b"\x5a" + bytes([2]) + struct.pack(">H", 0) + b"\x00")
+write("stream_port", "send_burst", bytes([3, 3]) + struct.pack(">HHH", 60, 10, 1500) +
+      swrite(sframe(64)))
+
+
+# ---- config: byte 0 picks the parser (0/1 keyval, 2 port, 3 capture, 4 TOML, 5 option) ----
+for name, sel, text in [
+    ("keyval_leading", 0, "vhost-user,id=vm0,path=/tmp/x,,y.sock,server=on"),
+    ("keyval_none", 1, "port=vm0,file=/tmp/vm0.pcap,filter=udp port 53"),
+    ("port_vhost", 2, "vhost-user,id=vm0,path=/nonexistent/vm0.sock,server=on,queues=2,vlan=10"),
+    ("port_tap", 2, "tap,id=t0,ifname=uvs-t0,trunk=10:20"),
+    ("port_stream", 2, "stream,id=s0,addr=127.0.0.1:4000,server=off"),
+    ("port_dgram", 2, "dgram,id=d0,local=127.0.0.1:5000,remote=127.0.0.1:5001"),
+    ("port_nat", 2, "nat,id=nat0,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,"
+                    "hostfwd=tcp:127.0.0.1:2222-:22,dns-server=127.0.0.1:53,restrict=on"),
+    ("capture", 3, "port=vm0,file=/nonexistent/vm0.pcap,filter=arp or icmp,snaplen=128"),
+    ("option_threads", 5, "threads\x002"),
+    ("option_bad", 5, "poll-max-ns\x00-1"),
+]:
+    write("config", name, bytes([sel]) + text.encode())
+write("config", "toml_full", bytes([4]) + b"""threads = 2
+poll-max-ns = 50000
+log-level = "debug"
+fdb-aging = 0
+
+[[port]]
+type = "vhost-user"
+id = "vm0"
+path = "/nonexistent/vm0.sock"
+server = true
+trunk = [10, 20]
+
+[[port]]
+type = "nat"
+id = "nat0"
+hostfwd = ["tcp:127.0.0.1:2222-:22", "udp::5353-:53"]
+
+[[port]]
+port = ["tap,id=t0,ifname=t0"]
+
+[[capture]]
+port = "vm0"
+file = "/nonexistent/vm0.pcap"
+""")
+write("config", "toml_bad", bytes([4]) + b"threads = \"x\"\n[[port]]\ntype = 3\nsever = 1\n")
+
+
+# ---- vlan: in-port, out-port (mode byte, u16 vid, trunk vids), segment byte, frame ----
+def vcfg(trunk_mode, vid, native=False, trunk=()):
+    b = (1 if trunk_mode else 0) | (2 if native else 0) | (len(trunk) << 2)
+    return bytes([b]) + struct.pack(">H", vid) + b"".join(struct.pack(">H", t) for t in trunk)
+
+
+eth = bytes(range(1, 13))
+untagged = eth + b"\x08\x00" + bytes(46)
+tagged = lambda vid, prio=0: eth + struct.pack(">HH", 0x8100, prio << 13 | vid) + b"\x08\x00" + \
+    bytes(46)
+write("vlan", "access_to_trunk", vcfg(0, 10) + vcfg(1, 0, trunk=(10, 20)) + b"\x00" + untagged)
+write("vlan", "trunk_to_access", vcfg(1, 0, trunk=(10,)) + vcfg(0, 10) + b"\x15" + tagged(10, 5))
+write("vlan", "priority_native", vcfg(1, 30, native=True, trunk=(10,)) +
+      vcfg(1, 0, trunk=(30,)) + b"\x3f" + tagged(0, 3))
+write("vlan", "not_allowed", vcfg(1, 0, trunk=(10,)) + vcfg(0, 1) + b"\x00" + tagged(11))
+write("vlan", "stacked", vcfg(1, 0, trunk=(10,)) + vcfg(0, 10) + b"\x01" +
+      eth + struct.pack(">HHHH", 0x8100, 10, 0x8100, 20) + bytes(46))
+
+
+# ---- dhcp_sniff: Ethernet frames as libslirp sends them ----
+def dhcp(msg_type, op=2, sport=67, opts=None, ihl=5):
+    bootp = bytes([op, 1, 6, 0]) + bytes(24) + bytes.fromhex("525400123456") + bytes(202) + \
+        bytes.fromhex("63825363")
+    o = opts if opts is not None else bytes([53, 1, msg_type, 1, 4, 255, 255, 255, 0, 255])
+    udp = struct.pack(">HHHH", sport, 68, 8 + len(bootp) + len(o), 0) + bootp + o
+    ip = bytes([0x40 | ihl, 0]) + struct.pack(">H", ihl * 4 + len(udp)) + bytes(4) + \
+        bytes([64, 17, 0, 0]) + bytes([10, 0, 2, 2]) + bytes([255] * 4) + bytes(ihl * 4 - 20)
+    return bytes.fromhex("ffffffffffff525500000202") + b"\x08\x00" + ip + udp
+
+
+write("dhcp_sniff", "ack", dhcp(5))
+write("dhcp_sniff", "offer", dhcp(2))
+write("dhcp_sniff", "ack_after_pad", dhcp(5, opts=bytes([0, 0, 1, 4, 255, 255, 255, 0, 53, 1, 5])))
+write("dhcp_sniff", "ip_options", dhcp(5, ihl=6))
+write("dhcp_sniff", "option_overrun", dhcp(5, opts=bytes([12, 200, 1])))
+write("dhcp_sniff", "request", dhcp(3, op=1, sport=68))
+
+
+# ---- dns_relay: ops (0 raw frame, 1 built query, 2 answer, 3 read) ----
+def dq(raw=0, guest=15, port=0, dns=None):
+    dns = dns if dns is not None else struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + \
+        b"\x07example\x03com\x00\x00\x01\x00\x01"
+    return bytes([1, raw, guest, port]) + struct.pack(">H", len(dns)) + dns
+
+
+def da(which, dns):
+    return bytes([2, which]) + struct.pack(">H", len(dns)) + dns
+
+
+answer = struct.pack(">HHHHHH", 0, 0x8180, 1, 1, 0, 0) + b"\x07example\x03com\x00\x00\x01\x00\x01" + \
+    b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x5d\xb8\xd8\x22"
+write("dns_relay", "query_answer", dq() + da(0, answer))
+write("dns_relay", "two_guests", dq(guest=15) + dq(guest=16, port=7) + da(1, answer) +
+      da(0, answer))
+write("dns_relay", "unknown_id", dq() + bytes([2, 0xFF, 0xBE, 0xEF]) + struct.pack(">H", len(answer)) +
+      answer)
+write("dns_relay", "big_answer", dq() + da(0, answer + bytes(4500)))
+write("dns_relay", "near_misses", b"".join(dq(raw=1 << k) for k in range(8)) + bytes([3]))
+write("dns_relay", "duplicate_answer", dq() + da(0, answer) + da(0, answer))
