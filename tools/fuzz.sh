@@ -42,7 +42,6 @@ for t in "${targets[@]}"; do
   grep -qx "$t" <<<"$known" || { echo "tools/fuzz.sh: no fuzz target '$t' (have: $(echo $known))" >&2; exit 2; }
 done
 
-[ -f /work/wt/env.sh ] && source /work/wt/env.sh
 cmake --preset fuzz >/dev/null
 nice cmake --build --preset fuzz -j "$jobs" --target "${targets[@]}"
 
@@ -87,7 +86,7 @@ for t in "${targets[@]}"; do
             -o -name 'oom-*' \) | wc -l)
   [ "$crashes" -eq 0 ] || fails=$((fails + 1))
   files=$(find "$seeds" -type f | wc -l)
-  kb=$(du -sk "$seeds" | cut -f1)
+  kb=$(du -sk --apparent-size "$seeds" | cut -f1)
   rows+=("$(printf '%-18s %7s %12s %8s %6s %7s %6s %6s %7s' "$t" "$took" "$execs" \
             "$((execs / (took > 0 ? took : 1)))" "${cov:-?}" "${ft:-?}" "$files" "$kb" "$crashes")")
 done
