@@ -34,12 +34,11 @@ done
 case "$seconds$jobs$max_len" in
   *[!0-9]*) echo "tools/fuzz.sh: --seconds, --jobs and --max-len take numbers" >&2; exit 2 ;;
 esac
-if [ ${#targets[@]} -eq 0 ]; then
-  mapfile -t targets < <(sed -n 's/^uvs_fuzz_target(\([a-z0-9_]*\).*/\1/p' tests/fuzz/CMakeLists.txt)
-fi
 known=$(sed -n 's/^uvs_fuzz_target(\([a-z0-9_]*\).*/\1/p' tests/fuzz/CMakeLists.txt)
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets <<<"$known"
 for t in "${targets[@]}"; do
-  grep -qx "$t" <<<"$known" || { echo "tools/fuzz.sh: no fuzz target '$t' (have: $(echo $known))" >&2; exit 2; }
+  grep -qx "$t" <<<"$known" ||
+    { echo "tools/fuzz.sh: no fuzz target '$t' (have: $(echo $known))" >&2; exit 2; }
 done
 
 cmake --preset fuzz >/dev/null

@@ -52,12 +52,17 @@ std::vector<uint8_t> linearize(const Frame& f) {
 }  // namespace
 
 // Input: ingress port config, egress port config, one byte of segment sizes (up to 3 cuts of
-// 0..15 bytes each, so headers straddle segments), then the frame.
+// 0..15 bytes each, so headers straddle segments), u16 csum_start and hdr_len of the frame's
+// offload metadata, then the frame.
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Reader r{data, size};
   const VlanConfig in_cfg = read_config(r);
   const VlanConfig out_cfg = read_config(r);
   const uint8_t cuts = r.u8();
+  uvs::port::Offload ol;
+  ol.csum_start = r.u16();
+  ol.hdr_len = r.u16();
+  if (ol.csum_start || ol.hdr_len) ol.flags = uvs::port::Offload::kNeedsCsum;
   std::vector<uint8_t> bytes(r.p, r.p + r.n);
 
   std::optional<PortVlan> in_port = PortVlan::make(in_cfg);
@@ -76,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     off += len;
   }
   if (off < bytes.size()) segs[nseg++] = iovec{bytes.data() + off, bytes.size() - off};
-  const Frame frame{segs, nseg, uint32_t(bytes.size())};
+  const Frame frame{segs, nseg, uint32_t(bytes.size()), ol};
 
   uint8_t hdr[kEthHdrLen + kVlanTagLen] = {};
   const uint32_t hlen = uint32_t(std::min(bytes.size(), sizeof hdr));
@@ -118,6 +123,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (tagged && cls.tag != WireTag::kNone && back.tci_prio != cls.tci_prio) fail();
   }
   const size_t out_skip = tagged ? 16 : 12;
+  // Offload offsets that point past the rewritten header, inside the frame, still point at the
+  // same byte. (Offsets beyond the frame are the ingress validation's to refuse.)
+  if (ol.csum_start >= in_skip && ol.csum_start < bytes.size()) {
+    const size_t moved = ol.csum_start - in_skip + out_skip;
+    if (out.ol.csum_start != moved) fail();
+    if (moved < wire.size() && wire[moved] != bytes[ol.csum_start]) fail();
+  }
+  if (ol.hdr_len >= in_skip && ol.hdr_len <= bytes.size() &&
+      out.ol.hdr_len != ol.hdr_len - in_skip + out_skip) fail();
   if (wire.size() - out_skip != bytes.size() - in_skip ||
       std::memcmp(wire.data() + out_skip, bytes.data() + in_skip, bytes.size() - in_skip) != 0) {
     fail();

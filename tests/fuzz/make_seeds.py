@@ -217,7 +217,8 @@ file = "/nonexistent/vm0.pcap"
 write("config", "toml_bad", bytes([4]) + b"threads = \"x\"\n[[port]]\ntype = 3\nsever = 1\n")
 
 
-# ---- vlan: in-port, out-port (mode byte, u16 vid, trunk vids), segment byte, frame ----
+# ---- vlan: in-port, out-port (mode byte, u16 vid, trunk vids), segment byte, u16 csum_start,
+#      u16 hdr_len, frame ----
 def vcfg(trunk_mode, vid, native=False, trunk=()):
     b = (1 if trunk_mode else 0) | (2 if native else 0) | (len(trunk) << 2)
     return bytes([b]) + struct.pack(">H", vid) + b"".join(struct.pack(">H", t) for t in trunk)
@@ -227,12 +228,15 @@ eth = bytes(range(1, 13))
 untagged = eth + b"\x08\x00" + bytes(46)
 tagged = lambda vid, prio=0: eth + struct.pack(">HH", 0x8100, prio << 13 | vid) + b"\x08\x00" + \
     bytes(46)
-write("vlan", "access_to_trunk", vcfg(0, 10) + vcfg(1, 0, trunk=(10, 20)) + b"\x00" + untagged)
-write("vlan", "trunk_to_access", vcfg(1, 0, trunk=(10,)) + vcfg(0, 10) + b"\x15" + tagged(10, 5))
+write("vlan", "access_to_trunk", vcfg(0, 10) + vcfg(1, 0, trunk=(10, 20)) + b"\x00" +
+      struct.pack(">HH", 34, 54) + untagged)
+write("vlan", "trunk_to_access", vcfg(1, 0, trunk=(10,)) + vcfg(0, 10) + b"\x15" +
+      struct.pack(">HH", 38, 58) + tagged(10, 5))
 write("vlan", "priority_native", vcfg(1, 30, native=True, trunk=(10,)) +
-      vcfg(1, 0, trunk=(30,)) + b"\x3f" + tagged(0, 3))
-write("vlan", "not_allowed", vcfg(1, 0, trunk=(10,)) + vcfg(0, 1) + b"\x00" + tagged(11))
-write("vlan", "stacked", vcfg(1, 0, trunk=(10,)) + vcfg(0, 10) + b"\x01" +
+      vcfg(1, 0, trunk=(30,)) + b"\x3f" + bytes(4) + tagged(0, 3))
+write("vlan", "not_allowed", vcfg(1, 0, trunk=(10,)) + vcfg(0, 1) + b"\x00" + bytes(4) +
+      tagged(11))
+write("vlan", "stacked", vcfg(1, 0, trunk=(10,)) + vcfg(0, 10) + b"\x01" + bytes(4) +
       eth + struct.pack(">HHHH", 0x8100, 10, 0x8100, 20) + bytes(46))
 
 
@@ -266,12 +270,14 @@ def da(which, dns):
     return bytes([2, which]) + struct.pack(">H", len(dns)) + dns
 
 
-answer = struct.pack(">HHHHHH", 0, 0x8180, 1, 1, 0, 0) + b"\x07example\x03com\x00\x00\x01\x00\x01" + \
+answer = struct.pack(">HHHHHH", 0, 0x8180, 1, 1, 0, 0) + \
+    b"\x07example\x03com\x00\x00\x01\x00\x01" + \
     b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x5d\xb8\xd8\x22"
 write("dns_relay", "query_answer", dq() + da(0, answer))
 write("dns_relay", "two_guests", dq(guest=15) + dq(guest=16, port=7) + da(1, answer) +
       da(0, answer))
-write("dns_relay", "unknown_id", dq() + bytes([2, 0xFF, 0xBE, 0xEF]) + struct.pack(">H", len(answer)) +
+write("dns_relay", "unknown_id", dq() + bytes([2, 0xFF, 0xBE, 0xEF]) +
+      struct.pack(">H", len(answer)) +
       answer)
 write("dns_relay", "big_answer", dq() + da(0, answer + bytes(4500)))
 write("dns_relay", "near_misses", b"".join(dq(raw=1 << k) for k in range(8)) + bytes([3]))
