@@ -6,7 +6,14 @@
 
 namespace uvs::config {
 
-inline constexpr unsigned kMaxThreads = 1024;         ///< --threads and thread=K bound
+/// --threads and thread=K bound: the only limit on forwarding threads (the switch sizes its
+/// per-thread tables from the count). A bridge has 256 port slots, so more threads could not
+/// all carry a port.
+inline constexpr unsigned kMaxThreads = 256;
+/// Default --threads: the online CPUs, but no more than this. A port is served by one thread,
+/// so threads beyond the ports only cost memory and rings; 8 cover a host's VMs at full rate
+/// while leaving a 128-CPU host's other cores to its guests. Larger counts are opt-in.
+inline constexpr unsigned kDefaultMaxThreads = 8;
 inline constexpr unsigned kMaxQueuePairs = 256;       ///< vhost-user queues=N
 inline constexpr unsigned kMinMtu = 68;               ///< RFC 791: every IPv4 host handles 68
 inline constexpr unsigned kMaxMtu = 65535;            ///< virtio-net config mtu is 16 bits

@@ -14,13 +14,19 @@ Bridge::Bridge(std::span<ev::EventLoop* const> loops, const BridgeOptions& optio
       opts_(options),
       ports_(std::make_unique<PortSlot[]>(std::clamp<size_t>(options.max_ports, 1, kNoPort))),
       fdb_(options.fdb_capacity) {
-  assert(!loops_.empty() && loops_.size() <= Forwarder::kMaxThreads);
+  assert(!loops_.empty());
+  const size_t n = loops_.size();
+  ring_slots_ = n <= BridgeOptions::kFullRingThreads
+                    ? opts_.ring_slots
+                    : std::max(BridgeOptions::kMinRingSlots,
+                               opts_.ring_slots * BridgeOptions::kFullRingThreads / (n - 1));
+  ring_made_.assign(n * n, false);
   opts_.max_ports = std::clamp<size_t>(options.max_ports, 1, kNoPort);
   fdb_.set_aging_ns(options.aging_ns);
   std::span<PortSlot> table(ports_.get(), opts_.max_ports);
   for (unsigned t = 0; t < loops_.size(); ++t) {
     fwd_.push_back(
-        std::make_unique<Forwarder>(t, *loops_[t], table, fdb_, loops_.size(), opts_.ring_slots));
+        std::make_unique<Forwarder>(t, *loops_[t], table, fdb_, loops_.size()));
   }
   std::vector<Forwarder*> peers;
   for (auto& f : fwd_) peers.push_back(f.get());
@@ -47,6 +53,21 @@ void Bridge::run_on(unsigned t, const std::function<void()>& fn) {
     fn();  // not running yet (start-up) or already on it
   } else {
     loop.run_in_loop_sync(fn);
+  }
+}
+
+void Bridge::make_rings(unsigned thread) {
+  const size_t n = loops_.size();
+  for (unsigned t = 0; t < n; ++t) {
+    if (t == thread || thread_ports_[t] == 0) continue;
+    for (auto [src, dst] : {std::pair{t, thread}, std::pair{thread, t}}) {
+      if (ring_made_[src * n + dst]) continue;
+      auto ring = std::make_unique<FrameRing>(ring_slots_);
+      // Installed on the consumer's thread, so its drain never races the change; the port
+      // activations that follow order it before the producer's first push.
+      run_on(dst, [&] { fwd_[dst]->install_inbox(src, std::move(ring)); });
+      ring_made_[src * n + dst] = true;
+    }
   }
 }
 
@@ -128,6 +149,7 @@ Result<PortIndex> Bridge::add_port(port::Port& port, const PortOptions& opts) {
   slot.used = true;
   slot.counters.reset();
   slot.sink.bind(fwd_[thread].get(), idx);
+  make_rings(thread);
   ++thread_ports_[thread];
 
   // Destinations first, so the port's first burst can already reach every thread.

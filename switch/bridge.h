@@ -32,9 +32,15 @@ struct BridgeOptions {
   size_t max_ports = 256;                   ///< port slots (indices 0..max_ports-1), <= 65535
   size_t fdb_capacity = Fdb::kDefaultCapacity;
   int64_t aging_ns = Fdb::kDefaultAgingNs;  ///< 0 disables aging
-  /// 2 KiB slots per ring; one ring per ordered pair of forwarding threads. 1024 slots = 2 MiB
-  /// buffers 32 bursts of full-size frames between two threads.
+  /// 2 KiB slots per ring. A ring is made for an ordered pair of forwarding threads only once
+  /// both host a port. 1024 slots = 2 MiB buffers 32 bursts of full-size frames between two
+  /// threads; with more than kFullRingThreads threads each ring gets a share of
+  /// kFullRingThreads * ring_slots (at least kMinRingSlots), so a thread's inboxes together stay
+  /// near 16 MiB however many threads there are.
   size_t ring_slots = 1024;
+  static constexpr size_t kFullRingThreads = 8;
+  /// Four bursts of full-size frames (and twice the largest 64 KiB frame).
+  static constexpr size_t kMinRingSlots = 128;
 };
 
 /// How a port is attached.
@@ -60,8 +66,9 @@ struct PortOptions {
 ///    stopped.
 class Bridge {
  public:
-  /// Creates per-thread forwarders and rings for `loops` (1..Forwarder::kMaxThreads) and arms the
-  /// FDB aging sweep on loops[0]. Allocates everything the data path will use. Control thread.
+  /// Creates a forwarder per loop in `loops` (at least one) and arms the FDB aging sweep on
+  /// loops[0]. Rings between threads are allocated by add_port, for the thread pairs that host
+  /// ports. Control thread.
   Bridge(std::span<ev::EventLoop* const> loops, const BridgeOptions& options = {});
   /// Removes every port (their sinks are reset) and tears the forwarders down.
   ~Bridge();
@@ -116,6 +123,8 @@ class Bridge {
   int64_t sweep_interval_ns() const;
   /// Runs `fn` on forwarding loop `t`: inline when that loop is not running (or is this thread).
   void run_on(unsigned t, const std::function<void()>& fn);
+  /// Makes the rings between `thread` and every other thread that hosts a port. Control thread.
+  void make_rings(unsigned thread);
 
   std::vector<ev::EventLoop*> loops_;
   BridgeOptions opts_;
@@ -126,6 +135,8 @@ class Bridge {
 
   mutable std::mutex control_mu_;  // serialises control calls
   std::vector<size_t> thread_ports_;
+  std::vector<bool> ring_made_;  // [src * nthreads + dst]
+  size_t ring_slots_ = 0;        // per ring, scaled to the thread count
   std::vector<std::pair<Capture*, PortIndex>> captures_;  // attached captures, control thread
 };
 

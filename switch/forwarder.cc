@@ -15,13 +15,11 @@ void PortSink::receive_burst(port::Port&, std::span<const port::Frame> frames) n
 }
 
 Forwarder::Forwarder(unsigned thread, ev::EventLoop& loop, std::span<PortSlot> ports, Fdb& fdb,
-                     size_t nthreads, size_t ring_slots)
+                     size_t nthreads)
     : thread_(thread), loop_(&loop), ports_(ports), fdb_(fdb) {
-  assert(nthreads <= kMaxThreads && thread < nthreads);
+  assert(thread < nthreads);
   inbox_.resize(nthreads);
-  for (size_t t = 0; t < nthreads; ++t) {
-    if (t != thread) inbox_[t] = std::make_unique<FrameRing>(ring_slots);
-  }
+  sources_.reserve(nthreads);
   drain_bh_ = std::make_unique<ev::BottomHalf>(loop, ev::Callback::bind<&Forwarder::drain>(this));
   active_.assign(ports.size(), 0);
   active_list_.reserve(ports.size());
@@ -30,7 +28,8 @@ Forwarder::Forwarder(unsigned thread, ev::EventLoop& loop, std::span<PortSlot> p
     s->out_count.assign(ports.size(), 0);
     s->out_frames.resize(ports.size());
     s->touched.reserve(ports.size());
-    std::fill(std::begin(s->ring_dirty), std::end(s->ring_dirty), false);
+    s->ring_dirty.assign(nthreads, 0);
+    s->dirty_threads.reserve(nthreads);
   }
   drain_iov_.resize(port::kMaxBurst * kMaxSlotsPerFrame);
   for (auto& f : fallback_) f = std::make_unique<OffloadFallback>();
@@ -39,6 +38,12 @@ Forwarder::Forwarder(unsigned thread, ev::EventLoop& loop, std::span<PortSlot> p
 Forwarder::~Forwarder() { assert(!drain_bh_ && "Bridge must call shutdown() on the loop thread"); }
 
 void Forwarder::shutdown() { drain_bh_.reset(); }
+
+void Forwarder::install_inbox(unsigned src, std::unique_ptr<FrameRing> ring) {
+  assert(loop_->in_loop_thread() && src < inbox_.size() && src != thread_ && !inbox_[src]);
+  inbox_[src] = std::move(ring);
+  sources_.push_back(src);  // never reallocates: reserved for every thread
+}
 
 void Forwarder::set_peers(std::span<Forwarder* const> peers) {
   peers_.assign(peers.begin(), peers.end());
@@ -185,12 +190,12 @@ void Forwarder::ingress_chunk(PortIndex in, std::span<const port::Frame> frames,
     s.out_count[p] = 0;
   }
   // One publish and one wake-up per destination thread per burst.
-  for (size_t t = 0; t < peers_.size(); ++t) {
-    if (!s.ring_dirty[t]) continue;
-    s.ring_dirty[t] = false;
+  for (unsigned t : s.dirty_threads) {
+    s.ring_dirty[t] = 0;
     peers_[t]->inbox(thread_).publish();
     peers_[t]->drain_bh_->schedule();
   }
+  s.dirty_threads.clear();
 }
 
 const port::Frame* Forwarder::view(Scratch& s, const port::Frame& f, size_t i,
@@ -243,7 +248,10 @@ void Forwarder::deliver(Scratch& s, std::span<const port::Frame> frames, PortInd
   }
   if (queued) {
     counters_.ring_out.add(queued);
-    s.ring_dirty[d.thread] = true;
+    if (!s.ring_dirty[d.thread]) {
+      s.ring_dirty[d.thread] = 1;
+      s.dirty_threads.push_back(d.thread);  // capacity reserved: no allocation
+    }
   }
 }
 
@@ -334,8 +342,7 @@ size_t Forwarder::send_to_port(PortSlot& d, std::span<const port::Frame> frames)
 
 void Forwarder::drain() noexcept {
   bool more = false;
-  for (size_t t = 0; t < inbox_.size(); ++t) {
-    if (!inbox_[t]) continue;
+  for (unsigned t : sources_) {
     FrameRing& ring = *inbox_[t];
     size_t done = 0;
     while (done < kDrainBudget) {

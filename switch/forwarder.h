@@ -37,7 +37,6 @@ namespace uvs::bridge {
 /// thread, then one BottomHalf::schedule() per destination thread per burst.
 class Forwarder {
  public:
-  static constexpr size_t kMaxThreads = 64;
   /// Nested ingress levels (a send_burst that synchronously produces frames, e.g. a NAT port
   /// answering ARP inside slirp_input). Deeper nesting drops the burst (drop_reentry).
   static constexpr size_t kMaxDepth = 2;
@@ -46,10 +45,11 @@ class Forwarder {
   /// Frames one drain run takes from each ring before yielding to the loop.
   static constexpr size_t kDrainBudget = 256;
 
-  /// Creates the forwarder of thread `thread` on `loop`, with an inbox ring of `ring_slots` from
-  /// each of the other `nthreads - 1` threads. `ports` is the bridge's port table. Control path.
+  /// Creates the forwarder of thread `thread` (of `nthreads`) on `loop`, with no inbox rings yet:
+  /// the bridge installs one per source thread that can send here (install_inbox). `ports` is
+  /// the bridge's port table. Control path.
   Forwarder(unsigned thread, ev::EventLoop& loop, std::span<PortSlot> ports, Fdb& fdb,
-            size_t nthreads, size_t ring_slots);
+            size_t nthreads);
   ~Forwarder();
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;
@@ -66,11 +66,16 @@ class Forwarder {
   /// Stops using port `p`; after this returns the thread holds no reference to it. Loop thread.
   void deactivate(PortIndex p);
 
+  /// Installs the ring thread `src` fills toward this thread. Loop thread only (so the drain,
+  /// which runs here, never sees it change), before any port on `src` can send to this thread.
+  void install_inbox(unsigned src, std::unique_ptr<FrameRing> ring);
+
   /// Destroys the drain bottom half. Loop thread (or loop not running); after no other thread
   /// can schedule it any more. Called by the bridge before destruction.
   void shutdown();
 
-  /// The ring thread `src` fills toward this thread. Producer side: thread `src` only.
+  /// The ring thread `src` fills toward this thread. Producer side: thread `src` only, and only
+  /// once the bridge installed it (it does so before activating a destination port for `src`).
   FrameRing& inbox(unsigned src) { return *inbox_[src]; }
   ev::EventLoop& loop() { return *loop_; }
   unsigned thread() const { return thread_; }
@@ -89,7 +94,8 @@ class Forwarder {
     std::vector<uint8_t> out_count;                                 // [max_ports]
     std::vector<std::array<uint8_t, port::kMaxBurst>> out_frames;  // [max_ports]
     std::vector<PortIndex> touched;                                 // capacity max_ports
-    bool ring_dirty[kMaxThreads];
+    std::vector<uint8_t> ring_dirty;      // [nthreads]: published at the end of the burst
+    std::vector<unsigned> dirty_threads;  // those threads, capacity nthreads
   };
 
   void ingress_chunk(PortIndex in, std::span<const port::Frame> frames, Scratch& s) noexcept;
@@ -110,7 +116,8 @@ class Forwarder {
   std::span<PortSlot> ports_;
   Fdb& fdb_;
   std::vector<Forwarder*> peers_;
-  std::vector<std::unique_ptr<FrameRing>> inbox_;  // [src thread]; null for this thread
+  std::vector<std::unique_ptr<FrameRing>> inbox_;  // [src thread]; null until installed
+  std::vector<unsigned> sources_;                  // threads with an inbox here; loop thread
   std::unique_ptr<ev::BottomHalf> drain_bh_;
 
   // Loop-thread-only state.

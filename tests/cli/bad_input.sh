@@ -19,7 +19,7 @@ bad() {
 
 bad --thread 2 -- "unknown flag '--thread' (did you mean '--threads'?)"
 bad --threads abc -- "--threads: 'abc' is not a number"
-bad --threads 0 -- "--threads: 0 is out of range 1..1024"
+bad --threads 0 -- "--threads: 0 is out of range 1..256"
 bad --poll-max-ns -1 -- "--poll-max-ns: '-1' is not a number"
 bad --poll-grow 5000 -- "--poll-grow: 5000 is out of range 0..1024"
 bad --log-level loud -- "--log-level: 'loud' is not a log level"

@@ -84,7 +84,7 @@ TEST_CASE("config file: errors point at file:line and name the key") {
   CHECK(error_of("threads = 2\nthread = 3\n") ==
         "u.toml:2: unknown key 'thread' (did you mean 'threads'?)");
   CHECK(error_of("\n\nthreads = \"many\"\n") == "u.toml:3: threads: 'many' is not a number");
-  CHECK(error_of("threads = 0\n") == "u.toml:1: threads: 0 is out of range 1..1024");
+  CHECK(error_of("threads = 0\n") == "u.toml:1: threads: 0 is out of range 1..256");
   CHECK(error_of("threads = 1.5\n") ==
         "u.toml:1: threads: expected a string, integer or boolean, not a floating-point number");
   CHECK(error_of("log-level = \"loud\"\n") ==
