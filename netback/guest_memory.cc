@@ -2,9 +2,12 @@
 // GuestMemory: region mapping, validation and bounds-checked address translation.
 #include "netback/guest_memory.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <string>
 
 namespace uvs::netback {
@@ -13,6 +16,12 @@ namespace {
 
 // a + len - 1 does not wrap (the range's last byte is addressable).
 bool range_ok(uint64_t a, uint64_t len) noexcept { return len != 0 && a + (len - 1) >= a; }
+
+std::string to_hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
 
 }  // namespace
 
@@ -51,15 +60,47 @@ void GuestMemory::append(const vu::MemoryRegion& r, uint8_t* host, void* map_bas
   slot.map_len = map_len;
 }
 
+namespace {
+
+// A mapping past the end of its file is legal, but touching a page past the end raises SIGBUS,
+// which would take the whole process down for one frontend's lie. So the file must cover
+// [0, mmap_offset + memory_size) now, and where the fd is a memfd that still allows sealing we
+// seal it against shrinking (memfd_create(2), F_SEAL_SHRINK), so it cannot be cut later.
+// QEMU's memory-backend-memfd (seal=on, the default) is sealed so already.
+Status check_backing(const vu::MemoryRegion& r, int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    return Status::fail(NetbackError::kMemory, "fstat of the guest region's fd", errno);
+  }
+  if (!S_ISREG(st.st_mode)) return Status::success();  // devices (DAX) have no meaningful size
+  const uint64_t need = r.mmap_offset + r.memory_size;  // no wrap: validate_new
+  if (static_cast<uint64_t>(st.st_size) < need) {
+    return Status::fail(NetbackError::kMemory,
+                        "guest region at gpa 0x" + to_hex(r.guest_phys_addr) + " needs " +
+                            std::to_string(need) + " bytes of its fd (offset " +
+                            std::to_string(r.mmap_offset) + " + size " +
+                            std::to_string(r.memory_size) + ") but the file has only " +
+                            std::to_string(st.st_size));
+  }
+  const int seals = ::fcntl(fd, F_GET_SEALS);
+  if (seals >= 0 && !(seals & F_SEAL_SHRINK) && !(seals & F_SEAL_SEAL)) {
+    (void)::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);  // best effort: a guard, not a requirement
+  }
+  return Status::success();
+}
+
+}  // namespace
+
 Status GuestMemory::add_region(const vu::MemoryRegion& r, int fd) {
   if (Status s = validate_new(r); !s) return s;
+  if (Status s = check_backing(r, fd); !s) return s;
   // mmap_offset need not be page aligned, so map from the file's start and skip it; this is
   // what every backend does (the frontend's fd is the whole RAM block).
   size_t map_len = static_cast<size_t>(r.mmap_offset + r.memory_size);
   void* base = ::mmap(nullptr, map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
   if (base == MAP_FAILED) {
     return Status::fail(NetbackError::kMemory,
-                        "mmap of guest region at gpa 0x" + std::to_string(r.guest_phys_addr) +
+                        "mmap of guest region at gpa 0x" + to_hex(r.guest_phys_addr) +
                             " size " + std::to_string(r.memory_size),
                         errno);
   }

@@ -33,7 +33,9 @@ class GuestMemory {
   /// Maps `fd` (MAP_SHARED, read/write) for `region` and adds it. Does not take `fd`; the caller
   /// closes it (the mapping stays valid). Fails with kMemory, mapping nothing, when the region
   /// is empty, its ranges wrap around 2^64, it overlaps a mapped region (in guest-physical or
-  /// frontend-virtual space), all kMaxMemSlots are used, or mmap fails.
+  /// frontend-virtual space), all kMaxMemSlots are used, the fd is a regular file shorter than
+  /// mmap_offset + memory_size (touching the missing pages would raise SIGBUS), or mmap fails.
+  /// A memfd that allows sealing is sealed against shrinking (F_SEAL_SHRINK) before it is mapped.
   Status add_region(const vu::MemoryRegion& region, int fd);
 
   /// Adds a region backed by memory the caller owns (tests and fuzzers: no mmap, never

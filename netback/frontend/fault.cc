@@ -2,7 +2,10 @@
 // Fault injection: the bad messages and bad rings behind VhostFrontend::inject().
 #include "netback/frontend/fault.h"
 
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <cstring>
@@ -28,6 +31,7 @@ constexpr FaultInfo kFaults[] = {
     {Fault::kMemRegionOverflow, "mem-region-overflow", FaultTarget::kControl, false},
     {Fault::kTooManyFds, "too-many-fds", FaultTarget::kControl, false},
     {Fault::kMissingFds, "missing-fds", FaultTarget::kControl, false},
+    {Fault::kMemFdTooShort, "mem-fd-too-short", FaultTarget::kControl, false},
     {Fault::kKickWithoutFd, "kick-without-fd", FaultTarget::kControl, false},
     {Fault::kUnknownRequest, "unknown-request", FaultTarget::kControl, false},
     {Fault::kVringIndexOutOfRange, "vring-index-out-of-range", FaultTarget::kControl, false},
@@ -121,6 +125,21 @@ Status inject_control(VhostFrontend& fe, Fault fault) {
                          {region_fds, vu::kMaxFds + 1});
     case Fault::kMissingFds:
       return fe.send_raw(header(VhostUserRequest::kSetMemTable, table_size), table_bytes, {});
+    case Fault::kMemFdTooShort: {
+      // The same table, but region 0 is backed by a file of one page: a backend that maps it
+      // without checking the size faults (SIGBUS) on its first touch past that page.
+      const int short_fd = ::memfd_create("uvs-short-ram", MFD_CLOEXEC);
+      if (short_fd < 0 || ::ftruncate(short_fd, 4096) != 0) {
+        if (short_fd >= 0) ::close(short_fd);
+        return Status::fail(FrontendError::kMemory, "memfd for the short region", errno);
+      }
+      region_fds[0] = short_fd;
+      Status s = fe.send_raw(header(VhostUserRequest::kSetMemTable, table_size), table_bytes,
+                             {region_fds, regions.size()});
+      ::close(short_fd);
+      if (s && fe.queue_pair_count() > 0) fe.queue_pair(0).kick(true);
+      return s;
+    }
     case Fault::kKickWithoutFd: {
       uint64_t index = virtio::tx_queue_index(0);  // no kVringNofdMask: an fd is promised
       return fe.send_raw(header(VhostUserRequest::kSetVringKick, sizeof(index)), bytes_of(index));

@@ -21,6 +21,7 @@ enum class Fault {
   kMemRegionOverflow,        ///< SET_MEM_TABLE region whose gpa + size wraps around 2^64
   kTooManyFds,               ///< SET_MEM_TABLE carrying 9 fds (one more than any message may)
   kMissingFds,               ///< SET_MEM_TABLE with regions but no fds
+  kMemFdTooShort,            ///< SET_MEM_TABLE whose region 0 fd is a 4 KiB memfd (SIGBUS bait)
   kKickWithoutFd,            ///< SET_VRING_KICK without the no-fd bit and without an fd
   kUnknownRequest,           ///< request id 0x7777 with NEED_REPLY
   kVringIndexOutOfRange,     ///< SET_VRING_NUM for vring 255

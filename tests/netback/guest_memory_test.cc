@@ -2,6 +2,12 @@
 // GuestMemory: region validation, bounds-checked and overflow-safe translation, region crossing.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
 #include <vector>
 
 #include "netback/guest_memory.h"
@@ -124,4 +130,27 @@ TEST_CASE("add_region with a non-zero mmap offset maps the right bytes; a bad fd
   Status s = gm.add_region({0x90000, 4096, 0x90000, 0}, -1);
   CHECK(!s);
   CHECK(s.err == EBADF);
+}
+
+TEST_CASE("a region fd shorter than offset + size is refused; a sealable memfd is sealed") {
+  // Mapping it would succeed, and the first touch of a page past the file's end would raise
+  // SIGBUS in the whole process.
+  const int fd = ::memfd_create("short", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  REQUIRE(fd >= 0);
+  REQUIRE(::ftruncate(fd, 8192) == 0);
+  GuestMemory gm;
+  Status s = gm.add_region({0x40000, 8192, 0x50000, 4096}, fd);  // needs 12288 bytes
+  CHECK(!s);
+  CHECK(s.code == NetbackError::kMemory);
+  CHECK(s.message.find("needs 12288 bytes") != std::string::npos);
+  CHECK(s.message.find("only 8192") != std::string::npos);
+  CHECK(gm.region_count() == 0);
+
+  // Exactly long enough: mapped, and sealed so that the frontend cannot cut it later.
+  CHECK((::fcntl(fd, F_GET_SEALS) & F_SEAL_SHRINK) == 0);
+  REQUIRE(gm.add_region({0x40000, 4096, 0x50000, 4096}, fd));
+  CHECK((::fcntl(fd, F_GET_SEALS) & F_SEAL_SHRINK) != 0);
+  CHECK(::ftruncate(fd, 4096) != 0);
+  CHECK(errno == EPERM);
+  ::close(fd);
 }
