@@ -119,7 +119,7 @@ Status TapPort::start() {
   started_ = true;
   stats_.created = !existed;
   reg_ = loop_.add_fd(fd_, ev::Events::kRead, handler_.get());
-  log_port(opts_.name, "%s tap %s%s", existed ? "attached to" : "created", ifname_.c_str(),
+  log_port(LogLevel::kInfo, opts_.name, "%s tap %s%s", existed ? "attached to" : "created", ifname_.c_str(),
            opts_.vnet_hdr ? " (vnet header)" : "");
   return Status::success();
 }
@@ -220,7 +220,7 @@ void TapPort::detach(int err) noexcept {
   // The fd now reports an error on every poll: unwatch it before the loop spins on it. It stays
   // open (harmless) until the port is destroyed, so the fd number is not reused under us.
   reg_.reset();
-  log_port(opts_.name, "tap %s went away (%s); port is down", ifname_.c_str(), std::strerror(err));
+  log_port(LogLevel::kWarn, opts_.name, "tap %s went away (%s); port is down", ifname_.c_str(), std::strerror(err));
 }
 
 // ---- TX: send_burst → tap ----

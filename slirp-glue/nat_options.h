@@ -70,6 +70,8 @@ struct NatPortStats {
   uint64_t dhcp_leases = 0;      ///< distinct client MACs given a lease since start
   uint64_t dns_relayed = 0;      ///< queries relayed to dns_server
   uint64_t dns_answers = 0;      ///< answers from dns_server sent back to a guest
+  uint64_t dns_mismatched = 0;   ///< replies matching no outstanding query (dropped)
+  uint64_t dns_truncated = 0;    ///< answers too long for the MTU, sent as TC (retry over TCP)
   uint64_t guest_errors = 0;     ///< libslirp's guest_error reports (malformed guest packets)
   uint64_t errors = 0;           ///< other failures (relay socket errors, oversized frames)
   uint64_t passes = 0;           ///< libslirp fill/poll passes run (activity, not iterations)

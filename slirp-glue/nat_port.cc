@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "eventloop/clock.h"
+#include "eventloop/log.h"
 #include "slirp-glue/dhcp_sniff.h"
 #include "slirp-glue/dns_relay.h"
 #include "slirp-glue/slirp_handles.h"
@@ -153,7 +154,7 @@ NatStatus NatPort::start() {
   cfg.if_mru = opts_.mtu;
   cfg.disable_dhcp = !opts_.dhcp;
   if (opts_.dns_server) {
-    auto relay = DnsRelay::open(*this, loop_, *opts_.dns_server, opts_.dns);
+    auto relay = DnsRelay::open(*this, loop_, *opts_.dns_server, opts_.dns, opts_.mtu);
     if (!relay) {
       return NatStatus::fail(NatErrc::kSocket, "nat " + opts_.name + ": dns-server: " +
                                                    relay.error);
@@ -272,9 +273,12 @@ void NatPort::note_dhcp(const uint8_t* p, size_t len) noexcept {
 }
 
 void NatPort::on_guest_error(const char* msg) noexcept {
-  // Guest-triggered: log the first few only, so a misbehaving guest cannot flood the log.
-  if (++stats_.guest_errors <= 5) {
-    std::fprintf(stderr, "uvswitch: nat %s: guest error: %s\n", opts_.name.c_str(), msg);
+  // Guest-triggered: rate-limited, so a misbehaving guest cannot flood the log.
+  ++stats_.guest_errors;
+  uint64_t suppressed = 0;
+  if (guest_error_log_.allow(&suppressed)) {
+    ev::log_fmt(ev::LogLevel::kWarn, "nat %s: guest error: %s (%llu similar lines suppressed)",
+                opts_.name.c_str(), msg, static_cast<unsigned long long>(suppressed));
   }
 }
 
@@ -417,6 +421,8 @@ NatPortStats NatPort::stats() const noexcept {
   if (dns_) {
     s.dns_relayed = dns_->relayed();
     s.dns_answers = dns_->answered();
+    s.dns_mismatched = dns_->mismatched();
+    s.dns_truncated = dns_->truncated();
     s.errors += dns_->errors();
   }
   return s;

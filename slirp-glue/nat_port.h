@@ -11,6 +11,7 @@
 
 #include "eventloop/bottom_half.h"
 #include "eventloop/event_loop.h"
+#include "eventloop/log.h"
 #include "eventloop/timer.h"
 #include "port/port.h"
 #include "slirp-glue/nat_options.h"
@@ -119,6 +120,7 @@ class NatPort final : public port::Port {
   std::vector<std::unique_ptr<SlirpTimer>> timers_;
   std::vector<NatForward> forwards_;
   std::unique_ptr<DnsRelay> dns_;
+  ev::LogRateLimit guest_error_log_;
   std::vector<uint8_t> scratch_;  ///< linearizes scattered frames for slirp_input
   uint8_t our_macs_[4][6] = {};
   uint8_t lease_macs_[16][6] = {};

@@ -1,36 +1,19 @@
 // SPDX-License-Identifier: MIT
-// Daemon logging: level filter and single-write line output.
+// Daemon logging: the config's levels mapped onto the one process-wide gate (eventloop/log.h).
 #include "tools/uvswitch/log.h"
 
-#include <unistd.h>
-
-#include <atomic>
-#include <string>
+#include "eventloop/log.h"
 
 namespace uvs::daemon {
 namespace {
-std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
+// config::LogLevel and ev::LogLevel list the same levels in the same order.
+ev::LogLevel to_ev(LogLevel level) { return static_cast<ev::LogLevel>(static_cast<int>(level)); }
 }  // namespace
 
-void set_log_level(LogLevel level) {
-  g_level.store(static_cast<int>(level));
-}
+void set_log_level(LogLevel level) { ev::set_log_level(to_ev(level)); }
 
-bool log_enabled(LogLevel level) {
-  return static_cast<int>(level) <= g_level.load();
-}
+bool log_enabled(LogLevel level) { return ev::log_enabled(to_ev(level)); }
 
-void log(LogLevel level, std::string_view message) {
-  if (!log_enabled(level)) return;
-  std::string line = "uvswitch: ";
-  line += config::log_level_name(level);
-  line += ": ";
-  line += message;
-  line += '\n';
-  // One write per line keeps lines whole when several threads log; a short write to a
-  // closed stderr is not worth handling.
-  ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
-  (void)n;
-}
+void log(LogLevel level, std::string_view message) { ev::log_line(to_ev(level), message); }
 
 }  // namespace uvs::daemon

@@ -110,6 +110,8 @@ Json nat_stats_json(const port::Port& port) {
               {"dhcp-leases", s.dhcp_leases},
               {"dns-relayed", s.dns_relayed},
               {"dns-answers", s.dns_answers},
+              {"dns-mismatched", s.dns_mismatched},
+              {"dns-truncated", s.dns_truncated},
               {"guest-errors", s.guest_errors},
               {"errors", s.errors},
               {"passes", s.passes},
