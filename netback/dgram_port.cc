@@ -85,10 +85,11 @@ Status DgramPort::start() {
     msghdr& h = scratch_->rx_msgs[i].msg_hdr;
     h.msg_iov = &rx_->slot_iovs()[i];
     h.msg_iovlen = 1;
+    h.msg_name = &scratch_->rx_from[i];
   }
   started_ = true;
   reg_ = loop_.add_fd(fd_, ev::Events::kRead, handler_.get());
-  log_port(opts_.name, "datagram link %s -> %s", local_address().c_str(),
+  log_port(LogLevel::kInfo, opts_.name, "datagram link %s -> %s", local_address().c_str(),
            remote_text_.c_str());
   return Status::success();
 }
@@ -106,7 +107,10 @@ std::string DgramPort::local_address() const {
 
 void DgramPort::on_readable() noexcept {
   Scratch& s = *scratch_;
-  for (size_t i = 0; i < FrameBatch::kSlots; ++i) s.rx_msgs[i].msg_hdr.msg_flags = 0;
+  for (size_t i = 0; i < FrameBatch::kSlots; ++i) {
+    s.rx_msgs[i].msg_hdr.msg_flags = 0;
+    s.rx_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+  }
   // One recvmmsg per readiness report: up to a burst of datagrams in one syscall. The fd is
   // level-triggered, so more queued datagrams come back on the next iteration.
   int r;
@@ -121,6 +125,15 @@ void DgramPort::on_readable() noexcept {
   b.clear();
   for (int i = 0; i < r; ++i) {
     const mmsghdr& m = s.rx_msgs[i];
+    if (!remote_.same_endpoint(s.rx_from[i], m.msg_hdr.msg_namelen)) [[unlikely]] {
+      ++stats_.in_drop_foreign;
+      uint64_t suppressed = 0;
+      if (foreign_log_.allow(&suppressed)) {
+        log_port(LogLevel::kWarn, opts_.name, "dropped a datagram from a sender other than %s (%llu suppressed)",
+                 remote_text_.c_str(), static_cast<unsigned long long>(suppressed));
+      }
+      continue;
+    }
     if (m.msg_hdr.msg_flags & MSG_TRUNC) {
       ++stats_.in_drop_too_big;
       continue;
@@ -207,7 +220,7 @@ size_t DgramPort::send_burst(std::span<const port::Frame> frames) noexcept {
       stats_.out_drop_error += refused;
       uint64_t suppressed = 0;
       if (send_log_.allow(&suppressed)) {
-        log_port(opts_.name, "cannot send to %s: %s (%llu similar lines suppressed)",
+        log_port(LogLevel::kWarn, opts_.name, "cannot send to %s: %s (%llu similar lines suppressed)",
                  remote_text_.c_str(), std::strerror(e),
                  static_cast<unsigned long long>(suppressed));
       }

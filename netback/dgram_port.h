@@ -24,7 +24,10 @@ namespace uvs::netback {
 
 /// Options of one datagram port (config: `dgram,id=,local=IP:PORT,remote=IP:PORT`). Either the
 /// UDP pair (`local`, `remote`) or the unix pair (`local_path`, `remote_path`); `remote` /
-/// `remote_path` is required. Datagrams from any sender are accepted, as QEMU does.
+/// `remote_path` is required. Only datagrams whose sender is `remote` (address and port) or
+/// `remote_path` are accepted; the rest are dropped and counted (in_drop_foreign), so that
+/// nobody else who can reach the socket can put frames on the segment. (QEMU's dgram accepts
+/// any sender.)
 struct DgramPortOptions {
   std::string name = "dgram0";  ///< for logs and stats
   std::string local;            ///< UDP "IPV4:PORT" / "[IPV6]:PORT" to bind; port 0 or empty:
@@ -42,6 +45,7 @@ struct DgramPortStats {
   uint64_t in_drop_no_sink = 0;    ///< received while no sink was set
   uint64_t in_drop_too_short = 0;  ///< datagrams shorter than an Ethernet header
   uint64_t in_drop_too_big = 0;    ///< datagrams longer than port::kMaxFrameLen (truncated)
+  uint64_t in_drop_foreign = 0;    ///< datagrams from a sender other than the remote
   uint64_t in_errors = 0;          ///< recvmmsg failures other than EAGAIN
   uint64_t out_frames = 0;         ///< datagrams the kernel accepted
   uint64_t out_bytes = 0;          ///< their bytes
@@ -105,12 +109,14 @@ class DgramPort final : public port::Port {
   // Scratch for one burst each way, allocated at start().
   struct Scratch {
     mmsghdr rx_msgs[FrameBatch::kSlots];
+    sockaddr_storage rx_from[FrameBatch::kSlots];  // each datagram's sender
     mmsghdr tx_msgs[port::kMaxBurst];
     uint32_t tx_index[port::kMaxBurst];  // input frame of each tx message
     iovec tx_iov[port::kMaxBurst * kMaxSegs];
   };
   std::unique_ptr<Scratch> scratch_;
   LogRateLimit send_log_;
+  LogRateLimit foreign_log_;
   DgramPortStats stats_;
 };
 

@@ -186,4 +186,34 @@ int start_connect(const SocketAddress& remote, int type, bool* in_progress) noex
   }
 }
 
+bool SocketAddress::same_endpoint(const sockaddr_storage& o, socklen_t olen) const noexcept {
+  if (len == 0 || olen < sizeof(sa_family_t) || o.ss_family != storage.ss_family) return false;
+  switch (storage.ss_family) {
+    case AF_INET: {
+      if (olen < sizeof(sockaddr_in)) return false;
+      const auto& a = reinterpret_cast<const sockaddr_in&>(storage);
+      const auto& b = reinterpret_cast<const sockaddr_in&>(o);
+      return a.sin_port == b.sin_port && a.sin_addr.s_addr == b.sin_addr.s_addr;
+    }
+    case AF_INET6: {
+      if (olen < sizeof(sockaddr_in6)) return false;
+      const auto& a = reinterpret_cast<const sockaddr_in6&>(storage);
+      const auto& b = reinterpret_cast<const sockaddr_in6&>(o);
+      return a.sin6_port == b.sin6_port &&
+             std::memcmp(&a.sin6_addr, &b.sin6_addr, sizeof a.sin6_addr) == 0;
+    }
+    case AF_UNIX: {
+      const auto& a = reinterpret_cast<const sockaddr_un&>(storage);
+      const auto& b = reinterpret_cast<const sockaddr_un&>(o);
+      const size_t off = offsetof(sockaddr_un, sun_path);
+      if (olen <= off) return false;  // unnamed sender
+      const size_t na = strnlen(a.sun_path, len - off);
+      const size_t nb = strnlen(b.sun_path, olen - off);
+      return na == nb && std::memcmp(a.sun_path, b.sun_path, na) == 0;
+    }
+    default:
+      return false;
+  }
+}
+
 }  // namespace uvs::netback

@@ -27,6 +27,10 @@ struct SocketAddress {
   uint16_t port() const noexcept;
   /// "127.0.0.1:5555", "[::1]:5555", the unix path, or "" when empty. Allocates: control path.
   std::string to_string() const;
+  /// True when `other` (`other_len` bytes, as recvmsg filled it) is this same endpoint: family,
+  /// IP address and port (IPv6 flow info and scope ignored), or unix path. Data path: no
+  /// allocation; an unnamed unix sender never matches.
+  bool same_endpoint(const sockaddr_storage& other, socklen_t other_len) const noexcept;
 };
 
 /// A parsed address, or the Status (kInvalidOption) saying what is wrong with the text.

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Two uvswitch daemons linked by dgram ports (one frame per UDP datagram on loopback, QEMU's
 # -netdev dgram format), each with a namespace on a tap port: the namespaces ping each other
-# across both switches, and each daemon learned the far MAC behind its dgram port.
+# across both switches, and each daemon learned the far MAC behind its dgram port. A third
+# sender on loopback (what any local user can do) is not the configured remote: its frames are
+# counted as foreign and never reach the switch.
 # Addresses exist only inside the namespaces this script makes; UDP only on 127.0.0.1.
 # Usage: dgram_link.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
@@ -39,6 +41,25 @@ sys.exit(0 if any(e["mac"] == sys.argv[2] and e["port"] == "link" for e in r) el
   daemon_check "$sw" "port('link')['backend']['in-frames'] >= 5 and port('link')['backend']['out-frames'] >= 5 and port('link')['backend']['in-errors'] == 0" \
     "$sw's dgram port carried the pings" || fail "$sw dgram counters"
 done
+
+# 10 broadcast frames from a fresh socket, 5 from one bound to a port next to swa's: not swa.
+python3 - "$pb" $((pa + 40000 > 65000 ? pa - 1000 : pa + 40000)) <<'PY' || fail "third-party sender"
+import socket, sys
+to = ("127.0.0.1", int(sys.argv[1]))
+frame = bytes.fromhex("ffffffffffff" "026666666666" "0800") + bytes(46)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(10):
+    s.sendto(frame, to)
+b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+b.bind(("127.0.0.1", int(sys.argv[2])))
+for _ in range(5):
+    b.sendto(frame, to)
+PY
+e2e_wait_for 10 daemon_check swb "port('link')['backend']['in-drop-foreign'] == 15"   "swb counted the 15 foreign datagrams" || fail "foreign datagrams not counted"
+daemon_ctl swb --json fdb | grep -qi '02:66:66:66:66:66' && fail "swb learned the foreign sender's MAC"
+daemon_check swa "port('link')['backend']['in-drop-foreign'] == 0" "swa saw no foreign datagram" ||
+  fail "swa foreign count"
+e2e_log "foreign datagrams counted and not forwarded"
 daemon_stop swa
 daemon_stop swb
 e2e_log PASS

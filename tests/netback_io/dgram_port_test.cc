@@ -130,20 +130,73 @@ TEST_CASE("dgram: oversize frames are dropped on send, runts on receive") {
   CHECK(at_b.frames[1] == bufs[3]);
   CHECK(a->stats().out_drop_too_big == 2);
 
-  // A raw sender's 10-byte datagram is no Ethernet frame.
+  // A raw sender's 10-byte datagram is no Ethernet frame. It sends from where c's remote
+  // points, or c would drop both datagrams as foreign.
   int raw = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  from.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(raw, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0);
+  socklen_t flen = sizeof from;
+  getsockname(raw, reinterpret_cast<sockaddr*>(&from), &flen);
+  const uint16_t pc = free_udp_port();
+  auto c = make_udp(loop, "c", pc, ntohs(from.sin_port));
+  CollectSink at_c;
+  c->set_sink(&at_c);
+  REQUIRE(c->start().ok());
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  to.sin_port = htons(pb);
+  to.sin_port = htons(pc);
   uint8_t runt[10] = {};
   CHECK(sendto(raw, runt, sizeof runt, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) == 10);
   auto ok = pattern_frame(5, 64);
   CHECK(sendto(raw, ok.data(), ok.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) == 64);
   close(raw);
-  REQUIRE(run_until(loop, [&] { return at_b.frames.size() == 3; }));
-  CHECK(at_b.frames[2] == ok);
-  CHECK(b->stats().in_drop_too_short == 1);
+  REQUIRE(run_until(loop, [&] { return at_c.frames.size() == 1; }));
+  CHECK(at_c.frames[0] == ok);
+  CHECK(c->stats().in_drop_too_short == 1);
+  CHECK(c->stats().in_drop_foreign == 0);
+}
+
+// Sends `frame` to 127.0.0.1:`to_port` from a fresh socket bound to 127.0.0.1:`from_port`
+// (0: the kernel picks).
+void send_from(uint16_t from_port, uint16_t to_port, const std::vector<uint8_t>& frame) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons(from_port);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+  sa.sin_port = htons(to_port);
+  CHECK(sendto(fd, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa) ==
+        ssize_t(frame.size()));
+  close(fd);
+}
+
+TEST_CASE("dgram: datagrams from anyone but the remote are counted and not forwarded") {
+  ev::EventLoop loop(loop_options());
+  uint16_t pa = free_udp_port();
+  uint16_t pb = free_udp_port();
+  auto a = make_udp(loop, "a", pa, pb);
+  auto b = make_udp(loop, "b", pb, pa);
+  CollectSink at_b;
+  b->set_sink(&at_b);
+  REQUIRE(a->start().ok());
+  REQUIRE(b->start().ok());
+
+  // Same host, other ports: an unprivileged local user could do exactly this.
+  for (uint32_t i = 0; i < 20; ++i) send_from(0, pb, pattern_frame(900 + i, 80));
+  send_from(free_udp_port(), pb, pattern_frame(999, 80));
+  auto good = pattern_frame(1, 100);
+  FrameList list({good});
+  REQUIRE(a->send_burst(list.all()) == 1);
+  REQUIRE(run_until(loop, [&] { return at_b.frames.size() == 1 && b->stats().in_drop_foreign == 21; }));
+  run_until(loop, [] { return false; }, 50'000'000);
+  CHECK(at_b.frames.size() == 1);
+  CHECK(at_b.frames[0] == good);
+  CHECK(b->stats().in_drop_foreign == 21);
+  CHECK(b->stats().in_frames == 1);
 }
 
 TEST_CASE("dgram: unix datagram sockets exchange frames; a missing peer refuses") {
@@ -177,6 +230,24 @@ TEST_CASE("dgram: unix datagram sockets exchange frames; a missing peer refuses"
   bufs.push_back(pattern_frame(99, port::kMaxFrameLen));  // unix datagrams carry the largest
   exchange(loop, a, at_b, bufs, 2);
   exchange(loop, b, at_a, bufs, 1);
+
+  // Another local process bound elsewhere (and one not bound at all) is not the remote.
+  const size_t got = at_b.frames.size();
+  DgramPortOptions oc;
+  oc.name = "uc";
+  oc.local_path = dir.file("c.sock");
+  oc.remote_path = dir.file("b.sock");
+  DgramPort c(loop, oc);
+  REQUIRE(c.start().ok());
+  CHECK(c.send_burst(fl.all()) == 1);
+  DgramPortOptions od;
+  od.name = "ud";
+  od.remote_path = dir.file("b.sock");
+  DgramPort d(loop, od);
+  REQUIRE(d.start().ok());
+  CHECK(d.send_burst(fl.all()) == 1);
+  REQUIRE(run_until(loop, [&] { return b.stats().in_drop_foreign == 2; }));
+  CHECK(at_b.frames.size() == got);
 }
 
 TEST_CASE("dgram: bad options are refused at start") {
