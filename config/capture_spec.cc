@@ -2,6 +2,7 @@
 // CaptureSpec parsing and its canonical keyval text.
 #include "config/capture_spec.h"
 
+#include "config/file_access.h"
 #include "config/key_reader.h"
 #include "config/limits.h"
 #include "config/path_check.h"
@@ -10,7 +11,7 @@ namespace uvs::config {
 namespace {
 
 constexpr KeyRule kCaptureKeys[] = {{"port"},    {"file"},     {"dir"},      {"filter"},
-                                    {"snaplen"}, {"max-size"}, {"max-files"}};
+                                    {"snaplen"}, {"max-size"}, {"max-files"}, {"mode"}};
 
 Result<CaptureDir> parse_dir(std::string_view v) {
   if (v == "in") return CaptureDir::kIn;
@@ -60,6 +61,7 @@ Result<CaptureSpec> parse_capture_spec(const Keyval& kv) {
   UVS_CFG_RETURN_IF_ERROR(r.read("snaplen", &c.snaplen, uint_in(1, kMaxSnaplen)));
   UVS_CFG_RETURN_IF_ERROR(r.read("max-size", &c.max_size_mb, uint_in<uint64_t>(1, kMaxCaptureMb)));
   UVS_CFG_RETURN_IF_ERROR(r.read("max-files", &c.max_files, uint_in(1, kMaxCaptureFiles)));
+  UVS_CFG_RETURN_IF_ERROR(r.read("mode", &c.mode, parse_file_mode));
   if (r.has("max-files") && !r.has("max-size")) {
     return Error::make(ConfigError::kConflict,
                        "max-files needs max-size (files rotate when they reach max-size)",
@@ -76,6 +78,7 @@ std::string to_keyval(const CaptureSpec& spec) {
   out += ",snaplen=" + std::to_string(spec.snaplen);
   if (spec.max_size_mb) out += ",max-size=" + std::to_string(spec.max_size_mb);
   if (spec.max_files) out += ",max-files=" + std::to_string(spec.max_files);
+  if (spec.mode != CaptureSpec{}.mode) out += ",mode=" + file_mode_text(spec.mode);
   return out;
 }
 

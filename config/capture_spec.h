@@ -23,7 +23,7 @@ enum class CaptureDir {
 const char* capture_dir_name(CaptureDir d);
 
 /// --capture port=ID,file=PATH[,dir=in|out|both][,filter=BPF][,snaplen=N][,max-size=MB]
-///           [,max-files=N]
+///           [,max-files=N][,mode=OCTAL]
 struct CaptureSpec {
   std::string port;
   std::string file;           ///< pcap file, or "-": stream to the client that asked (run time)
@@ -32,12 +32,14 @@ struct CaptureSpec {
   unsigned snaplen = 262144;  ///< bytes kept per frame
   uint64_t max_size_mb = 0;   ///< rotate when the file reaches this size; 0: never
   unsigned max_files = 0;     ///< with max_size_mb: keep this many files; 0: no limit
+  unsigned mode = 0600;       ///< permissions of the files (octal `mode=`); traffic is private
   bool operator==(const CaptureSpec&) const = default;
 };
 
 /// Parses one --capture value. A leading bare word is the port ("vm0,file=vm0.pcap" is
 /// "port=vm0,file=vm0.pcap"), like QEMU's implied keys. Keys: port and file (required), dir,
-/// filter, snaplen (1..262144), max-size (MB, 1..), max-files (needs max-size). A filter with
+/// filter, snaplen (1..262144), max-size (MB, 1..), max-files (needs max-size), mode
+/// (octal, at most 0777; default 0600). A filter with
 /// commas is written with ",," (keyval escaping). The file's directory must exist and the file must
 /// not be a directory. Whether `port` names a real port is checked later, against the whole config.
 /// Errors name the key ("snaplen: 0 is out of range 1..262144"). Reads the file system only to

@@ -57,7 +57,7 @@ std::unique_ptr<Capture> Capture::create(CaptureOptions opts, std::string* error
     c->sink_ = PcapSink::open_fd(fd, c->opts_.snaplen, &c->stop_, &err);
   } else {
     c->sink_ = PcapSink::open_file(c->opts_.path, c->opts_.snaplen, c->opts_.max_bytes,
-                                   c->opts_.max_files, &err);
+                                   c->opts_.max_files, &err, c->opts_.mode);
   }
   if (!c->sink_) {
     *error = who + err;

@@ -31,6 +31,7 @@ struct CaptureOptions {
   uint32_t snaplen = 262144;
   uint64_t max_bytes = 0;  ///< rotate files at this size; 0 never
   unsigned max_files = 0;  ///< rotated files kept, FILE included; 0 all
+  unsigned mode = 0600;    ///< permissions of the files (PcapSink::open_file)
   /// Frame bytes the queue holds before the capture drops: 8 MiB is about 6 ms of a 10 Gbit/s
   /// port, far longer than the writer's 1 ms wake-up period.
   size_t queue_bytes = size_t{8} << 20;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -68,7 +69,57 @@ int stream_close(void* cookie) {
   return rc;
 }
 
+const char* file_kind(mode_t m) {
+  if (S_ISFIFO(m)) return "a fifo";
+  if (S_ISSOCK(m)) return "a socket";
+  if (S_ISCHR(m)) return "a character device";
+  if (S_ISBLK(m)) return "a block device";
+  if (S_ISDIR(m)) return "a directory";
+  return "not a regular file";
+}
+
 }  // namespace
+
+FILE* open_capture_file(const std::string& path, unsigned mode, std::string* error) {
+  // A root daemon writing to a shared directory such as /tmp must not be steered by whoever
+  // can create names there: no symlinks followed (O_NOFOLLOW), no fifo/device opened for
+  // writing (O_NONBLOCK keeps a fifo from blocking the open; the type is checked before
+  // anything is truncated), no file of another user or with other links reused, and nothing
+  // created readable by others unless asked (mode, applied past the umask with fchmod).
+  const int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+  const int fd = ::open(path.c_str(), flags, mode & 07777);
+  if (fd < 0) {
+    const int e = errno;
+    if (e == ELOOP) {
+      *error = "cannot open " + path + ": it is a symbolic link (captures do not follow links)";
+    } else if (e == ENXIO) {
+      *error = "cannot open " + path + ": it is not a regular file (a fifo or socket)";
+    } else {
+      *error = "cannot open " + path + ": " + std::strerror(e);
+    }
+    return nullptr;
+  }
+  struct stat st {};
+  auto fail = [&](const std::string& why) -> FILE* {
+    *error = "cannot open " + path + ": " + why;
+    ::close(fd);
+    return nullptr;
+  };
+  if (::fstat(fd, &st) != 0) return fail(std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return fail(std::string("it is ") + file_kind(st.st_mode));
+  if (st.st_uid != ::geteuid()) {
+    return fail("it belongs to uid " + std::to_string(st.st_uid) +
+                ", not to this process (remove it first)");
+  }
+  if (st.st_nlink > 1) return fail("it has other hard links (remove it first)");
+  if (::ftruncate(fd, 0) != 0 || ::fchmod(fd, mode & 07777) != 0 ||
+      ::fcntl(fd, F_SETFL, O_WRONLY) != 0) {
+    return fail(std::strerror(errno));
+  }
+  FILE* f = ::fdopen(fd, "wb");
+  if (!f) return fail(std::strerror(errno));
+  return f;
+}
 
 PcapSink::~PcapSink() { close(); }
 
@@ -98,17 +149,15 @@ bool PcapSink::start(FILE* f, std::string* error) {
 
 std::unique_ptr<PcapSink> PcapSink::open_file(const std::string& path, uint32_t snaplen,
                                               uint64_t max_bytes, unsigned max_files,
-                                              std::string* error) {
+                                              std::string* error, unsigned mode) {
   std::unique_ptr<PcapSink> s(new PcapSink());
   s->path_ = path;
   s->snaplen_ = snaplen;
   s->max_bytes_ = max_bytes;
   s->max_files_ = max_files;
-  FILE* f = std::fopen(path.c_str(), "wbe");
-  if (!f) {
-    *error = "cannot open " + path + ": " + std::strerror(errno);
-    return nullptr;
-  }
+  s->mode_ = mode;
+  FILE* f = open_capture_file(path, mode, error);
+  if (!f) return nullptr;
   if (!s->start(f, error)) return nullptr;
   // Write the header now so even a capture that sees no frame leaves a valid file.
   if (!s->flush()) {
@@ -165,12 +214,12 @@ bool PcapSink::rotate() {
     ::unlink(path_.c_str());  // max-files=1: only the current file is kept
   }
   kept_ = keep;
-  FILE* f = std::fopen(path_.c_str(), "wbe");
+  std::string err;
+  FILE* f = open_capture_file(path_, mode_, &err);
   if (!f) {
-    error_ = "cannot open " + path_ + ": " + std::strerror(errno);
+    error_ = err;
     return false;
   }
-  std::string err;
   if (!start(f, &err)) {
     error_ = err;
     return false;

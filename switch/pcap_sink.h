@@ -13,6 +13,15 @@ struct pcap_dumper;
 
 namespace uvs::bridge {
 
+/// Permissions of new capture files unless a capture asks for others: traffic is private.
+inline constexpr unsigned kDefaultCaptureMode = 0600;
+
+/// Opens `path` for a capture: created with `mode` (exactly, past the umask) or, when it exists,
+/// reused only if it is a regular file of this process's euid with one link, then truncated.
+/// Never follows a symlink and never opens a fifo, socket or device. Null with `*error`
+/// ("cannot open PATH: it is a symbolic link ..."). Control path or the writer thread.
+FILE* open_capture_file(const std::string& path, unsigned mode, std::string* error);
+
 /// Writes frames as a pcap stream: link type Ethernet (DLT_EN10MB), nanosecond timestamps
 /// (magic 0xa1b23c4d, what libpcap calls PCAP_TSTAMP_PRECISION_NANO).
 ///
@@ -30,11 +39,13 @@ class PcapSink {
   PcapSink(const PcapSink&) = delete;
   PcapSink& operator=(const PcapSink&) = delete;
 
-  /// Creates (truncates) `path` and writes the pcap header. max_bytes 0: never rotate;
-  /// max_files 0: keep every rotated file. Null with `*error` ("cannot open PATH: reason").
+  /// Creates (truncates) `path` with open_capture_file() and writes the pcap header; rotated
+  /// files are opened the same way. max_bytes 0: never rotate; max_files 0: keep every rotated
+  /// file. Null with `*error` ("cannot open PATH: reason").
   static std::unique_ptr<PcapSink> open_file(const std::string& path, uint32_t snaplen,
                                              uint64_t max_bytes, unsigned max_files,
-                                             std::string* error);
+                                             std::string* error,
+                                             unsigned mode = kDefaultCaptureMode);
   /// Writes the stream to `fd` (a pipe or socket, e.g. uvswitchctl's stdout) and closes it at
   /// the end; takes ownership of `fd` even on failure. The fd is made non-blocking: a reader
   /// that stops reading holds writes only until `*stop` is set (plus a short grace), so a
@@ -65,6 +76,7 @@ class PcapSink {
   uint32_t snaplen_ = 0;
   uint64_t max_bytes_ = 0;
   unsigned max_files_ = 0;
+  unsigned mode_ = kDefaultCaptureMode;
   uint64_t cur_bytes_ = 0;   // bytes in the current file, pcap header included
   uint64_t cur_frames_ = 0;  // frames in the current file
   uint64_t kept_ = 0;        // rotated files that exist (FILE.1 .. FILE.kept_)

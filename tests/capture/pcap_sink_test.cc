@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -174,4 +175,65 @@ TEST_CASE("a file that cannot be created is refused with its path") {
   auto s = PcapSink::open_file("/proc/uvs-no-such.pcap", 65535, 0, 0, &err);
   CHECK_FALSE(s);
   CHECK(err.find("cannot open /proc/uvs-no-such.pcap") != std::string::npos);
+}
+
+TEST_CASE("capture files: symlinks, fifos and others' files are refused; new files are 0600") {
+  TempDir dir;
+  std::string err;
+  const mode_t old_umask = ::umask(0);  // the mode must not depend on the umask
+  {
+    auto s = PcapSink::open_file(dir.file("new.pcap"), 65535, 0, 0, &err);
+    REQUIRE_MESSAGE(s, err);
+    struct stat st {};
+    REQUIRE(::stat(dir.file("new.pcap").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
+  }
+  {
+    auto s = PcapSink::open_file(dir.file("grp.pcap"), 65535, 0, 0, &err, 0640);
+    REQUIRE_MESSAGE(s, err);
+    struct stat st {};
+    REQUIRE(::stat(dir.file("grp.pcap").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0640);
+  }
+  ::umask(old_umask);
+
+  // A link planted where the capture goes: the target is neither followed nor truncated.
+  const std::string victim = dir.file("victim");
+  { FILE* f = std::fopen(victim.c_str(), "w"); std::fputs("keep me", f); std::fclose(f); }
+  REQUIRE(::symlink(victim.c_str(), dir.file("link.pcap").c_str()) == 0);
+  err.clear();
+  CHECK_FALSE(PcapSink::open_file(dir.file("link.pcap"), 65535, 0, 0, &err));
+  CHECK(err.find("is a symbolic link") != std::string::npos);
+  CHECK(std::filesystem::file_size(victim) == 7);
+
+  // A fifo (no reader): refused at once instead of blocking the open.
+  REQUIRE(::mkfifo(dir.file("fifo.pcap").c_str(), 0600) == 0);
+  err.clear();
+  CHECK_FALSE(PcapSink::open_file(dir.file("fifo.pcap"), 65535, 0, 0, &err));
+  CHECK(err.find("not a regular file") != std::string::npos);
+  // ... and with a reader present, still refused by type.
+  const int rd = ::open(dir.file("fifo.pcap").c_str(), O_RDONLY | O_NONBLOCK);
+  REQUIRE(rd >= 0);
+  err.clear();
+  CHECK_FALSE(PcapSink::open_file(dir.file("fifo.pcap"), 65535, 0, 0, &err));
+  CHECK(err.find("it is a fifo") != std::string::npos);
+  ::close(rd);
+
+  // A hard link to another file would make the capture overwrite that file.
+  REQUIRE(::link(victim.c_str(), dir.file("hard.pcap").c_str()) == 0);
+  err.clear();
+  CHECK_FALSE(PcapSink::open_file(dir.file("hard.pcap"), 65535, 0, 0, &err));
+  CHECK(err.find("other hard links") != std::string::npos);
+  CHECK(std::filesystem::file_size(victim) == 7);
+
+  // Someone else's file (only testable as root, who can make one).
+  if (::geteuid() == 0) {
+    const std::string theirs = dir.file("theirs.pcap");
+    { FILE* f = std::fopen(theirs.c_str(), "w"); std::fputs("theirs", f); std::fclose(f); }
+    REQUIRE(::chown(theirs.c_str(), 65534, 65534) == 0);
+    err.clear();
+    CHECK_FALSE(PcapSink::open_file(theirs, 65535, 0, 0, &err));
+    CHECK(err.find("belongs to uid 65534") != std::string::npos);
+    CHECK(std::filesystem::file_size(theirs) == 6);
+  }
 }

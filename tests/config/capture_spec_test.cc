@@ -25,6 +25,7 @@ TEST_CASE("capture: required keys and defaults") {
   CHECK(c->snaplen == 262144);
   CHECK(c->max_size_mb == 0);
   CHECK(c->max_files == 0);
+  CHECK(c->mode == 0600);
   CHECK(error_of("file=x.pcap") == "missing required key 'port'");
   CHECK(error_of("port=vm0") == "missing required key 'file'");
 }
@@ -33,9 +34,10 @@ TEST_CASE("capture: every key, with a filter containing an escaped comma") {
   uvs::config::test::TempDir dir;
   auto c = parse_capture_spec("port=vm0,file=" + dir.file("a.pcap") +
                               ",dir=in,filter=ether[0:1] & 1 = 0 or vlan 10,,20,snaplen=128,"
-                              "max-size=10,max-files=3");
+                              "max-size=10,max-files=3,mode=0640");
   REQUIRE(c.ok());
   CHECK(c->dir == CaptureDir::kIn);
+  CHECK(c->mode == 0640);
   CHECK(c->filter == "ether[0:1] & 1 = 0 or vlan 10,20");
   CHECK(c->snaplen == 128);
   CHECK(c->max_size_mb == 10);
@@ -58,7 +60,11 @@ TEST_CASE("capture: errors name the key") {
         "key 'snaplen' given twice ('64' and '96')");
   CHECK(error_of("port=vm0" + f + ",direction=in") ==
         "unknown key 'direction' (valid keys for a capture: port, file, dir, filter, snaplen, "
-        "max-size, max-files)");
+        "max-size, max-files, mode)");
+  CHECK(error_of("port=vm0" + f + ",mode=0999") ==
+        "mode: '0999' is not an octal mode of at most 0777 (e.g. 0660)");
+  CHECK(error_of("port=vm0" + f + ",mode=4755") ==
+        "mode: '4755' is not an octal mode of at most 0777 (e.g. 0660)");
   CHECK(error_of("port=vm0" + f + ",fliter=tcp") ==
         "unknown key 'fliter' (did you mean 'filter'?)");
   CHECK(error_of("port=vm0,file=" + dir.path()) == "file: '" + dir.path() + "' is a directory");

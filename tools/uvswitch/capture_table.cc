@@ -39,6 +39,7 @@ std::optional<unsigned> CaptureTable::start(const config::CaptureSpec& spec, int
   o.snaplen = spec.snaplen;
   o.max_bytes = spec.max_size_mb * 1'000'000;
   o.max_files = spec.max_files;
+  o.mode = spec.mode;
   std::unique_ptr<bridge::Capture> cap = bridge::Capture::create(std::move(o), error);
   if (!cap) return std::nullopt;
   bridge::Result<bridge::PortIndex> at = bridge_.attach_capture(spec.port, *cap);
