@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "config/file_access.h"
 #include "config/keyval.h"
 #include "config/limits.h"
 #include "config/path_check.h"
@@ -36,7 +37,7 @@ struct OptionDef {
   OptionSetter set;
 };
 
-constexpr std::array<OptionDef, 7> kOptions = {{
+constexpr std::array<OptionDef, 11> kOptions = {{
     {"threads",
      [](ConfigLayer& l, std::string_view v, std::string_view o) {
        return store(&l.threads, v, o,
@@ -66,6 +67,16 @@ constexpr std::array<OptionDef, 7> kOptions = {{
        return store(&l.fdb_aging_s, v, o,
                     [](std::string_view s) { return parse_uint(s, 0, kMaxFdbAging); });
      }},
+    {"user", [](ConfigLayer& l, std::string_view v,
+                std::string_view o) { return store(&l.user, v, o, parse_user); }},
+    {"control-group", [](ConfigLayer& l, std::string_view v,
+                         std::string_view o) { return store(&l.control_group, v, o, parse_group); }},
+    {"keep-cap-net-admin",
+     [](ConfigLayer& l, std::string_view v, std::string_view o) {
+       return store(&l.keep_cap_net_admin, v, o, parse_bool);
+     }},
+    {"seccomp", [](ConfigLayer& l, std::string_view v,
+                   std::string_view o) { return store(&l.seccomp, v, o, parse_bool); }},
 }};
 
 constexpr std::array<std::string_view, kOptions.size()> kOptionNames = [] {

@@ -10,6 +10,7 @@
 
 #include "config/capture_spec.h"
 #include "config/daemon_config.h"
+#include "config/file_access.h"
 #include "config/port_spec.h"
 #include "config/result.h"
 
@@ -55,6 +56,10 @@ class ConfigLayer {
   std::optional<Setting<LogLevel>> log_level;
   std::optional<Setting<std::string>> control_path;
   std::optional<Setting<unsigned>> fdb_aging_s;
+  std::optional<Setting<UserRef>> user;
+  std::optional<Setting<GroupRef>> control_group;
+  std::optional<Setting<bool>> keep_cap_net_admin;
+  std::optional<Setting<bool>> seccomp;
   std::vector<Setting<PortSpec>> ports;
   std::vector<Setting<CaptureSpec>> captures;
 };

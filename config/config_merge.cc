@@ -2,8 +2,10 @@
 // Merging the file and flag layers (flags win) and the checks that span the whole configuration.
 #include "config/config_merge.h"
 
+#include <algorithm>
 #include <map>
 
+#include "config/limits.h"
 #include "config/path_check.h"
 #include "config/port_spec_parser.h"
 
@@ -98,12 +100,24 @@ Result<DaemonConfig> merge_config(const ConfigLayer& file, const ConfigLayer& fl
   DaemonConfig cfg;
   cfg.runtime_dir = env.runtime_dir;
   cfg.threads_from_cpus = !flags.threads && !file.threads;
-  cfg.threads = pick(flags.threads, file.threads, env.online_cpus > 0 ? env.online_cpus : 1u);
+  cfg.threads = pick(flags.threads, file.threads,
+                     std::clamp(env.online_cpus, 1u, kDefaultMaxThreads));
   cfg.poll_max_ns = pick(flags.poll_max_ns, file.poll_max_ns, cfg.poll_max_ns);
   cfg.poll_grow = pick(flags.poll_grow, file.poll_grow, cfg.poll_grow);
   cfg.poll_shrink = pick(flags.poll_shrink, file.poll_shrink, cfg.poll_shrink);
   cfg.log_level = pick(flags.log_level, file.log_level, cfg.log_level);
   cfg.fdb_aging_s = pick(flags.fdb_aging_s, file.fdb_aging_s, cfg.fdb_aging_s);
+  if (flags.user || file.user) cfg.user = flags.user ? flags.user->value : file.user->value;
+  if (flags.control_group || file.control_group) {
+    cfg.control_group = flags.control_group ? flags.control_group->value : file.control_group->value;
+  }
+  cfg.keep_cap_net_admin = pick(flags.keep_cap_net_admin, file.keep_cap_net_admin, false);
+  cfg.seccomp = pick(flags.seccomp, file.seccomp, false);
+  if (cfg.keep_cap_net_admin && !cfg.user) {
+    return Error::make(ConfigError::kConflict,
+                       "keep-cap-net-admin needs user (it keeps a capability across --user's drop)",
+                       "keep-cap-net-admin");
+  }
   if (flags.control_path || file.control_path) {
     cfg.control_path = pick(flags.control_path, file.control_path, std::string());
   } else {

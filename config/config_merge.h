@@ -13,7 +13,7 @@ namespace uvs::config {
 ///   - a --port whose id matches a file port replaces that port (it does not merge keys);
 ///   - a --capture writing the same file as a file capture replaces it;
 ///   - other ports and captures from both sources are kept, file first.
-/// Unset options take their defaults (threads: env.online_cpus; control socket:
+/// Unset options take their defaults (threads: env.online_cpus, at most kDefaultMaxThreads; control socket:
 /// <env.runtime_dir>/control.sock). With no port at all, the built-in default is one vhost-user
 /// port "vm0" in server mode at <env.runtime_dir>/vm0.sock.
 /// Then checks what needs the whole configuration: thread=K below the thread count, socket

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/capture_spec.h"
+#include "config/file_access.h"
 #include "config/port_spec.h"
 #include "config/result.h"
 
@@ -42,6 +44,11 @@ struct DaemonConfig {
   std::string runtime_dir;
   std::string control_path;    ///< AF_UNIX control socket; empty: none (backend program mode)
   unsigned fdb_aging_s = 300;  ///< MAC table aging; 0 disables (802.1D's default is 300 s)
+  /// --user: the identity the daemon switches to once its privileged resources are open.
+  std::optional<UserRef> user;
+  std::optional<GroupRef> control_group;  ///< --control-group: may use the control socket
+  bool keep_cap_net_admin = false;         ///< with --user: keep CAP_NET_ADMIN (run-time taps)
+  bool seccomp = false;                    ///< --seccomp: the syscall allow-list
   std::vector<PortSpec> ports;
   std::vector<CaptureSpec> captures;
   bool default_ports = false;  ///< no port was configured, so the built-in vm0 and nat0 were added

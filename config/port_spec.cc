@@ -36,6 +36,12 @@ std::string vlan_list_text(const std::vector<uint16_t>& vlans) {
   return out;
 }
 
+template <typename Spec>
+void add_access(const Spec& s, Settings& out) {
+  if (s.mode) out.emplace_back("mode", file_mode_text(*s.mode));
+  if (s.group) out.emplace_back("group", s.group->name);
+}
+
 void add_backend(const VhostUserPortSpec& s, Settings& out) {
   if (s.fd) {
     out.emplace_back("fd", std::to_string(*s.fd));
@@ -46,6 +52,7 @@ void add_backend(const VhostUserPortSpec& s, Settings& out) {
   out.emplace_back("queues", std::to_string(s.queues));
   if (s.mac) out.emplace_back("mac", s.mac->to_string());
   if (s.mtu) out.emplace_back("mtu", std::to_string(*s.mtu));
+  add_access(s, out);
 }
 
 void add_backend(const TapPortSpec& s, Settings& out) {
@@ -61,6 +68,7 @@ void add_backend(const StreamPortSpec& s, Settings& out) {
     out.emplace_back("path", s.path);
   }
   out.emplace_back("server", on_off(s.server));
+  add_access(s, out);
 }
 
 void add_backend(const DgramPortSpec& s, Settings& out) {

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "config/file_access.h"
 #include "config/net_types.h"
 
 namespace uvs::config {
@@ -44,6 +45,8 @@ struct VhostUserPortSpec {
   unsigned queues = 1;          ///< queue pairs
   std::optional<MacAddr> mac;   ///< offered in the device config space when set
   std::optional<unsigned> mtu;  ///< offered as VIRTIO_NET_F_MTU when set
+  std::optional<unsigned> mode;     ///< server socket's permissions (octal `mode=`)
+  std::optional<GroupRef> group;    ///< server socket's group (`group=`)
   bool operator==(const VhostUserPortSpec&) const = default;
 };
 
@@ -61,6 +64,8 @@ struct StreamPortSpec {
   std::string path;
   std::optional<SocketAddr> addr;
   bool server = true;
+  std::optional<unsigned> mode;   ///< unix server socket's permissions (octal `mode=`)
+  std::optional<GroupRef> group;  ///< unix server socket's group (`group=`)
   bool operator==(const StreamPortSpec&) const = default;
 };
 

@@ -18,11 +18,12 @@ constexpr std::array<std::string_view, 5> kTypeNames = {"vhost-user", "tap", "st
                                                         "nat"};
 
 constexpr KeyRule kVhostUserKeys[] = {{"id"},     {"thread"}, {"vlan"}, {"trunk"}, {"path"},
-                                      {"fd"},     {"server"}, {"queues"}, {"mac"}, {"mtu"}};
+                                      {"fd"},     {"server"}, {"queues"}, {"mac"}, {"mtu"},
+                                      {"mode"},   {"group"}};
 constexpr KeyRule kTapKeys[] = {{"id"},     {"thread"},   {"vlan"}, {"trunk"},
                                 {"ifname"}, {"vnet-hdr"}, {"mtu"}};
 constexpr KeyRule kStreamKeys[] = {{"id"},   {"thread"}, {"vlan"},  {"trunk"},
-                                   {"path"}, {"addr"},   {"server"}};
+                                   {"path"}, {"addr"},   {"server"}, {"mode"}, {"group"}};
 constexpr KeyRule kDgramKeys[] = {{"id"}, {"thread"}, {"vlan"}, {"trunk"}, {"local"}, {"remote"}};
 constexpr KeyRule kNatKeys[] = {
     {"id"},        {"thread"}, {"vlan"},          {"net"},         {"host"},
@@ -73,6 +74,23 @@ Result<void> read_common(const KeyReader& r, PortSpec* spec) {
   return {};
 }
 
+// mode= and group= of a unix socket uvswitch listens on; `why_not` is set when this port has
+// no such socket (a client, an inherited fd, TCP), and refuses the keys naming the reason.
+template <typename Spec>
+Result<void> read_access(const KeyReader& r, Spec* s, const char* why_not) {
+  if (!r.has("mode") && !r.has("group")) return {};
+  const char* key = r.has("mode") ? "mode" : "group";
+  if (why_not) {
+    return Error::make(ConfigError::kConflict,
+                       std::string(key) + " applies to a unix socket uvswitch listens on, not " +
+                           why_not,
+                       key);
+  }
+  UVS_CFG_RETURN_IF_ERROR(r.read("mode", &s->mode, parse_file_mode));
+  UVS_CFG_RETURN_IF_ERROR(r.read("group", &s->group, parse_group));
+  return {};
+}
+
 Result<PortBackend> read_vhost_user(const KeyReader& r) {
   VhostUserPortSpec s;
   if (r.has("fd")) {
@@ -102,6 +120,8 @@ Result<PortBackend> read_vhost_user(const KeyReader& r) {
   UVS_CFG_RETURN_IF_ERROR(r.read("queues", &s.queues, uint_in(1, kMaxQueuePairs)));
   UVS_CFG_RETURN_IF_ERROR(r.read("mac", &s.mac, parse_mac));
   UVS_CFG_RETURN_IF_ERROR(r.read("mtu", &s.mtu, uint_in(kMinMtu, kMaxMtu)));
+  UVS_CFG_RETURN_IF_ERROR(read_access(
+      r, &s, s.fd ? "an inherited fd" : (!s.server ? "a client (server=off)" : nullptr)));
   return PortBackend(std::move(s));
 }
 
@@ -131,6 +151,8 @@ Result<PortBackend> read_stream(const KeyReader& r) {
   UVS_CFG_RETURN_IF_ERROR(r.read("path", &s.path, parse_socket_path));
   UVS_CFG_RETURN_IF_ERROR(r.read("addr", &s.addr, parse_socket_addr));
   UVS_CFG_RETURN_IF_ERROR(r.read("server", &s.server, parse_bool));
+  UVS_CFG_RETURN_IF_ERROR(read_access(
+      r, &s, s.addr ? "TCP (addr=)" : (!s.server ? "a client (server=off)" : nullptr)));
   return PortBackend(std::move(s));
 }
 

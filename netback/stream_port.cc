@@ -128,6 +128,14 @@ Status StreamPort::start() {
       r.status.message = opts_.name + ": " + r.status.message;
       return r.status;
     }
+    if (addr_.is_unix()) {
+      if (Status acc = apply_socket_access(opts_.path, opts_.access); !acc) {
+        ::close(r.fd);
+        ::unlink(opts_.path.c_str());
+        acc.message = opts_.name + ": " + acc.message;
+        return acc;
+      }
+    }
     listen_fd_ = r.fd;
     listen_reg_ = loop_.add_fd(listen_fd_, ev::Events::kRead, listen_handler_.get());
     started_ = true;
@@ -182,7 +190,7 @@ void StreamPort::try_connect() noexcept {
   int fd = start_connect(addr_, SOCK_STREAM, &in_progress);
   if (fd < 0) {
     if (!logged_connect_failure_) {
-      log_port(opts_.name, "waiting for stream peer at %s: %s", addr_.to_string().c_str(),
+      log_port(LogLevel::kInfo, opts_.name, "waiting for stream peer at %s: %s", addr_.to_string().c_str(),
                std::strerror(-fd));
       logged_connect_failure_ = true;
     }
@@ -216,7 +224,7 @@ void StreamPort::finish_connect() noexcept {
   ::close(fd);
   conn_fd_ = -1;
   if (!logged_connect_failure_) {
-    log_port(opts_.name, "waiting for stream peer at %s: %s", addr_.to_string().c_str(),
+    log_port(LogLevel::kInfo, opts_.name, "waiting for stream peer at %s: %s", addr_.to_string().c_str(),
              std::strerror(err));
     logged_connect_failure_ = true;
   }
@@ -235,7 +243,7 @@ void StreamPort::on_timer() noexcept {
   conn_fd_ = -1;
   connecting_ = false;
   if (!logged_connect_failure_) {
-    log_port(opts_.name, "waiting for stream peer at %s: connect timed out",
+    log_port(LogLevel::kInfo, opts_.name, "waiting for stream peer at %s: connect timed out",
              addr_.to_string().c_str());
     logged_connect_failure_ = true;
   }
@@ -267,9 +275,9 @@ void StreamPort::on_connected(int fd, const SocketAddress& peer) noexcept {
   if (opts_.role == StreamRole::kServer) {
     // A unix peer is normally unnamed: then the listening path says which link this is.
     std::string who = peer.is_unix() || peer.empty() ? std::string() : peer.to_string() + " ";
-    log_port(opts_.name, "stream peer %sconnected at %s", who.c_str(), local_address().c_str());
+    log_port(LogLevel::kInfo, opts_.name, "stream peer %sconnected at %s", who.c_str(), local_address().c_str());
   } else {
-    log_port(opts_.name, "connected to stream peer %s", peer.to_string().c_str());
+    log_port(LogLevel::kInfo, opts_.name, "connected to stream peer %s", peer.to_string().c_str());
   }
 }
 
@@ -285,16 +293,24 @@ void StreamPort::drop_connection(Drop why, const char* detail) noexcept {
   rx_off_ = rx_len_ = 0;
   pending_off_ = pending_len_ = 0;
   switch (why) {
-    case Drop::kPeerClosed: log_port(opts_.name, "stream peer disconnected"); break;
+    case Drop::kPeerClosed: log_port(LogLevel::kInfo, opts_.name, "stream peer disconnected"); break;
     case Drop::kIoError:
-      log_port(opts_.name, "stream connection failed: %s; dropping it", detail);
+      log_port(LogLevel::kWarn, opts_.name, "stream connection failed: %s; dropping it", detail);
       break;
     case Drop::kProtocol:
       // A length prefix we cannot honour means we no longer know where frames start: the only
       // safe recovery is a new connection. One line per dropped connection.
       broken_ = true;
       ++stats_.protocol_errors;
-      log_port(opts_.name, "stream peer misbehaved (%s); dropping the connection", detail);
+      {
+        uint64_t suppressed = 0;  // a peer can reconnect and misbehave in a loop
+        if (fail_log_.allow(&suppressed)) {
+          log_port(LogLevel::kWarn, opts_.name,
+                   "stream peer misbehaved (%s); dropping the connection (%llu similar lines "
+                   "suppressed)",
+                   detail, static_cast<unsigned long long>(suppressed));
+        }
+      }
       break;
   }
   if (opts_.role == StreamRole::kServer) {

@@ -14,8 +14,10 @@
 #include "eventloop/event_loop.h"
 #include "eventloop/fd_handler.h"
 #include "eventloop/timer.h"
+#include "netback/netback_log.h"
 #include "netback/netback_status.h"
 #include "netback/socket_address.h"
+#include "netback/unix_socket.h"
 #include "port/port.h"
 
 namespace uvs::netback {
@@ -35,6 +37,7 @@ struct StreamPortOptions {
   int64_t reconnect_min_ns = 100'000'000;    ///< client: first retry delay
   int64_t reconnect_max_ns = 2'000'000'000;  ///< client: the delay doubles up to this
   int64_t connect_timeout_ns = 5'000'000'000;  ///< client: a TCP connect pending this long is retried
+  SocketAccess access;  ///< unix server: mode and group of the listening socket
 };
 
 /// Counters of a stream port. "in" is peer → our sink; "out" is send_burst → peer.
@@ -159,6 +162,7 @@ class StreamPort final : public port::Port {
   uint32_t tx_frame_index_[port::kMaxBurst];  // which input frame each batch entry is
 
   StreamPortStats stats_;
+  LogRateLimit fail_log_;
 };
 
 }  // namespace uvs::netback

@@ -25,6 +25,19 @@ bool make_addr(const std::string& path, sockaddr_un* sa) noexcept {
 
 }  // namespace
 
+Status apply_socket_access(const std::string& path, const SocketAccess& a) {
+  if (a.group != SocketAccess::kKeepGroup && ::lchown(path.c_str(), static_cast<uid_t>(-1), a.group) != 0) {
+    return Status::fail(NetbackError::kSocket,
+                        "cannot give socket '" + path + "' to group " + std::to_string(a.group),
+                        errno);
+  }
+  if (a.mode != 0 && ::chmod(path.c_str(), a.mode & 0777) != 0) {
+    return Status::fail(NetbackError::kSocket, "cannot set the mode of socket '" + path + "'",
+                        errno);
+  }
+  return Status::success();
+}
+
 bool unix_path_fits(const std::string& path) noexcept {
   return !path.empty() && path.size() < sizeof(sockaddr_un::sun_path);
 }

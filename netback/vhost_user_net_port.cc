@@ -131,6 +131,12 @@ Status VhostUserNetPort::start() {
         r.status.message = opts_.name + ": " + r.status.message;
         return r.status;
       }
+      if (Status a = apply_socket_access(opts_.socket_path, opts_.access); !a) {
+        ::close(r.fd);
+        ::unlink(opts_.socket_path.c_str());
+        a.message = opts_.name + ": " + a.message;
+        return a;
+      }
       listen_fd_ = r.fd;
       listen_reg_ = loop_.add_fd(listen_fd_, ev::Events::kRead, listen_handler_.get());
       break;
@@ -208,7 +214,7 @@ void VhostUserNetPort::on_connected(int fd) noexcept {
   reader_.reset();
   dev_.reset();
   conn_reg_ = loop_.add_fd(fd, ev::Events::kRead, conn_handler_.get());
-  log_port(opts_.name, "vhost-user frontend connected");
+  log_port(LogLevel::kInfo, opts_.name, "vhost-user frontend connected");
 }
 
 void VhostUserNetPort::try_connect() noexcept {
@@ -219,7 +225,7 @@ void VhostUserNetPort::try_connect() noexcept {
     return;
   }
   if (!logged_connect_failure_) {
-    log_port(opts_.name, "waiting for vhost-user frontend at %s: %s", opts_.socket_path.c_str(),
+    log_port(LogLevel::kInfo, opts_.name, "waiting for vhost-user frontend at %s: %s", opts_.socket_path.c_str(),
              std::strerror(-fd));
     logged_connect_failure_ = true;
   }
@@ -233,8 +239,15 @@ void VhostUserNetPort::schedule_reconnect() noexcept {
 
 void VhostUserNetPort::fail(const char* what, const char* detail) noexcept {
   if (dying_ || conn_fd_ < 0) return;
-  // Logged once per broken connection: begin_teardown() silences every handler at once.
-  log_port(opts_.name, "peer misbehaved, dropping vhost-user connection: %s: %s", what, detail);
+  // Once per broken connection (begin_teardown() silences every handler at once), and rate-
+  // limited across connections: a local peer can reconnect and misbehave in a loop.
+  uint64_t suppressed = 0;
+  if (fail_log_.allow(&suppressed)) {
+    log_port(LogLevel::kWarn, opts_.name,
+             "peer misbehaved, dropping vhost-user connection: %s: %s (%llu similar lines "
+             "suppressed)",
+             what, detail, static_cast<unsigned long long>(suppressed));
+  }
   broken_ = true;
   ++port_stats_.protocol_errors;
   begin_teardown();
@@ -282,7 +295,7 @@ void VhostUserNetPort::on_conn_readable() noexcept {
     if (st == MsgReader::Status::kAgain) return;
     if (st == MsgReader::Status::kError) {
       if (err == MsgError::kPeerClosed || err == MsgError::kIo) {
-        log_port(opts_.name, "vhost-user frontend disconnected");
+        log_port(LogLevel::kInfo, opts_.name, "vhost-user frontend disconnected");
         begin_teardown();
       } else {
         fail("bad message", to_string(err));
@@ -318,7 +331,7 @@ void VhostUserNetPort::handle_message() noexcept {
     ++port_stats_.rejected_requests;
     uint64_t suppressed = 0;
     if (reject_log_.allow(&suppressed)) {
-      log_port(opts_.name, "refused vhost-user request: %s (%llu similar lines suppressed)",
+      log_port(LogLevel::kWarn, opts_.name, "refused vhost-user request: %s (%llu similar lines suppressed)",
                error.c_str(), static_cast<unsigned long long>(suppressed));
     }
   }
@@ -336,7 +349,7 @@ void VhostUserNetPort::send_reply_or_ack(bool explicit_reply, const DeviceReply&
     sent = send_reply(conn_fd_, msg_.request(), &status, sizeof status);
   }
   if (!sent) {
-    log_port(opts_.name, "cannot send vhost-user reply: %s", std::strerror(errno));
+    log_port(LogLevel::kWarn, opts_.name, "cannot send vhost-user reply: %s", std::strerror(errno));
     begin_teardown();
   }
 }

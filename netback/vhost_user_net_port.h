@@ -19,6 +19,7 @@
 #include "netback/net_queue_stats.h"
 #include "netback/netback_log.h"
 #include "netback/netback_status.h"
+#include "netback/unix_socket.h"
 #include "netback/vhost_user_device.h"
 #include "netback/vhost_user_msg.h"
 #include "port/port.h"
@@ -47,6 +48,7 @@ struct VhostUserNetOptions {
   std::array<uint8_t, 6> mac{};
   int64_t reconnect_min_ns = 100'000'000;    ///< client: first retry delay
   int64_t reconnect_max_ns = 2'000'000'000;  ///< client: the delay doubles up to this
+  SocketAccess access;          ///< kServer: mode and group of the listening socket
 };
 
 /// Port-level counters plus the per-queue-pair ones.
@@ -154,6 +156,7 @@ class VhostUserNetPort final : public port::Port, private VhostUserDeviceListene
   std::vector<NetQueueStats> qstats_;
   VhostUserNetStats port_stats_;  // port-level fields only
   LogRateLimit reject_log_;
+  LogRateLimit fail_log_;
 };
 
 }  // namespace uvs::netback

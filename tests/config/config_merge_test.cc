@@ -4,6 +4,7 @@
 
 #include "config/config_file.h"
 #include "config/config_merge.h"
+#include "config/limits.h"
 #include "config/runtime_paths.h"
 #include "tests/config/temp_dir.h"
 
@@ -41,6 +42,9 @@ TEST_CASE("merge: defaults and the built-in vm0 port") {
   REQUIRE(cfg.ok());
   CHECK(cfg->threads == 3);
   CHECK(cfg->threads_from_cpus);
+  // A large host gets a bounded default; the user may still ask for more.
+  CHECK(merge_config(ConfigLayer{}, ConfigLayer{}, test_env(dir, 128))->threads ==
+        uvs::config::kDefaultMaxThreads);
   CHECK(cfg->poll_max_ns == 32768);
   CHECK(cfg->poll_grow == 2);
   CHECK(cfg->poll_shrink == 2);
@@ -128,7 +132,7 @@ TEST_CASE("flag errors name the flag") {
   CHECK(flags.set_option("threads", "abc", "--threads").error().message ==
         "--threads: 'abc' is not a number");
   CHECK(flags.set_option("threads", "0", "--threads").error().message ==
-        "--threads: 0 is out of range 1..1024");
+        "--threads: 0 is out of range 1..256");
   CHECK(flags.set_option("poll-max-ns", "-5", "--poll-max-ns").error().message ==
         "--poll-max-ns: '-5' is not a number");
   CHECK(flags.set_option("poll-max-ns", "2000000000", "--poll-max-ns").error().message ==

@@ -171,8 +171,8 @@ TEST_CASE("value errors name the key and the value") {
         ConfigError::kBadMac);
   CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,mtu=67") ==
         "mtu: 67 is out of range 68..65535");
-  CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,thread=1024") ==
-        "thread: 1024 is out of range 0..1023");
+  CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,thread=256") ==
+        "thread: 256 is out of range 0..255");
   CHECK(error_of("tap,id=t0,ifname=waytoolonginterface") ==
         "ifname: 'waytoolonginterface' is not an interface name (1..15 characters)");
   CHECK(error_of("tap,id=t0,ifname=tap0,vnet-hdr=2") == "vnet-hdr: '2' is not on/off");

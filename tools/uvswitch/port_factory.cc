@@ -42,6 +42,8 @@ std::unique_ptr<port::Port> make_stream(const config::PortSpec& spec,
   o.path = s.path;
   if (s.addr) o.addr = s.addr->to_string();
   o.role = s.server ? netback::StreamRole::kServer : netback::StreamRole::kClient;
+  if (s.mode) o.access.mode = *s.mode;
+  if (s.group) o.access.group = s.group->gid;
   return started(std::make_unique<netback::StreamPort>(loop, std::move(o)), error);
 }
 
@@ -73,6 +75,8 @@ std::unique_ptr<port::Port> make_vhost_user(const config::PortSpec& spec,
     o.fd = *vu.fd;
   }
   o.queue_pairs = vu.queues;
+  if (vu.mode) o.access.mode = *vu.mode;
+  if (vu.group) o.access.group = vu.group->gid;
   if (vu.mtu) o.mtu = static_cast<uint16_t>(*vu.mtu);
   if (vu.mac) {
     o.has_mac = true;
@@ -179,6 +183,7 @@ Json backend_stats_json(const config::PortSpec& spec, const port::Port& port) {
                 {"in-bytes", s.in_bytes},
                 {"in-drop-too-short", s.in_drop_too_short},
                 {"in-drop-too-big", s.in_drop_too_big},
+                {"in-drop-foreign", s.in_drop_foreign},
                 {"in-errors", s.in_errors},
                 {"out-frames", s.out_frames},
                 {"out-bytes", s.out_bytes},
