@@ -218,10 +218,46 @@ void ControlServer::on_readable() {
       ::close(fd);
       continue;
     }
+    if (std::string why = refusal(fd); !why.empty()) {
+      const std::string reply =
+          error_reply("GenericError", "permission denied: " + why).dump() + "\n";
+      ssize_t n = ::send(fd, reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      (void)n;
+      ::close(fd);
+      uint64_t suppressed = 0;  // any local user can connect in a loop
+      if (refusal_log_.allow(&suppressed)) {
+        log(LogLevel::kWarn, "control socket: refused a client: " + why + " (" +
+                                 std::to_string(suppressed) + " similar lines suppressed)");
+      }
+      continue;
+    }
     conns_.push_back(std::make_unique<Connection>(*this, fd));
     conns_.back()->start();
     log(LogLevel::kDebug, "control client connected");
   }
+}
+
+std::string ControlServer::refusal(int fd) const {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    return std::string("cannot read the client's credentials: ") + std::strerror(errno);
+  }
+  if (cred.uid == 0 || cred.uid == access_.owner) return {};
+  if (access_.group) {
+    if (cred.gid == *access_.group) return {};
+    gid_t groups[256];
+    len = sizeof groups;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
+      for (size_t i = 0; i < len / sizeof(gid_t); ++i) {
+        if (groups[i] == *access_.group) return {};
+      }
+    }
+  }
+  std::string who = "uid " + std::to_string(cred.uid) + " may not use this control socket (only root, uid " +
+                    std::to_string(access_.owner);
+  if (access_.group) who += " and members of group " + access_.group_name;
+  return who + ")";
 }
 
 void ControlServer::retire(Connection* c) {

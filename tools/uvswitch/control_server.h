@@ -2,13 +2,18 @@
 // ControlServer: serves the control socket on the control loop: one JSON request per line each way.
 #pragma once
 
+#include <sys/types.h>
+#include <unistd.h>
+
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "eventloop/bottom_half.h"
 #include "eventloop/event_loop.h"
 #include "eventloop/fd_handler.h"
+#include "eventloop/log.h"
 #include "tools/uvswitch/command_table.h"
 #include "tools/uvswitch/control_socket.h"
 
@@ -37,6 +42,17 @@ class ControlServer final : public ev::FdHandler {
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
 
+  /// Who may use the socket, checked with SO_PEERCRED on every connection: root, `owner`
+  /// (the daemon's uid), and members of `group` (primary or supplementary, SO_PEERGROUPS) when
+  /// set. Anyone else gets one error reply ("permission denied: ...") and is disconnected.
+  struct Access {
+    uid_t owner = 0;
+    std::optional<gid_t> group;
+    std::string group_name;  ///< for the refusal message
+  };
+  /// Sets the access rule (default: root and the daemon's euid). Before start().
+  void set_access(Access access) { access_ = std::move(access); }
+
   /// Starts accepting. Control loop thread.
   void start();
   /// Stops accepting (the listening socket stays open until its owner closes it).
@@ -50,6 +66,8 @@ class ControlServer final : public ev::FdHandler {
   class Connection;
 
   void on_readable() override;  // the listening socket: accept everything pending
+  /// Empty when the peer on `fd` may use the socket, else why not.
+  std::string refusal(int fd) const;
   void retire(Connection* c);   // called by a connection that closed; freed by the reaper
   void reap();
 
@@ -57,6 +75,8 @@ class ControlServer final : public ev::FdHandler {
   ControlSocket& socket_;
   const CommandTable& commands_;
   ev::FdRegistration reg_;
+  Access access_{::geteuid(), std::nullopt, {}};
+  ev::LogRateLimit refusal_log_;
   std::vector<std::unique_ptr<Connection>> conns_;
   std::vector<std::unique_ptr<Connection>> dead_;
   ev::BottomHalf reaper_;

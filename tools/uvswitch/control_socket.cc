@@ -163,6 +163,21 @@ bool ControlSocket::open(const std::string& path, bool private_dir, std::string*
   return true;
 }
 
+bool ControlSocket::share_with_group(gid_t gid, bool private_dir, std::string* error) {
+  if (private_dir) {
+    const std::string dir = parent_dir(path_);
+    if (lchown(dir.c_str(), static_cast<uid_t>(-1), gid) != 0 || chmod(dir.c_str(), 0710) != 0) {
+      *error = "cannot open directory " + dir + " to the group: " + errno_text();
+      return false;
+    }
+  }
+  if (lchown(path_.c_str(), static_cast<uid_t>(-1), gid) != 0 || chmod(path_.c_str(), 0660) != 0) {
+    *error = "cannot give control socket " + path_ + " to the group: " + errno_text();
+    return false;
+  }
+  return true;
+}
+
 void ControlSocket::close() {
   if (fd_ >= 0) {
     ::close(fd_);

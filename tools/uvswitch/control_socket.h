@@ -2,6 +2,8 @@
 // ControlSocket: the daemon's listening AF_UNIX socket: single-instance lock, stale cleanup, 0600.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 namespace uvs::daemon {
@@ -28,6 +30,13 @@ class ControlSocket {
   ///  4. binds with mode 0600 and listens (non-blocking, close-on-exec).
   /// Returns false with a message naming the path in `*error`. Control thread, start-up only.
   bool open(const std::string& path, bool private_dir, std::string* error);
+
+  /// Lets group `gid` reach the socket: the socket becomes 0660 and group `gid`, and with
+  /// `private_dir` (the default runtime directory, which open() keeps 0700) the directory
+  /// becomes 0710 and group `gid`, so members can reach the socket but not list the
+  /// directory. The server still checks each client (ControlServer::Access). False with
+  /// `*error`. Start-up, after open().
+  bool share_with_group(gid_t gid, bool private_dir, std::string* error);
 
   /// Closes the socket and removes the socket and lock files now. Idempotent.
   void close();

@@ -11,6 +11,9 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <functional>
+#include <optional>
+#include <vector>
 
 #include "eventloop/fn_handler.h"
 #include "netback/unix_socket.h"
@@ -20,6 +23,7 @@
 #include "tools/uvswitch/control_socket.h"
 #include "tools/uvswitch/log.h"
 #include "tools/uvswitch/nat_commands.h"
+#include "tools/uvswitch/privileges.h"
 
 namespace uvs::daemon {
 
@@ -115,12 +119,15 @@ void Daemon::check_fd_frontends() {
 
 void Daemon::print_banner() const {
   std::string names;
-  for (size_t i = 0; i < threads_->size(); ++i) {
-    names += (names.empty() ? "" : ", ") + threads_->name(i);
+  const size_t nt = threads_->size();
+  if (nt > 4) {
+    names = threads_->name(0) + " .. " + threads_->name(nt - 1);
+  } else {
+    for (size_t i = 0; i < nt; ++i) names += (names.empty() ? "" : ", ") + threads_->name(i);
   }
   std::printf("uvswitch %s running (pid %d)\n", UVS_VERSION, static_cast<int>(getpid()));
   std::printf("  I/O threads:    %u (%s)%s; poll-max-ns=%lld poll-grow=%lld poll-shrink=%lld\n",
-              cfg_.threads, names.c_str(), cfg_.threads_from_cpus ? " [one per online CPU]" : "",
+              cfg_.threads, names.c_str(), cfg_.threads_from_cpus ? " [online CPUs, at most 8]" : "",
               static_cast<long long>(cfg_.poll_max_ns), static_cast<long long>(cfg_.poll_grow),
               static_cast<long long>(cfg_.poll_shrink));
   if (cfg_.control_path.empty()) {
@@ -186,6 +193,14 @@ void raise_fd_limit() {
 
 int Daemon::run() {
   raise_fd_limit();
+  if (cfg_.user) {
+    // Before any thread exists, so that every thread inherits it.
+    std::string err;
+    if (!restrict_process({cfg_.user->uid, cfg_.user->gid, cfg_.keep_cap_net_admin}, &err)) {
+      std::fprintf(stderr, "uvswitch: --user %s: %s\n", cfg_.user->text.c_str(), err.c_str());
+      return kExitRuntime;
+    }
+  }
   // The control loop never busy-polls: it only serves the control socket and signals.
   ev::LoopOptions control_opts;
   control_opts.poll_max_ns = 0;
@@ -227,11 +242,41 @@ int Daemon::run() {
     return kExitRuntime;
   }
 
+  if (has_control && cfg_.control_group &&
+      !socket.share_with_group(cfg_.control_group->gid, private_dir, &error)) {
+    std::fprintf(stderr, "uvswitch: --control-group %s: %s\n", cfg_.control_group->name.c_str(),
+                 error.c_str());
+    ::close(sfd);
+    return kExitRuntime;
+  }
+
   if (!start_switch(&error)) {
     std::fprintf(stderr, "uvswitch: %s\n", error.c_str());
     stop_switch();
     ::close(sfd);
     return kExitRuntime;  // `socket` is removed by its destructor
+  }
+
+  // Everything that needs root is open now (taps, sockets in root's directories, captures,
+  // NAT forwards to low ports): give up root before serving anyone.
+  if (cfg_.user) {
+    DropPlan plan{cfg_.user->uid, cfg_.user->gid, cfg_.keep_cap_net_admin};
+    std::vector<OnThread> others;
+    for (size_t i = 0; i < threads_->size(); ++i) {
+      others.push_back([this, i](const std::function<void()>& fn) {
+        threads_->loop(i).run_in_loop_sync(fn);
+      });
+    }
+    if (!drop_privileges(plan, others, &error)) {
+      std::fprintf(stderr, "uvswitch: --user %s: %s\n", cfg_.user->text.c_str(), error.c_str());
+      stop_switch();
+      ::close(sfd);
+      return kExitRuntime;
+    }
+    log(LogLevel::kInfo, "now running as uid " + std::to_string(plan.uid) + ", gid " +
+                             std::to_string(plan.gid) +
+                             (plan.keep_net_admin ? ", keeping only CAP_NET_ADMIN"
+                                                  : ", no capabilities"));
   }
 
   register_builtin_commands(commands_, *this);
@@ -241,6 +286,12 @@ int Daemon::run() {
   int rc = kExitOk;
   {
     ControlServer server(*control_loop_, socket, commands_);
+    ControlServer::Access access{::geteuid(), std::nullopt, {}};
+    if (cfg_.control_group) {
+      access.group = cfg_.control_group->gid;
+      access.group_name = cfg_.control_group->name;
+    }
+    server.set_access(std::move(access));
     if (has_control) server.start();
     ev::FdRegistration signal_reg = control_loop_->add_fd(sfd, ev::Events::kRead, &signal_handler);
     print_banner();

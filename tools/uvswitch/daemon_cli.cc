@@ -29,7 +29,10 @@ constexpr const char* kFooter =
       start-up, port-add refuses it).
   tap,id=ID,ifname=NAME[,vnet-hdr=on|off][,mtu=N]
   stream,id=ID,path=SOCK|addr=IP:PORT[,server=on|off]     (QEMU -netdev stream framing)
+  vhost-user and unix stream servers also take mode=OCTAL and group=GROUP for their socket
+      (default: as bind() makes it, owner and root only), e.g. mode=0660,group=libvirt-qemu.
   dgram,id=ID,local=IP:PORT,remote=IP:PORT                (QEMU -netdev dgram)
+      only datagrams from remote are accepted; others are counted (in-drop-foreign).
   nat,id=ID[,net=CIDR][,host=IP][,dhcpstart=IP][,dns=IP][,ipv6=on|off][,ipv6-prefix=P/LEN]
       [,domain=NAME][,restrict=on|off][,dhcp=on|off][,hostfwd=RULE]...[,mtu=N]
       [,dns-server=IP[:PORT]]
@@ -46,8 +49,10 @@ constexpr const char* kFooter =
   DHCP, DNS and outbound NAT with no flags.
 
 CAPTURE SPECS:
-  [port=]ID,file=PATH[,dir=in|out|both][,filter=BPF][,snaplen=N][,max-size=MB][,max-files=N]
+  [port=]ID,file=PATH[,dir=in|out|both][,filter=BPF][,snaplen=N][,max-size=MB][,max-files=N][,mode=OCTAL]
   filter is a pcap-filter(7) expression (write ',' as ',,'); max-files needs max-size.
+  Files are created with mode (default 0600); symlinks, fifos, devices and files of other
+  users are refused.
   Files are nanosecond pcap (Ethernet); with max-size FILE is the newest, then FILE.1, FILE.2 ...
   At run time: uvswitchctl capture-start SPEC / capture-stop PORT / captures; file=- there
   streams pcap to uvswitchctl's stdout (uvswitchctl capture-start port=vm0,file=- | tshark -r -).
@@ -105,13 +110,21 @@ std::vector<ValueFlag> value_flags() {
   return {
       {"control", "PATH", "control socket (default: <runtime dir>/control.sock)"},
       {"threads", "N",
-       "I/O threads, 1.." + std::to_string(config::kMaxThreads) + " (default: online CPUs)"},
+       "I/O threads, 1.." + std::to_string(config::kMaxThreads) + " (default: online CPUs, at most " +
+           std::to_string(config::kDefaultMaxThreads) + ")"},
       {"poll-max-ns", "NS",
        "max busy-poll window per loop iteration in ns, 0 disables (default 32768)"},
       {"poll-grow", "N", "busy-poll window growth factor; 0 or 1 mean 2 (default 2)"},
       {"poll-shrink", "N", "busy-poll window shrink divisor; 0 resets to 0 (default 2)"},
       {"log-level", "L", "error, warn, info (default), debug or trace"},
       {"fdb-aging", "S", "MAC table aging in seconds, 0 disables (default 300)"},
+      {"user", "USER[:GROUP]",
+       "once taps and sockets are open, switch to USER (and GROUP, default USER's), drop every "
+       "capability, set no_new_privs (default: keep the starting identity)"},
+      {"control-group", "GROUP",
+       "members of GROUP may use the control socket too (default: only root and the daemon's "
+       "user)"},
+      {"seccomp", "on|off", "restrict the daemon to the system calls it needs (default off)"},
   };
 }
 
@@ -150,6 +163,10 @@ CliOutcome parse_daemon_cli(int argc, char** argv, const config::Environment& en
       ->type_name("N");
   app.add_flag("--print-capabilities", print_capabilities,
                "backend program: print {\"type\": \"net\"} and exit");
+  bool keep_cap_net_admin = false;
+  app.add_flag("--keep-cap-net-admin", keep_cap_net_admin,
+               "with --user: keep CAP_NET_ADMIN so port-add can still create taps (default: "
+               "drop it)");
   std::vector<std::string> ports, captures;
   // One SPEC per flag: "--port a b" must not swallow b as a second port.
   app.add_option("--port", ports, "add a port (repeatable); SPEC below")
@@ -218,6 +235,13 @@ CliOutcome parse_daemon_cli(int argc, char** argv, const config::Environment& en
     std::string name = std::string("--") + flags[i].key;
     if (app.count(name) == 0) continue;
     auto r = flag_layer.set_option(flags[i].key, values[i], name);
+    if (!r) {
+      out.exit_code = fail(r.error().message);
+      return out;
+    }
+  }
+  if (keep_cap_net_admin) {
+    auto r = flag_layer.set_option("keep-cap-net-admin", "on", "--keep-cap-net-admin");
     if (!r) {
       out.exit_code = fail(r.error().message);
       return out;
