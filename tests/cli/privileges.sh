@@ -15,7 +15,8 @@ source "$(dirname "$0")/lib.sh" "$@"
 command -v setpriv >/dev/null || { echo "SKIP: no setpriv"; exit 77; }
 
 G=$((42000 + $$ % 1000))  # a group id no user has; the daemon joins it with --groups
-as_nobody() { setpriv --reuid 65534 --regid 65534 --groups "$G" "$@"; }
+NOBODY=(setpriv --reuid 65534 --regid 65534 --groups "$G")
+as_nobody() { "${NOBODY[@]}" "$@"; }
 as_member() { setpriv --reuid 4242 --regid 4242 --groups "$G" "$@"; }
 as_stranger() { setpriv --reuid 4244 --regid 4244 --clear-groups "$@"; }
 chmod 0711 "$TMP"
@@ -38,7 +39,8 @@ wait_ctl() {
 
 # ---- 1 and 2: as nobody -------------------------------------------------------------------
 pa=$((36000 + $$ % 10000)) pb=$((pa + 1))
-as_nobody env XDG_RUNTIME_DIR="$U/xdg" "$UVSWITCH" --threads 1 \
+# Not through the function: $! must be the daemon's pid (setpriv and env exec it).
+"${NOBODY[@]}" env XDG_RUNTIME_DIR="$U/xdg" "$UVSWITCH" --threads 1 \
   --port "vhost-user,id=vm0,path=$U/xdg/vm0.sock" --port nat,id=nat0 \
   --port "vhost-user,id=vm1,path=$U/open/vm1.sock,mode=0660,group=$G" \
   --port "stream,id=st,path=$U/open/st.sock,mode=0660,group=$G" \
@@ -57,7 +59,7 @@ json_check "$OUT" 'all(p["state"] in ("up", "down") for p in r["return"])'
 pass "as nobody: vhost-user, NAT, stream, dgram, a 0600 capture and the control socket"
 
 # The stream peer and the dgram remote deliver a frame each (from the right address).
-as_member python3 - "$U/open/st.sock" "$pa" "$pb" <<'PY' || fail "stream/dgram peers"
+as_member /usr/bin/python3 - "$U/open/st.sock" "$pa" "$pb" <<'PY' || fail "stream/dgram peers"
 import socket, struct, sys
 frame = bytes.fromhex("ffffffffffff" "025555555555" "0800") + bytes(46)
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -83,9 +85,9 @@ pass "as nobody: only tap creation fails ($(echo "$ERR$OUT" | head -c 120))"
 
 for s in vm1 st; do
   [ "$(stat -c '%a %g' "$U/open/$s.sock")" = "660 $G" ] || fail "$s.sock: $(stat -c '%a %g' "$U/open/$s.sock")"
-  as_member python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' \
+  as_member /usr/bin/python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' \
     "$U/open/$s.sock" || fail "a member of group $G cannot connect to $s.sock"
-  if as_stranger python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' \
+  if as_stranger /usr/bin/python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' \
     "$U/open/$s.sock" 2>"$TMP/conn.err"; then
     fail "a stranger connected to $s.sock"
   fi
@@ -104,6 +106,18 @@ pass "SO_PEERCRED: uid 4244 is refused with a clear error"
 grep -q "control socket: refused a client: uid 4244" "$TMP/daemon.err" || fail "refusal not logged"
 stop_daemon TERM
 [ "$DAEMON_RC" -eq 0 ] || fail "daemon (as nobody) exit status $DAEMON_RC"
+
+# The default control socket of an unprivileged user: under $XDG_RUNTIME_DIR.
+"${NOBODY[@]}" env XDG_RUNTIME_DIR="$U/xdg" "$UVSWITCH" --threads 1 \
+  --port "stream,id=st,path=$U/open/st2.sock" >"$TMP/daemon.out" 2>"$TMP/daemon.err" &
+DAEMON_PID=$!
+wait_ctl "$U/xdg/uvswitch/control.sock"
+expect_exit 0 as_nobody "$UVSWITCHCTL" --control "$U/xdg/uvswitch/control.sock" version
+[ "$(stat -c '%U %a' "$U/xdg/uvswitch/control.sock")" = "nobody 600" ] ||
+  fail "control socket: $(stat -c '%U %a' "$U/xdg/uvswitch/control.sock")"
+stop_daemon TERM
+[ "$DAEMON_RC" -eq 0 ] || fail "daemon (as nobody, default control) exit status $DAEMON_RC"
+pass "as nobody: the default control socket is \$XDG_RUNTIME_DIR/uvswitch/control.sock, 0600"
 
 # ---- 4: root with --user, with and without CAP_NET_ADMIN -------------------------------------
 [ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun for part 4"; exit 0; }

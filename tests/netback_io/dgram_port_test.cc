@@ -188,8 +188,9 @@ TEST_CASE("dgram: datagrams from anyone but the remote are counted and not forwa
   // Same host, other ports: an unprivileged local user could do exactly this.
   for (uint32_t i = 0; i < 20; ++i) send_from(0, pb, pattern_frame(900 + i, 80));
   send_from(free_udp_port(), pb, pattern_frame(999, 80));
-  auto good = pattern_frame(1, 100);
-  FrameList list({good});
+  std::vector<std::vector<uint8_t>> goods{pattern_frame(1, 100)};
+  const std::vector<uint8_t>& good = goods[0];
+  FrameList list(goods);
   REQUIRE(a->send_burst(list.all()) == 1);
   REQUIRE(run_until(loop, [&] { return at_b.frames.size() == 1 && b->stats().in_drop_foreign == 21; }));
   run_until(loop, [] { return false; }, 50'000'000);

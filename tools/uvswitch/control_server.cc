@@ -26,6 +26,10 @@ class ControlServer::Connection final : public ev::FdHandler {
 
   void start() { reg_ = server_.loop_.add_fd(fd_, ev::Events::kRead, this); }
 
+  /// Answers the client's first request with this error instead of running it, then hangs
+  /// up (replying at once would race the client's send: it would see EPIPE, not the reason).
+  void refuse(std::string why) { refused_ = std::move(why); }
+
   void on_readable() override {
     char buf[16 * 1024];
     for (;;) {
@@ -111,6 +115,11 @@ class ControlServer::Connection final : public ev::FdHandler {
   void handle_line(std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) return;
+    if (!refused_.empty()) {
+      queue(error_reply("GenericError", "permission denied: " + refused_));
+      close_now();
+      return;
+    }
     Json request;
     try {
       request = Json::parse(line);
@@ -174,6 +183,7 @@ class ControlServer::Connection final : public ev::FdHandler {
   FdList fds_;  // passed descriptors waiting for the next request
   bool closed_ = false;
   bool peer_done_ = false;  // the client sent EOF; close once out_ drains
+  std::string refused_;     // not allowed to use the socket: why
 };
 
 ControlServer::ControlServer(ev::EventLoop& loop, ControlSocket& socket,
@@ -218,20 +228,16 @@ void ControlServer::on_readable() {
       ::close(fd);
       continue;
     }
-    if (std::string why = refusal(fd); !why.empty()) {
-      const std::string reply =
-          error_reply("GenericError", "permission denied: " + why).dump() + "\n";
-      ssize_t n = ::send(fd, reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-      (void)n;
-      ::close(fd);
+    std::string why = refusal(fd);
+    if (!why.empty()) {
       uint64_t suppressed = 0;  // any local user can connect in a loop
       if (refusal_log_.allow(&suppressed)) {
         log(LogLevel::kWarn, "control socket: refused a client: " + why + " (" +
                                  std::to_string(suppressed) + " similar lines suppressed)");
       }
-      continue;
     }
     conns_.push_back(std::make_unique<Connection>(*this, fd));
+    if (!why.empty()) conns_.back()->refuse(std::move(why));
     conns_.back()->start();
     log(LogLevel::kDebug, "control client connected");
   }

@@ -193,6 +193,10 @@ void raise_fd_limit() {
 
 int Daemon::run() {
   raise_fd_limit();
+  if (cfg_.seccomp) {
+    std::fprintf(stderr, "uvswitch: --seccomp=on: the allow-list is not built into this version\n");
+    return kExitRuntime;
+  }
   if (cfg_.user) {
     // Before any thread exists, so that every thread inherits it.
     std::string err;

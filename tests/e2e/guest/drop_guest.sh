@@ -17,6 +17,11 @@ peer=10.0.2.16
 [ "$me" = 10.0.2.16/24 ] && peer=10.0.2.15
 uvs_wait_ping "$peer" 60 || exit 15
 uvs_ping "$peer" 5 || exit 15
-# Stay up until the other guest has pinged us too.
-sleep 4
+# Stay up until the other guest has pinged us too (5 echo requests in, /proc/net/snmp).
+n=0
+while [ "$(awk '/^Icmp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "InEchos") c = i; h = 1 } else print $c }' /proc/net/snmp)" -lt 5 ]; do
+  n=$((n + 1))
+  [ "$n" -lt 120 ] || { echo "the peer never pinged us"; exit 15; }
+  sleep 0.5
+done
 uvs_step "peer $peer ok"
