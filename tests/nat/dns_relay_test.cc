@@ -18,28 +18,15 @@
 #include "eventloop/event_loop.h"
 #include "slirp-glue/nat_port.h"
 #include "tests/eventloop/test_config.h"
+#include "tests/nat/nat_test_util.h"
 
 namespace uvs::slirpglue {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-struct Collect final : port::FrameSink {
-  std::vector<Bytes> frames;
-  void receive_burst(port::Port&, std::span<const port::Frame> fs) noexcept override {
-    for (const port::Frame& f : fs) {
-      Bytes b(f.len);
-      f.copy_out(0, b.data(), b.size());
-      frames.push_back(std::move(b));
-    }
-  }
-};
-
-in_addr ip(const char* s) {
-  in_addr a{};
-  inet_pton(AF_INET, s, &a);
-  return a;
-}
+using test::Bytes;
+using test::Collect;
+using test::ip;
+using test::run_until;
 
 constexpr uint8_t kGuestMac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 constexpr uint16_t kGuestPort = 40000;
@@ -106,17 +93,6 @@ void send(NatPort& nat, const Bytes& f) {
   CHECK(nat.send_burst(std::span<const port::Frame>(&fr, 1)) == 1);
 }
 
-template <typename F>
-bool run_until(ev::EventLoop& loop, F done, int ms = 3000) {
-  const int64_t end = ev::now_ns() + int64_t(ms) * 1'000'000;
-  while (!done()) {
-    if (ev::now_ns() > end) return false;
-    loop.run_once(false);
-    usleep(1000);
-  }
-  return true;
-}
-
 /// The upstream resolver: a UDP socket on 127.0.0.1 that the test answers from by hand.
 struct Responder {
   int fd = -1;
@@ -171,17 +147,23 @@ Bytes dns_of(const Bytes& f) {
   return Bytes(f.begin() + 42, f.end());
 }
 
+/// A NAT relaying DNS to a Responder, its frames toward the guests collected.
+struct RelayRig {
+  ev::EventLoop loop{ev::test::loop_options()};
+  Responder up;
+  NatPort nat{loop, relay_options(up)};
+  Collect sink;
+  RelayRig() { nat.set_sink(&sink); }
+};
+
 constexpr uint16_t kQueryFlags = 0x0100;   // RD
 constexpr uint16_t kAnswerFlags = 0x8180;  // QR RD RA
 
 }  // namespace
 
 TEST_CASE("dns relay: only the answer to the question asked reaches the guest") {
-  ev::EventLoop loop(ev::test::loop_options());
-  Responder up;
-  NatPort nat(loop, relay_options(up));
-  Collect sink;
-  nat.set_sink(&sink);
+  RelayRig rig;  // MTU 1500
+  auto& [loop, up, nat, sink] = rig;
   REQUIRE(nat.start());
 
   send(nat, query_frame(dns_message(0x1234, kQueryFlags, "example.test")));
@@ -224,11 +206,8 @@ TEST_CASE("dns relay: only the answer to the question asked reaches the guest") 
 }
 
 TEST_CASE("dns relay: query ids on the wire are random, not the guest's or a sequence") {
-  ev::EventLoop loop(ev::test::loop_options());
-  Responder up;
-  NatPort nat(loop, relay_options(up));
-  Collect sink;
-  nat.set_sink(&sink);
+  RelayRig rig;  // MTU 1500
+  auto& [loop, up, nat, sink] = rig;
   REQUIRE(nat.start());
   std::vector<uint16_t> ids;
   for (int i = 0; i < 32; ++i) {
@@ -246,11 +225,8 @@ TEST_CASE("dns relay: query ids on the wire are random, not the guest's or a seq
 }
 
 TEST_CASE("dns relay: an answer too long for the MTU becomes a TC response; others pass whole") {
-  ev::EventLoop loop(ev::test::loop_options());
-  Responder up;
-  NatPort nat(loop, relay_options(up));  // MTU 1500
-  Collect sink;
-  nat.set_sink(&sink);
+  RelayRig rig;  // MTU 1500
+  auto& [loop, up, nat, sink] = rig;
   REQUIRE(nat.start());
 
   // 1472 bytes of DNS is the most one 1500-byte IP packet carries: passes whole.

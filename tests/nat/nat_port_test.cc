@@ -15,29 +15,15 @@
 #include "eventloop/event_loop.h"
 #include "slirp-glue/nat_port.h"
 #include "tests/eventloop/test_config.h"
+#include "tests/nat/nat_test_util.h"
 
 namespace uvs::slirpglue {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-/// Keeps every frame the NAT sends toward the guests.
-struct Collect final : port::FrameSink {
-  std::vector<Bytes> frames;
-  void receive_burst(port::Port&, std::span<const port::Frame> fs) noexcept override {
-    for (const port::Frame& f : fs) {
-      Bytes b(f.len);
-      f.copy_out(0, b.data(), b.size());
-      frames.push_back(std::move(b));
-    }
-  }
-};
-
-in_addr ip(const char* s) {
-  in_addr a{};
-  inet_pton(AF_INET, s, &a);
-  return a;
-}
+using test::Bytes;
+using test::Collect;
+using test::ip;
+using test::run_until;
 
 NatPortOptions default_options() {
   NatPortOptions o;
@@ -80,18 +66,6 @@ void send(NatPort& nat, const Bytes& f, size_t split = 0) {
   }
   port::Frame fr{iov, n, static_cast<uint32_t>(f.size())};
   CHECK(nat.send_burst(std::span<const port::Frame>(&fr, 1)) == 1);
-}
-
-// Runs the loop until `done()` or the deadline (ms).
-template <typename F>
-bool run_until(ev::EventLoop& loop, F done, int ms = 3000) {
-  const int64_t end = ev::now_ns() + int64_t(ms) * 1'000'000;
-  while (!done()) {
-    if (ev::now_ns() > end) return false;
-    loop.run_once(false);
-    usleep(1000);
-  }
-  return true;
 }
 
 uint16_t free_port() {
