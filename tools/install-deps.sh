@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build pkg-config
   clang lld libclang-rt-14-dev          # libFuzzer and the sanitizer runtimes
-  libslirp-dev libglib2.0-dev libpcap-dev libcli11-dev doctest-dev   # slirp.pc requires glib-2.0.pc
+  libslirp-dev libglib2.0-dev libpcap-dev libseccomp-dev libcli11-dev doctest-dev   # slirp.pc requires glib-2.0.pc
   libtomlplusplus-dev nlohmann-json3-dev
 )
 test_pkgs=(

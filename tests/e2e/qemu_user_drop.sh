@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# e2e: a daemon started as root with --user nobody drops root once its sockets are open and
-# still serves two QEMU guests (DHCP and a download through the NAT, pings between them) and a
-# capture, which tshark reads back. /proc shows every thread with nobody's ids, no capability,
-# and no_new_privs.
+# e2e: a daemon started as root with --user nobody --seccomp on drops root once its sockets
+# are open and still serves two QEMU guests (DHCP and a download through the NAT, pings between
+# them) and a capture, which tshark reads back, all under its seccomp allow-list. /proc shows
+# every thread with nobody's ids, no capability, no_new_privs and the filter.
 # Usage: qemu_user_drop.sh BUILD_DIR [SOURCE_DIR]   (E2E_KEEP=1 keeps the logs)
 set -euo pipefail
 
@@ -20,7 +20,7 @@ guest_build
 
 ctl=$E2E_TMP/control.sock
 e2e_bg "$E2E_TMP/daemon.log" "$BUILD_DIR/tools/uvswitch/uvswitch" --control "$ctl" --threads 2 \
-  --user nobody --port "vhost-user,id=vm1,path=$E2E_TMP/vm1.sock" \
+  --user nobody --seccomp on --port "vhost-user,id=vm1,path=$E2E_TMP/vm1.sock" \
   --port "vhost-user,id=vm2,path=$E2E_TMP/vm2.sock" --port nat,id=nat0 \
   --capture "port=vm1,file=$E2E_TMP/vm1.pcap"
 daemon=$E2E_PID
@@ -36,14 +36,15 @@ import sys
 f = dict(l.rstrip("\n").split(":\t", 1) for l in open(sys.argv[1]) if ":\t" in l)
 ok = (f["Uid"].split() == ["65534"] * 4 and f["Gid"].split() == ["65534"] * 4 and
       f["Groups"].split() in ([], ["65534"]) and int(f["CapEff"], 16) == 0 and
-      int(f["CapPrm"], 16) == 0 and int(f["CapBnd"], 16) == 0 and f["NoNewPrivs"] == "1")
+      int(f["CapPrm"], 16) == 0 and int(f["CapBnd"], 16) == 0 and f["NoNewPrivs"] == "1" and
+      f["Seccomp"] == "2")
 if not ok:
-    print("thread not dropped:", sys.argv[1], {k: f[k] for k in ("Name", "Uid", "Gid", "Groups", "CapPrm", "CapEff", "CapBnd", "NoNewPrivs")})
+    print("thread not dropped:", sys.argv[1], {k: f[k] for k in ("Name", "Uid", "Gid", "Groups", "CapPrm", "CapEff", "CapBnd", "NoNewPrivs", "Seccomp")})
 sys.exit(0 if ok else 1)
 PY
 done
 [ "$bad" -eq 0 ] || fail "a thread kept root's ids or a capability"
-e2e_log "all $(ls /proc/$daemon/task | wc -l) threads: uid/gid 65534, CapPrm/CapEff/CapBnd 0, NoNewPrivs 1"
+e2e_log "all $(ls /proc/$daemon/task | wc -l) threads: uid/gid 65534, CapPrm/CapEff/CapBnd 0, NoNewPrivs 1, Seccomp 2"
 
 mkdir -p "$E2E_TMP/www"
 seq 1 100000 >"$E2E_TMP/www/blob"

@@ -24,6 +24,7 @@
 #include "tools/uvswitch/log.h"
 #include "tools/uvswitch/nat_commands.h"
 #include "tools/uvswitch/privileges.h"
+#include "tools/uvswitch/seccomp_filter.h"
 
 namespace uvs::daemon {
 
@@ -193,10 +194,6 @@ void raise_fd_limit() {
 
 int Daemon::run() {
   raise_fd_limit();
-  if (cfg_.seccomp) {
-    std::fprintf(stderr, "uvswitch: --seccomp=on: the allow-list is not built into this version\n");
-    return kExitRuntime;
-  }
   if (cfg_.user) {
     // Before any thread exists, so that every thread inherits it.
     std::string err;
@@ -281,6 +278,14 @@ int Daemon::run() {
                              std::to_string(plan.gid) +
                              (plan.keep_net_admin ? ", keeping only CAP_NET_ADMIN"
                                                   : ", no capabilities"));
+  }
+
+  // Last: nothing from here on opens devices, execs or changes ids.
+  if (cfg_.seccomp && !install_seccomp_filter(&error)) {
+    std::fprintf(stderr, "uvswitch: --seccomp=on: %s\n", error.c_str());
+    stop_switch();
+    ::close(sfd);
+    return kExitRuntime;
   }
 
   register_builtin_commands(commands_, *this);

@@ -124,7 +124,9 @@ std::vector<ValueFlag> value_flags() {
       {"control-group", "GROUP",
        "members of GROUP may use the control socket too (default: only root and the daemon's "
        "user)"},
-      {"seccomp", "on|off", "restrict the daemon to the system calls it needs (default off)"},
+      {"seccomp", "on|off",
+       "after start-up, allow only the system calls the daemon needs; others kill it (default "
+       "off)"},
   };
 }
 
