@@ -124,14 +124,7 @@ struct Responder {
 };
 
 NatPortOptions relay_options(const Responder& r) {
-  NatPortOptions o;
-  o.name = "nat-dns";
-  o.net = ip("10.0.2.0");
-  o.mask = ip("255.255.255.0");
-  o.host = ip("10.0.2.2");
-  o.dhcp_start = ip("10.0.2.15");
-  o.dns = ip("10.0.2.3");
-  o.ipv6 = false;
+  NatPortOptions o = test::default_options("nat-dns");
   sockaddr_storage ss{};
   std::memcpy(&ss, &r.addr, sizeof r.addr);
   o.dns_server = ss;

@@ -23,19 +23,8 @@ namespace {
 using test::Bytes;
 using test::Collect;
 using test::ip;
+using test::default_options;
 using test::run_until;
-
-NatPortOptions default_options() {
-  NatPortOptions o;
-  o.name = "nat-test";
-  o.net = ip("10.0.2.0");
-  o.mask = ip("255.255.255.0");
-  o.host = ip("10.0.2.2");
-  o.dhcp_start = ip("10.0.2.15");
-  o.dns = ip("10.0.2.3");
-  o.ipv6 = false;
-  return o;
-}
 
 constexpr uint8_t kGuestMac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 

@@ -14,6 +14,7 @@
 #include "eventloop/clock.h"
 #include "eventloop/event_loop.h"
 #include "port/port.h"
+#include "slirp-glue/nat_options.h"
 
 namespace uvs::slirpglue::test {
 
@@ -36,6 +37,19 @@ inline in_addr ip(const char* s) {
   in_addr a{};
   inet_pton(AF_INET, s, &a);
   return a;
+}
+
+/// QEMU's -netdev user addresses (10.0.2.0/24, host .2, DNS .3, leases from .15), IPv4 only.
+inline NatPortOptions default_options(const char* name = "nat-test") {
+  NatPortOptions o;
+  o.name = name;
+  o.net = ip("10.0.2.0");
+  o.mask = ip("255.255.255.0");
+  o.host = ip("10.0.2.2");
+  o.dhcp_start = ip("10.0.2.15");
+  o.dns = ip("10.0.2.3");
+  o.ipv6 = false;
+  return o;
 }
 
 /// Runs `loop` until `done()` or the deadline (ms); false on timeout.

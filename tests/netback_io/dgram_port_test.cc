@@ -44,6 +44,21 @@ std::unique_ptr<DgramPort> make_udp(ev::EventLoop& loop, const std::string& name
   return std::make_unique<DgramPort>(loop, o);
 }
 
+/// Two started UDP ports on 127.0.0.1, a -> b and b -> a, with b's frames collected.
+struct UdpPair {
+  ev::EventLoop loop{loop_options()};
+  uint16_t pa = free_udp_port();
+  uint16_t pb = free_udp_port();
+  std::unique_ptr<DgramPort> a = make_udp(loop, "a", pa, pb);
+  std::unique_ptr<DgramPort> b = make_udp(loop, "b", pb, pa);
+  CollectSink at_b;
+  UdpPair() {
+    b->set_sink(&at_b);
+    REQUIRE(a->start().ok());
+    REQUIRE(b->start().ok());
+  }
+};
+
 /// Sends `bufs` from `tx` (a burst at a time, retrying refusals) and checks `rx` got them all,
 /// intact; loopback UDP keeps order on one socket pair.
 void exchange(ev::EventLoop& loop, DgramPort& tx, CollectSink& rx,
@@ -109,15 +124,8 @@ TEST_CASE("dgram: two ports on 127.0.0.1 exchange frames intact") {
 }
 
 TEST_CASE("dgram: oversize frames are dropped on send, runts on receive") {
-  ev::EventLoop loop(loop_options());
-  uint16_t pa = free_udp_port();
-  uint16_t pb = free_udp_port();
-  auto a = make_udp(loop, "a", pa, pb);
-  auto b = make_udp(loop, "b", pb, pa);
-  CollectSink at_b;
-  b->set_sink(&at_b);
-  REQUIRE(a->start().ok());
-  REQUIRE(b->start().ok());
+  UdpPair pair;
+  auto& [loop, pa, pb, a, b, at_b] = pair;
 
   // 65508 bytes do not fit a UDP/IPv4 datagram: taken and dropped; the frames around it pass.
   std::vector<std::vector<uint8_t>> bufs{pattern_frame(1, 100), pattern_frame(2, 65508),
@@ -175,15 +183,8 @@ void send_from(uint16_t from_port, uint16_t to_port, const std::vector<uint8_t>&
 }
 
 TEST_CASE("dgram: datagrams from anyone but the remote are counted and not forwarded") {
-  ev::EventLoop loop(loop_options());
-  uint16_t pa = free_udp_port();
-  uint16_t pb = free_udp_port();
-  auto a = make_udp(loop, "a", pa, pb);
-  auto b = make_udp(loop, "b", pb, pa);
-  CollectSink at_b;
-  b->set_sink(&at_b);
-  REQUIRE(a->start().ok());
-  REQUIRE(b->start().ok());
+  UdpPair pair;
+  auto& [loop, pa, pb, a, b, at_b] = pair;
 
   // Same host, other ports: an unprivileged local user could do exactly this.
   for (uint32_t i = 0; i < 20; ++i) send_from(0, pb, pattern_frame(900 + i, 80));
