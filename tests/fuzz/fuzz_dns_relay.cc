@@ -15,7 +15,9 @@
 #include "port/port.h"
 #include "slirp-glue/dns_relay.h"
 #include "slirp-glue/nat_port.h"
+#include "tests/fuzz/fuzz_reader.h"
 
+using uvs::fuzz::FuzzReader;
 using namespace uvs;
 using slirpglue::DnsRelay;
 
@@ -130,27 +132,9 @@ struct Fixture {
   }
 };
 
-struct Reader {
-  const uint8_t* p;
-  size_t n;
-  uint8_t u8() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-  uint16_t u16() { return uint16_t(u8() << 8 | u8()); }
-  std::vector<uint8_t> bytes(size_t k) {
-    if (k > n) k = n;
-    std::vector<uint8_t> v(p, p + k);
-    p += k;
-    n -= k;
-    return v;
-  }
-};
-
 // A UDP/IPv4 frame from a guest to the DNS address. `raw` bits break one header field each, so
 // the relay's header checks see near-misses, not only noise.
-std::vector<uint8_t> query_frame(Reader& r, Asked* a) {
+std::vector<uint8_t> query_frame(FuzzReader& r, Asked* a) {
   const uint8_t raw = r.u8();
   const uint8_t guest = r.u8();
   a->mac[0] = 0x52;
@@ -221,7 +205,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   relayed_ids.clear();
   relay_len = 0;
 
-  Reader r{data, size};
+  FuzzReader r{data, size};
   for (int ops = 0; r.n > 0 && ops < 64; ++ops) {
     switch (r.u8() & 3) {
       case 0: {

@@ -16,7 +16,9 @@
 #include "eventloop/event_loop.h"
 #include "netback/stream_port.h"
 #include "port/port.h"
+#include "tests/fuzz/fuzz_reader.h"
 
+using uvs::fuzz::FuzzReader;
 using namespace uvs;
 using netback::StreamPort;
 
@@ -82,17 +84,6 @@ struct Reference {
   }
 };
 
-struct Reader {
-  const uint8_t* p;
-  size_t n;
-  uint8_t u8() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-  uint16_t u16() { return uint16_t(u8() << 8 | u8()); }
-};
-
 }  // namespace
 
 // Input: operations, each one byte then operands:
@@ -143,7 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   };
 
-  Reader r{data, size};
+  FuzzReader r{data, size};
   std::vector<uint8_t> scratch;
   for (int ops = 0; r.n > 0 && ops < 64; ++ops) {
     switch (r.u8() & 3) {

@@ -16,7 +16,9 @@
 
 #include "netback/vhost_user_device.h"
 #include "netback/vhost_user_msg.h"
+#include "tests/fuzz/fuzz_reader.h"
 
+using uvs::fuzz::FuzzReader;
 using namespace uvs::netback;
 using R = vu::VhostUserRequest;
 
@@ -46,16 +48,6 @@ struct Listener final : VhostUserDeviceListener {
     (void)v.vq.enable_notifications();
   }
   void announce(const uint8_t*) noexcept override {}
-};
-
-struct Reader {
-  const uint8_t* p;
-  size_t n;
-  uint8_t u8() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
 };
 
 constexpr uint64_t kMaxBacked = uint64_t{1} << 40;
@@ -120,7 +112,7 @@ bool any_guest_mapping() {
 // device is reset as the port does. At the end every fd the harness made must be closed and no
 // guest memory left mapped.
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  Reader r{data, size};
+  FuzzReader r{data, size};
   const uint8_t cfg_byte = r.u8();
   NetDeviceConfig cfg;
   cfg.queue_pairs = 1 + (cfg_byte & 3);

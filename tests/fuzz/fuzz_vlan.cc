@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "switch/vlan.h"
+#include "tests/fuzz/fuzz_reader.h"
 
+using uvs::fuzz::FuzzReader;
 using namespace uvs::bridge;
 using uvs::port::Frame;
 
@@ -16,20 +18,9 @@ namespace {
 
 [[noreturn]] void fail() { __builtin_trap(); }
 
-struct Reader {
-  const uint8_t* p;
-  size_t n;
-  uint8_t u8() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-  uint16_t u16() { return uint16_t(u8() << 8 | u8()); }
-};
-
 // A port's VLAN settings from the input: mode, a VID that is the access or native VLAN (any
 // 16-bit value, so invalid ones reach make()), and up to 7 trunk VIDs.
-VlanConfig read_config(Reader& r) {
+VlanConfig read_config(FuzzReader& r) {
   VlanConfig c;
   uint8_t b = r.u8();
   c.mode = (b & 1) ? VlanMode::kTrunk : VlanMode::kAccess;
@@ -55,7 +46,7 @@ std::vector<uint8_t> linearize(const Frame& f) {
 // 0..15 bytes each, so headers straddle segments), u16 csum_start and hdr_len of the frame's
 // offload metadata, then the frame.
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  Reader r{data, size};
+  FuzzReader r{data, size};
   const VlanConfig in_cfg = read_config(r);
   const VlanConfig out_cfg = read_config(r);
   const uint8_t cuts = r.u8();
