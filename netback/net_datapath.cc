@@ -84,10 +84,49 @@ struct SrcCursor {
   }
 };
 
+// Copies the first `n` bytes of iov[0, cnt) into dst (the chain holds at least n readable bytes).
+void copy_head(const iovec* iov, uint32_t cnt, void* dst, size_t n) noexcept {
+  auto* out = static_cast<uint8_t*>(dst);
+  for (uint32_t i = 0; i < cnt && n > 0; ++i) {
+    size_t take = iov[i].iov_len < n ? iov[i].iov_len : n;
+    std::memcpy(out, iov[i].iov_base, take);
+    out += take;
+    n -= take;
+  }
+}
+
+// Offload counters of one accepted guest frame.
+void count_in(const port::Offload& ol, NetQueueStats& st) noexcept {
+  using G = port::Offload::Gso;
+  if (ol.flags & port::Offload::kNeedsCsum) ++st.in_csum;
+  switch (ol.gso) {
+    case G::kNone: return;
+    case G::kTcpV4: ++st.in_tso4; break;
+    case G::kTcpV6: ++st.in_tso6; break;
+    case G::kUdpL4: ++st.in_uso; break;
+  }
+  if (ol.ecn) ++st.in_ecn;
+}
+
+// Offload counters of one delivered frame, from the header the guest got.
+void count_out(const virtio::VirtioNetHdrV1& h, NetQueueStats& st) noexcept {
+  if (h.flags & virtio::kNetHdrFNeedsCsum) ++st.out_csum;
+  if (h.flags & virtio::kNetHdrFDataValid) ++st.out_data_valid;
+  switch (h.gso_type & static_cast<uint8_t>(~virtio::kNetHdrGsoEcn)) {
+    case virtio::kNetHdrGsoNone: return;
+    case virtio::kNetHdrGsoTcpV4: ++st.out_tso4; break;
+    case virtio::kNetHdrGsoTcpV6: ++st.out_tso6; break;
+    case virtio::kNetHdrGsoUdpL4: ++st.out_uso; break;
+    default: break;
+  }
+  if (h.gso_type & virtio::kNetHdrGsoEcn) ++st.out_ecn;
+}
+
 }  // namespace
 
-BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, port::Port& from, port::FrameSink* sink,
-                         TxScratch& s, NetQueueStats& stats) noexcept {
+BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, const NetOffloadFeatures& feat,
+                         port::Port& from, port::FrameSink* sink, TxScratch& s,
+                         NetQueueStats& stats) noexcept {
   BurstResult res;
   uint32_t n = 0;
   uint64_t bytes = 0;
@@ -120,9 +159,20 @@ BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, port::Port& from, port::Fr
       continue;
     }
     // Only the device-readable part is the packet; writable descriptors in a TX chain carry
-    // nothing for us and are ignored.
+    // nothing for us and are ignored. A 10-byte legacy header leaves num_buffers zero.
+    virtio::VirtioNetHdrV1 h{};
+    copy_head(iov, c.readable, &h, hdr_len < sizeof h ? hdr_len : sizeof h);
     uint32_t first = skip_bytes(iov, c.readable, hdr_len);
-    s.frames[n] = Frame{iov + first, c.readable - first, static_cast<uint32_t>(len)};
+    Frame& f = s.frames[n];
+    f = Frame{iov + first, c.readable - first, static_cast<uint32_t>(len)};
+    BadHdr bad = parse_tx_hdr(h, f, feat, &f.ol);
+    if (bad != BadHdr::kNone) [[unlikely]] {
+      ++stats.in_drop_bad_hdr[static_cast<uint32_t>(bad)];
+      ++res.bad_hdrs;
+      res.last_bad_hdr = bad;
+      vq.push(c.head, 0);
+      continue;
+    }
     s.heads[n] = c.head;
     bytes += len;
     ++n;
@@ -130,6 +180,9 @@ BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, port::Port& from, port::Fr
   if (n > 0) {
     if (sink) {
       sink->receive_burst(from, {s.frames, n});
+      for (uint32_t k = 0; k < n; ++k) {
+        if (!s.frames[k].ol.plain()) count_in(s.frames[k].ol, stats);
+      }
       stats.in_frames += n;
       stats.in_bytes += bytes;
       ++stats.tx_bursts;
@@ -143,7 +196,7 @@ BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, port::Port& from, port::Fr
   return res;
 }
 
-BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable,
+BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t guest_caps,
                          std::span<const Frame> frames, RxScratch& s,
                          NetQueueStats& stats) noexcept {
   BurstResult res;
@@ -153,6 +206,11 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable,
 
   for (; i < frames.size(); ++i) {
     const Frame& f = frames[i];
+    virtio::VirtioNetHdrV1 h;
+    if (!make_rx_hdr(f.ol, guest_caps, &h)) [[unlikely]] {
+      ++stats.out_drop_offload;
+      continue;  // counted as taken: this guest can never take it
+    }
     const uint64_t need = uint64_t{hdr_len} + f.len;
     uint32_t npending = 0;   // chains popped for this frame (good and dropped)
     uint32_t nbuffers = 0;   // chains holding frame bytes
@@ -198,9 +256,6 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable,
         // Keep the first chain's segments: num_buffers is patched once the count is known.
         first_cnt = c.writable;
         std::memcpy(s.first_iov, wiov, sizeof(iovec) * c.writable);
-        virtio::VirtioNetHdrV1 h{};
-        h.gso_type = virtio::kNetHdrGsoNone;
-        h.num_buffers = 1;
         // A 10-byte legacy header is the 12-byte one without num_buffers.
         dst.write(reinterpret_cast<const uint8_t*>(&h), hdr_len);
         in_chain = hdr_len;
@@ -247,6 +302,7 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable,
     }
     ++stats.out_frames;
     stats.out_bytes += f.len;
+    if (h.flags != 0 || h.gso_type != 0) count_out(h, stats);
   }
 
   res.count = i;

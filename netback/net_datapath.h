@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 
+#include "netback/net_hdr.h"
 #include "netback/net_queue_stats.h"
 #include "netback/virtq.h"
 #include "port/frame.h"
@@ -48,25 +49,32 @@ struct BurstResult {
   bool notify = false;                  ///< the driver wants an interrupt (call fd)
   VirtqError error = VirtqError::kOk;   ///< fatal ring error: the port must break
   const char* reason = nullptr;         ///< fatal data-path error that is not a VirtqError
+  uint32_t bad_hdrs = 0;                ///< TX: frames dropped for a malformed virtio-net header
+  BadHdr last_bad_hdr = BadHdr::kNone;  ///< TX: the reason of the last of them (for the log)
   bool broken() const noexcept { return is_fatal(error) || reason != nullptr; }
 };
 
 /// Pops up to port::kMaxBurst chains from the guest's TX ring `vq`, strips the `hdr_len`-byte
-/// virtio-net header (12 with VERSION_1, §5.1.6; it may share a descriptor with data or not),
+/// virtio-net header (12 with VERSION_1, §5.1.6; it may share a descriptor with data or not)
+/// after turning it into each Frame's `ol` (parse_tx_hdr, against the offloads `feat` allows),
 /// hands the frames to `sink` in one receive_burst (segments point into guest memory), then
 /// returns every chain on the used ring with one used-index update. Drops and counts short,
-/// oversize and per-chain-invalid chains. A fatal ring error returns at once (result.error)
-/// without completing anything. Loop thread only; noexcept, allocation-free.
-BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, port::Port& from, port::FrameSink* sink,
-                         TxScratch& s, NetQueueStats& stats) noexcept;
+/// oversize and per-chain-invalid chains and malformed headers (by reason; result.bad_hdrs). A
+/// fatal ring error returns at once (result.error) without completing anything. Loop thread
+/// only; noexcept, allocation-free.
+BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, const NetOffloadFeatures& feat,
+                         port::Port& from, port::FrameSink* sink, TxScratch& s,
+                         NetQueueStats& stats) noexcept;
 
 /// Copies `frames` into the guest's RX ring `vq`, each behind a `hdr_len`-byte virtio-net header
-/// (num_buffers set when 12; with `mergeable` a frame may span several chains, §5.1.6.4), in
-/// order, until the
-/// guest runs out of buffers. Frames that can never fit are dropped and counted as taken. One
-/// used-index update for the whole burst. result.count is how many frames were taken; the
-/// caller counts the rest (no buffers).
-BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable,
+/// made from its `ol` for a guest accepting `guest_caps` (make_rx_hdr; num_buffers set when 12).
+/// With `mergeable` a frame may span several chains (§5.1.6.4); without it one chain must hold
+/// it all (a Linux guest without MRG_RXBUF but with GUEST_TSO posts "big" chains of 64 KiB).
+/// In order, until the guest runs out of buffers. Frames that can never fit, or that need an
+/// offload the guest did not accept, are dropped and counted as taken. One used-index update
+/// for the whole burst. result.count is how many frames were taken; the caller counts the rest
+/// (no buffers).
+BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t guest_caps,
                          std::span<const port::Frame> frames, RxScratch& s,
                          NetQueueStats& stats) noexcept;
 

@@ -24,6 +24,7 @@ struct NetDeviceConfig {
   uint16_t mtu = 1500;               ///< advertised with VIRTIO_NET_F_MTU
   bool has_mac = false;              ///< offer VIRTIO_NET_F_MAC with `mac` in the config space
   std::array<uint8_t, 6> mac{};
+  bool offloads = false;             ///< offer CSUM/GUEST_CSUM, HOST_/GUEST_TSO4/TSO6/ECN
 };
 
 /// What the device tells its owner (the port).
@@ -78,7 +79,8 @@ class VhostUserDevice {
 
   /// Virtio feature bits we offer (GET_FEATURES): VERSION_1, MRG_RXBUF, EVENT_IDX,
   /// INDIRECT_DESC, MTU, STATUS, NOTIFY_ON_EMPTY, ANY_LAYOUT, PROTOCOL_FEATURES, MQ with more
-  /// than one pair, MAC when configured. No offloads.
+  /// than one pair, MAC when configured, and with `offloads` CSUM, GUEST_CSUM, HOST_TSO4/6,
+  /// HOST_ECN, GUEST_TSO4/6, GUEST_ECN.
   uint64_t offered_features() const noexcept { return offered_features_; }
   /// Protocol features we offer (GET_PROTOCOL_FEATURES): MQ, RARP, REPLY_ACK, NET_MTU,
   /// RESET_DEVICE, CONFIGURE_MEM_SLOTS, STATUS.

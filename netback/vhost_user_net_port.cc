@@ -29,6 +29,7 @@ NetDeviceConfig device_config(const VhostUserNetOptions& o) {
   c.mtu = o.mtu;
   c.has_mac = o.has_mac;
   c.mac = o.mac;
+  c.offloads = o.offloads;
   return c;
 }
 
@@ -213,6 +214,7 @@ void VhostUserNetPort::on_connected(int fd) noexcept {
   ++port_stats_.connections;
   reader_.reset();
   dev_.reset();
+  update_offloads();
   conn_reg_ = loop_.add_fd(fd, ev::Events::kRead, conn_handler_.get());
   log_port(LogLevel::kInfo, opts_.name, "vhost-user frontend connected");
 }
@@ -268,6 +270,7 @@ void VhostUserNetPort::begin_teardown() noexcept {
 
 void VhostUserNetPort::finish_teardown() noexcept {
   dev_.reset();
+  update_offloads();
   reader_.reset();
   if (conn_fd_ >= 0) ::close(conn_fd_);
   conn_fd_ = -1;
@@ -317,6 +320,8 @@ void VhostUserNetPort::handle_message() noexcept {
     out = HandleOutcome::kFatal;
     error = "out of memory";
   }
+  // SET_FEATURES (again: a guest driver reloading renegotiates) or RESET_DEVICE changed them.
+  update_offloads();
   if (dying_) return;
   if (out == HandleOutcome::kFatal) {
     // Best effort: tell a frontend that waits for the ack before it sees the hang-up.
@@ -352,6 +357,11 @@ void VhostUserNetPort::send_reply_or_ack(bool explicit_reply, const DeviceReply&
     log_port(LogLevel::kWarn, opts_.name, "cannot send vhost-user reply: %s", std::strerror(errno));
     begin_teardown();
   }
+}
+
+void VhostUserNetPort::update_offloads() noexcept {
+  offload_ = NetOffloadFeatures::from_acked(dev_.acked_features());
+  caps_.store(offload_.guest_caps, std::memory_order_relaxed);
 }
 
 // ---- device listener ----
@@ -422,8 +432,19 @@ void VhostUserNetPort::process_tx(uint32_t pair) noexcept {
   if (!v.running()) return;
   const uint32_t hdr_len = dev_.net_hdr_len();
   for (int b = 0; b < kTxBurstsPerRun; ++b) {
-    BurstResult r = net_tx_burst(v.vq, hdr_len, *this, sink_, *tx_scratch_, qstats_[pair]);
+    BurstResult r =
+        net_tx_burst(v.vq, hdr_len, offload_, *this, sink_, *tx_scratch_, qstats_[pair]);
     if (r.notify && v.signal()) ++qstats_[pair].calls;
+    if (r.bad_hdrs != 0) [[unlikely]] {
+      uint64_t suppressed = 0;
+      if (bad_hdr_log_.allow(&suppressed)) {
+        log_port(LogLevel::kWarn, opts_.name,
+                 "dropped %u guest frame(s) with a bad virtio-net header: %s (%llu similar lines "
+                 "suppressed)",
+                 r.bad_hdrs, bad_hdr_name(r.last_bad_hdr),
+                 static_cast<unsigned long long>(suppressed));
+      }
+    }
     if (r.broken()) {
       fail("TX ring", r.reason ? r.reason : to_string(r.error));
       return;
@@ -477,8 +498,8 @@ size_t VhostUserNetPort::send_burst(std::span<const port::Frame> frames) noexcep
     Vring& v = dev_.vring(virtio::rx_queue_index(pair));
     if (!v.running()) continue;
     if (first < 0) first = static_cast<int>(pair);
-    BurstResult r = net_rx_burst(v.vq, hdr_len, mergeable, frames.subspan(done), *rx_scratch_,
-                                 qstats_[pair]);
+    BurstResult r = net_rx_burst(v.vq, hdr_len, mergeable, offload_.guest_caps,
+                                 frames.subspan(done), *rx_scratch_, qstats_[pair]);
     if (r.notify && v.signal()) ++qstats_[pair].calls;
     if (r.broken()) {
       fail("RX ring", r.reason ? r.reason : to_string(r.error));

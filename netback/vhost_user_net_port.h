@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -49,6 +50,9 @@ struct VhostUserNetOptions {
   int64_t reconnect_min_ns = 100'000'000;    ///< client: first retry delay
   int64_t reconnect_max_ns = 2'000'000'000;  ///< client: the delay doubles up to this
   SocketAccess access;          ///< kServer: mode and group of the listening socket
+  /// Offer checksum and TSO offloads (CSUM, GUEST_CSUM, HOST_/GUEST_TSO4/TSO6/ECN). Only where
+  /// the frames' destinations can take them or the switch segments for those that cannot.
+  bool offloads = false;
 };
 
 /// Port-level counters plus the per-queue-pair ones.
@@ -83,6 +87,12 @@ class VhostUserNetPort final : public port::Port, private VhostUserDeviceListene
   size_t send_burst(std::span<const port::Frame> frames) noexcept override;
   void set_sink(port::FrameSink* sink) noexcept override { sink_ = sink; }
   std::string_view name() const noexcept override { return opts_.name; }
+  /// port::OffloadCap bits of what the guest acked (GUEST_CSUM, GUEST_TSO4/6, GUEST_ECN): 0
+  /// before SET_FEATURES and after a disconnect; follows each SET_FEATURES. Any thread (a
+  /// relaxed snapshot: frames chosen under the old value are checked again in send_burst).
+  uint32_t offload_caps() const noexcept override {
+    return caps_.load(std::memory_order_relaxed);
+  }
   /// kUp while connected with at least one running ring; kBroken from a peer misbehaviour until
   /// a new frontend has connected and started a ring; kDown otherwise.
   port::PortState state() const noexcept override;
@@ -120,6 +130,8 @@ class VhostUserNetPort final : public port::Port, private VhostUserDeviceListene
   void on_resume() noexcept;
   void on_nofd_poll() noexcept;
   void send_reply_or_ack(bool explicit_reply, const DeviceReply& reply, bool ok) noexcept;
+  /// Re-derives the offloads from the acked features (after each message, and on reset).
+  void update_offloads() noexcept;
 
   ev::EventLoop& loop_;
   VhostUserNetOptions opts_;
@@ -157,6 +169,9 @@ class VhostUserNetPort final : public port::Port, private VhostUserDeviceListene
   VhostUserNetStats port_stats_;  // port-level fields only
   LogRateLimit reject_log_;
   LogRateLimit fail_log_;
+  LogRateLimit bad_hdr_log_;
+  NetOffloadFeatures offload_;            // from the acked features; loop thread
+  std::atomic<uint32_t> caps_{0};         // offload_.guest_caps, for offload_caps()
 };
 
 }  // namespace uvs::netback

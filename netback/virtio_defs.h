@@ -34,6 +34,10 @@ inline constexpr uint32_t kNetCtrlVlan = 19;
 inline constexpr uint32_t kNetGuestAnnounce = 21;
 inline constexpr uint32_t kNetMq = 22;
 inline constexpr uint32_t kNetCtrlMacAddr = 23;
+// Not in QEMU 7.2's vhost-user feature set nor in DPDK 22.11's virtio PMD (virtio 1.2 §5.1.3).
+inline constexpr uint32_t kNetGuestUso4 = 54;
+inline constexpr uint32_t kNetGuestUso6 = 55;
+inline constexpr uint32_t kNetHostUso = 56;
 inline constexpr uint32_t kNetSpeedDuplex = 63;
 // Transport / ring features (§6).
 inline constexpr uint32_t kNotifyOnEmpty = 24;
@@ -129,7 +133,13 @@ static_assert(sizeof(VirtioNetHdrV1) == 12);
 inline constexpr uint32_t kNetHdrLen = sizeof(VirtioNetHdrV1);
 inline constexpr uint8_t kNetHdrFNeedsCsum = 1;
 inline constexpr uint8_t kNetHdrFDataValid = 2;
+inline constexpr uint8_t kNetHdrFRscInfo = 4;
 inline constexpr uint8_t kNetHdrGsoNone = 0;
+inline constexpr uint8_t kNetHdrGsoTcpV4 = 1;
+inline constexpr uint8_t kNetHdrGsoUdp = 3;  ///< UFO: never offered
+inline constexpr uint8_t kNetHdrGsoTcpV6 = 4;
+inline constexpr uint8_t kNetHdrGsoUdpL4 = 5;
+inline constexpr uint8_t kNetHdrGsoEcn = 0x80;  ///< flag on a TCP gso_type: the stream uses ECN
 
 /// Device configuration layout (§5.1.4); fields past `mtu` exist only with later features.
 struct VirtioNetConfig {

@@ -215,7 +215,8 @@ QueuePairStats NetQueuePair::stats() const noexcept {
   return s;
 }
 
-size_t NetQueuePair::send(std::span<const std::span<const uint8_t>> frames) noexcept {
+size_t NetQueuePair::send(std::span<const std::span<const uint8_t>> frames,
+                          std::span<const virtio::VirtioNetHdrV1> hdrs) noexcept {
   reap_tx();
   const uint32_t h = cfg_.hdr_len;
   const bool indirect = cfg_.tx_layout == TxLayout::kIndirect;
@@ -234,8 +235,10 @@ size_t NetQueuePair::send(std::span<const std::span<const uint8_t>> frames) noex
     }
     uint32_t slot = tx_free_slots_[--tx_free_top_];
     uint8_t* host = tx_slot_host_[slot];
-    // A transmitted packet needs no offload: an all-zero header (§5.1.6.2).
+    // Without a caller's header the packet needs no offload: all zero (§5.1.6.2). A 10-byte
+    // legacy header is the 12-byte one without num_buffers.
     std::memset(host, 0, h);
+    if (n < hdrs.size()) std::memcpy(host, &hdrs[n], h < sizeof hdrs[n] ? h : sizeof hdrs[n]);
     if (len != 0) std::memcpy(host + h, frame.data(), len);
     nsegs = build_tx_segments(tx_slot_gpa_[slot], len, segs);
     if (indirect) {

@@ -95,10 +95,12 @@ class NetQueuePair {
   /// `event_idx`, `mergeable` and `hdr_len` are the newly negotiated values.
   void restart(bool event_idx, bool mergeable, uint32_t hdr_len) noexcept;
 
-  /// Copies frames onto the TX ring (header first, zeroed), publishes once and kicks once if the
-  /// device asked for it. Frees completed TX slots first. Returns how many frames were taken, in
-  /// order; stops at the first that does not fit (ring full, or larger than a TX slot).
-  size_t send(std::span<const std::span<const uint8_t>> frames) noexcept;
+  /// Copies frames onto the TX ring (header first: hdrs[i], or zeroed past hdrs' end), publishes
+  /// once and kicks once if the device asked for it. Frees completed TX slots first. Returns how
+  /// many frames were taken, in order; stops at the first that does not fit (ring full, or
+  /// larger than a TX slot).
+  size_t send(std::span<const std::span<const uint8_t>> frames,
+              std::span<const netback::virtio::VirtioNetHdrV1> hdrs = {}) noexcept;
 
   /// Copies up to out.size() received frames into the caller's buffers, reposts the RX buffers
   /// they used (one publish, at most one kick). With timeout_ms > 0 and nothing pending, sleeps

@@ -370,9 +370,10 @@ bool VhostFrontend::wait_backend_closed(int timeout_ms) {
   return closed;
 }
 
-size_t VhostFrontend::send_frames(std::span<const std::span<const uint8_t>> frames, uint32_t pair) noexcept {
+size_t VhostFrontend::send_frames(std::span<const std::span<const uint8_t>> frames, uint32_t pair,
+                                  std::span<const netback::virtio::VirtioNetHdrV1> hdrs) noexcept {
   if (state_ != FrontendState::kRunning || pair >= pairs_.size()) return 0;
-  return pairs_[pair]->send(frames);
+  return pairs_[pair]->send(frames, hdrs);
 }
 
 size_t VhostFrontend::receive_frames(std::span<RxFrame> out, int timeout_ms, uint32_t pair) noexcept {

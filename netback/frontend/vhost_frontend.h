@@ -126,8 +126,11 @@ class VhostFrontend {
   // ---- data path (caller thread; noexcept; no allocation) ----
 
   /// Puts `frames` (Ethernet frames, no virtio-net header) on TX queue `pair`; one publish and at
-  /// most one kick per call. Returns frames accepted (0 when not running or pair out of range).
-  size_t send_frames(std::span<const std::span<const uint8_t>> frames, uint32_t pair = 0) noexcept;
+  /// most one kick per call. Frame i goes behind `hdrs[i]` (as given, also when it makes no
+  /// sense: offloads and malformed headers for tests) or an all-zero header past hdrs' end.
+  /// Returns frames accepted (0 when not running or pair out of range).
+  size_t send_frames(std::span<const std::span<const uint8_t>> frames, uint32_t pair = 0,
+                     std::span<const netback::virtio::VirtioNetHdrV1> hdrs = {}) noexcept;
   /// Receives up to out.size() frames from RX queue `pair` into the caller's buffers (see
   /// RxFrame), waiting up to `timeout_ms` for the first. Returns frames written.
   size_t receive_frames(std::span<RxFrame> out, int timeout_ms, uint32_t pair = 0) noexcept;

@@ -60,6 +60,7 @@ class BackendHarness {
         o.queue_pairs = queue_pairs;
         o.reconnect_min_ns = 5'000'000;
         o.reconnect_max_ns = 20'000'000;
+        o.offloads = true;  // offered; the default frontend options do not ack them
         auto port = std::make_unique<netback::VhostUserNetPort>(io_.loop(), o);
         netback::Status s = port->start();
         if (!s) start_error_ = s.to_string();
@@ -91,6 +92,12 @@ class BackendHarness {
     netback::VhostUserNetStats s;
     io_.loop().run_in_loop_sync([&] { s = ports_[i]->stats(); });
     return s;
+  }
+  /// Port `i`'s offload_caps(), read on its loop thread.
+  uint32_t offload_caps(size_t i) {
+    uint32_t c = 0;
+    io_.loop().run_in_loop_sync([&] { c = ports_[i]->offload_caps(); });
+    return c;
   }
   /// Polls port `i` until it reaches `want` or `timeout_ms` passes.
   bool wait_state(size_t i, port::PortState want, int timeout_ms) {

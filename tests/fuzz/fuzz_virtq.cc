@@ -121,7 +121,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       TouchSink sink;
       NullPort from;
       for (int k = 0; k < 4; ++k) {
-        BurstResult r = net_tx_burst(vq, hdr_len, from, &sink, *tx, st);
+        // Every offload allowed, so fuzzed headers reach the deepest validation.
+        BurstResult r = net_tx_burst(vq, hdr_len, NetOffloadFeatures::from_acked(~uint64_t{0}),
+                                     from, &sink, *tx, st);
         if (r.broken() || r.count == 0) break;
       }
       break;
@@ -133,7 +135,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       port::Frame frames[4];
       for (auto& f : frames) f = port::Frame{seg, 2, frame_len};
       for (int k = 0; k < 4; ++k) {
-        BurstResult r = net_rx_burst(vq, mode == 3 ? 12 : hdr_len, mode == 3, frames, *rx, st);
+        BurstResult r =
+            net_rx_burst(vq, mode == 3 ? 12 : hdr_len, mode == 3, 0, frames, *rx, st);
         if (r.broken() || r.count == 0) break;
       }
       break;

@@ -282,3 +282,40 @@ write("dns_relay", "unknown_id", dq() + bytes([2, 0xFF, 0xBE, 0xEF]) +
 write("dns_relay", "big_answer", dq() + da(0, answer + bytes(4500)))
 write("dns_relay", "near_misses", b"".join(dq(raw=1 << k) for k in range(8)) + bytes([3]))
 write("dns_relay", "duplicate_answer", dq() + da(0, answer) + da(0, answer))
+
+
+# ---- net_hdr: [acked offload bits] [guest caps] [segment split] + 12-byte header + frame ----
+def l4frame(v6=False, proto=6, payload=3000, vlan=0):
+    eth = b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x01"
+    if vlan:
+        eth += struct.pack(">HH", 0x8100, vlan)
+    l4len = 32 if proto == 6 else 8
+    if v6:
+        ip = struct.pack(">HIHBB", 0x86DD, 0x60000000, l4len + payload, proto, 64) + b"\xfd" * 32
+        ip = eth + ip
+    else:
+        ip = eth + struct.pack(">HBBHHHBBH", 0x0800, 0x45, 0, 20 + l4len + payload, 1, 0x4000, 64,
+                               proto, 0) + bytes([10, 0, 0, 1, 10, 0, 0, 2])
+    if proto == 6:
+        l4 = struct.pack(">HHIIBBHHH", 40000, 80, 1, 0, 0x80, 0x18, 65535, 0, 0) + b"\x01" * 12
+    else:
+        l4 = struct.pack(">HHHH", 40000, 4789, 8 + payload, 0)
+    return ip + l4 + bytes(i & 0xFF for i in range(payload)), len(ip)
+
+
+def nethdr(flags, gso, hdr_len, gso_size, cs, co):
+    return struct.pack("<BBHHHHH", flags, gso, hdr_len, gso_size, cs, co, 0)
+
+
+for name, (v6, proto, vlan, gso) in {
+    "tso4": (False, 6, 0, 1), "tso6_vlan": (True, 6, 7, 4), "uso4": (False, 17, 0, 5),
+    "tso4_ecn": (False, 6, 0, 0x81), "tcpv4_on_udp": (False, 17, 0, 1),
+}.items():
+    frame, l4 = l4frame(v6, proto, 3000, vlan)
+    hdr = nethdr(1, gso, l4 + 32, 1448, l4, 16 if proto == 6 else 6)
+    write("net_hdr", name, bytes([0xFF, 0x1F, 0x48]) + hdr + frame)
+frame, l4 = l4frame()
+write("net_hdr", "plain", bytes([0, 0, 0]) + nethdr(0, 0, 0, 0, 0, 0) + frame)
+write("net_hdr", "csum_only", bytes([1, 1, 0x11]) + nethdr(1, 0, 0, 0, l4, 16) + frame)
+write("net_hdr", "gso_size_zero", bytes([0xFF, 0x1F, 0]) + nethdr(1, 1, 66, 0, l4, 16) + frame)
+write("net_hdr", "csum_range", bytes([0xFF, 0, 0]) + nethdr(1, 0, 0, 0, 0xFFF0, 16) + frame)
