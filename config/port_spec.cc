@@ -53,6 +53,7 @@ void add_backend(const VhostUserPortSpec& s, Settings& out) {
   if (s.mac) out.emplace_back("mac", s.mac->to_string());
   if (s.mtu) out.emplace_back("mtu", std::to_string(*s.mtu));
   add_access(s, out);
+  out.emplace_back("offload", on_off(s.offload));
 }
 
 void add_backend(const TapPortSpec& s, Settings& out) {

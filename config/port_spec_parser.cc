@@ -19,7 +19,7 @@ constexpr std::array<std::string_view, 5> kTypeNames = {"vhost-user", "tap", "st
 
 constexpr KeyRule kVhostUserKeys[] = {{"id"},     {"thread"}, {"vlan"}, {"trunk"}, {"path"},
                                       {"fd"},     {"server"}, {"queues"}, {"mac"}, {"mtu"},
-                                      {"mode"},   {"group"}};
+                                      {"mode"},   {"group"}, {"offload"}};
 constexpr KeyRule kTapKeys[] = {{"id"},     {"thread"},   {"vlan"}, {"trunk"},
                                 {"ifname"}, {"vnet-hdr"}, {"mtu"}};
 constexpr KeyRule kStreamKeys[] = {{"id"},   {"thread"}, {"vlan"},  {"trunk"},
@@ -122,6 +122,7 @@ Result<PortBackend> read_vhost_user(const KeyReader& r) {
   UVS_CFG_RETURN_IF_ERROR(r.read("mtu", &s.mtu, uint_in(kMinMtu, kMaxMtu)));
   UVS_CFG_RETURN_IF_ERROR(read_access(
       r, &s, s.fd ? "an inherited fd" : (!s.server ? "a client (server=off)" : nullptr)));
+  UVS_CFG_RETURN_IF_ERROR(r.read("offload", &s.offload, parse_bool));
   return PortBackend(std::move(s));
 }
 

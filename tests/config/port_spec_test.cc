@@ -58,6 +58,16 @@ TEST_CASE("vhost-user: every key") {
   CHECK(*v.mtu == 9000);
 }
 
+TEST_CASE("vhost-user: offload= turns the checksum/TSO offer on and off") {
+  auto on = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,offload=on");
+  REQUIRE(on.ok());
+  CHECK(std::get<VhostUserPortSpec>(on->backend).offload);
+  CHECK(*parse_port_spec(to_keyval(*on)) == *on);
+  auto def = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock");
+  REQUIRE(def.ok());
+  CHECK(std::get<VhostUserPortSpec>(def->backend).offload == VhostUserPortSpec{}.offload);
+}
+
 TEST_CASE("vhost-user: fd= names an inherited stream socket, exclusive with path and server") {
   int sv[2];
   REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
@@ -67,7 +77,7 @@ TEST_CASE("vhost-user: fd= names an inherited stream socket, exclusive with path
   const auto& v = std::get<VhostUserPortSpec>(p->backend);
   CHECK(*v.fd == sv[0]);
   CHECK(v.path.empty());
-  CHECK(to_keyval(*p) == "vhost-user,id=vm0,vlan=1,fd=" + fd + ",queues=1");
+  CHECK(to_keyval(*p) == "vhost-user,id=vm0,vlan=1,fd=" + fd + ",queues=1,offload=off");
   CHECK(*parse_port_spec(to_keyval(*p)) == *p);
 
   CHECK(error_of("vhost-user,id=vm0,fd=" + fd + ",path=/tmp/x.sock") ==
@@ -161,6 +171,8 @@ TEST_CASE("value errors name the key and the value") {
         "queues: 0 is out of range 1..256");
   CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,server=maybe") ==
         "server: 'maybe' is not on/off");
+  CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,offload=yes please") ==
+        "offload: 'yes please' is not on/off");
   CHECK(code_of("vhost-user,id=vm0,path=/tmp/x.sock,server=maybe") == ConfigError::kBadBool);
   CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,vlan=4095") ==
         "vlan: '4095' is not a VLAN id (1..4094; 0 and 4095 are reserved)");
@@ -390,5 +402,5 @@ TEST_CASE("to_keyval round-trips every port type") {
     CHECK(*again == *p);
   }
   auto p = parse_port_spec("vhost-user,id=vm1,path=/tmp/x.sock,trunk=10:11:12:20");
-  CHECK(to_keyval(*p) == "vhost-user,id=vm1,trunk=10-12:20,path=/tmp/x.sock,server=on,queues=1");
+  CHECK(to_keyval(*p) == "vhost-user,id=vm1,trunk=10-12:20,path=/tmp/x.sock,server=on,queues=1,offload=off");
 }

@@ -22,9 +22,11 @@ namespace {
 
 constexpr const char* kFooter =
     R"HELP(PORT SPECS (QEMU-style keyval: the type, then key=value items separated by ','):
-  vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,mac=MAC][,mtu=N]
+  vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,mac=MAC][,mtu=N][,offload=on|off]
       server=on (default): uvswitch listens on SOCK and QEMU connects
       (-chardev socket,path=SOCK -netdev vhost-user,chardev=...). queues: 1..256 pairs.
+      offload=on: offer checksum and TSO offloads (virtio-net CSUM, GUEST_CSUM, HOST_/GUEST_TSO4,
+      TSO6, ECN); off (default): the guest sends and gets only plain frames.
       fd=N: an inherited socket, connected or listening (not with path= or server=; only at
       start-up, port-add refuses it).
   tap,id=ID,ifname=NAME[,vnet-hdr=on|off][,mtu=N]

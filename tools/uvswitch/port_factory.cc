@@ -2,6 +2,8 @@
 // Port factory: one case per port type; a parsed type that no backend runs says so by name.
 #include "tools/uvswitch/port_factory.h"
 
+#include <cstdio>
+
 #include "netback/dgram_port.h"
 #include "netback/stream_port.h"
 #include "netback/tap_port.h"
@@ -78,11 +80,22 @@ std::unique_ptr<port::Port> make_vhost_user(const config::PortSpec& spec,
   if (vu.mode) o.access.mode = *vu.mode;
   if (vu.group) o.access.group = vu.group->gid;
   if (vu.mtu) o.mtu = static_cast<uint16_t>(*vu.mtu);
+  o.offloads = vu.offload;
   if (vu.mac) {
     o.has_mac = true;
     o.mac = vu.mac->bytes;
   }
   return started(std::make_unique<netback::VhostUserNetPort>(loop, std::move(o)), error);
+}
+
+// Drops by malformed-header reason, keyed by reason name.
+Json bad_hdr_json(const netback::NetQueueStats& q) {
+  Json out = Json::object();
+  out["total"] = q.in_drop_bad_hdr_total();
+  for (uint32_t i = 1; i < netback::kBadHdrReasons; ++i) {
+    out[netback::bad_hdr_name(static_cast<netback::BadHdr>(i))] = q.in_drop_bad_hdr[i];
+  }
+  return out;
 }
 
 Json queue_json(const netback::NetQueueStats& q) {
@@ -97,7 +110,39 @@ Json queue_json(const netback::NetQueueStats& q) {
               {"out-drop-too-big", q.out_drop_too_big},
               {"out-drop-bad-chain", q.out_drop_bad_chain},
               {"kicks", q.kicks},
-              {"calls", q.calls}};
+              {"calls", q.calls},
+              {"in-csum", q.in_csum},
+              {"in-tso4", q.in_tso4},
+              {"in-tso6", q.in_tso6},
+              {"in-ecn", q.in_ecn},
+              {"out-csum", q.out_csum},
+              {"out-data-valid", q.out_data_valid},
+              {"out-tso4", q.out_tso4},
+              {"out-tso6", q.out_tso6},
+              {"out-ecn", q.out_ecn},
+              {"out-drop-offload", q.out_drop_offload},
+              {"in-drop-bad-hdr", bad_hdr_json(q)}};
+}
+
+// The offload features the frontend acked, by virtio-net name (virtio 1.2 §5.1.3), and the acked
+// feature word itself, to compare with a Linux guest's /sys/bus/virtio/devices/*/features.
+Json offloads_json(uint64_t acked) {
+  namespace f = netback::virtio::feature;
+  static constexpr struct {
+    uint32_t bit;
+    const char* name;
+  } kNames[] = {{f::kNetCsum, "csum"},           {f::kNetGuestCsum, "guest-csum"},
+                {f::kNetHostTso4, "host-tso4"},  {f::kNetHostTso6, "host-tso6"},
+                {f::kNetHostEcn, "host-ecn"},    {f::kNetGuestTso4, "guest-tso4"},
+                {f::kNetGuestTso6, "guest-tso6"}, {f::kNetGuestEcn, "guest-ecn"},
+                {f::kNetMrgRxbuf, "mrg-rxbuf"}};
+  Json names = Json::array();
+  for (const auto& n : kNames) {
+    if ((acked >> n.bit) & 1) names.push_back(n.name);
+  }
+  char hex[19];
+  std::snprintf(hex, sizeof hex, "0x%016llx", static_cast<unsigned long long>(acked));
+  return Json{{"negotiated", names}, {"features", hex}};
 }
 
 }  // namespace
@@ -131,6 +176,7 @@ Json backend_stats_json(const config::PortSpec& spec, const port::Port& port) {
     Json queues = Json::array();
     for (const auto& q : s.queues) queues.push_back(queue_json(q));
     return Json{{"connected", s.connected},
+                {"offloads", offloads_json(vu.device().acked_features())},
                 {"connections", s.connections},
                 {"disconnects", s.disconnects},
                 {"protocol-errors", s.protocol_errors},
