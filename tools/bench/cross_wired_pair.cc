@@ -47,6 +47,8 @@ CrossWiredPair::CrossWiredPair(const std::string& dir, int cpu, int64_t poll_max
       o.name = name;
       o.socket_path = path;
       o.role = netback::SocketRole::kServer;
+      // Frames go straight to the other port: offloads need no fallback (the GSO scenario).
+      o.offloads = true;
       return std::make_unique<netback::VhostUserNetPort>(io_.loop(), o);
     };
     a_ = make("A", path_a_);

@@ -20,6 +20,10 @@ struct FrontendLoadOptions {
   int backend_cpu = 1;        ///< CPU of the backend loop thread; < 0: unpinned
   int64_t poll_max_ns = -1;   ///< backend loop busy-poll ceiling; < 0: the loop's default
   int idle_latency_samples = 0;  ///< > 0: afterwards, this many one-frame-in-flight A → B pings
+  /// > 0: TCP/IPv4 superframes of frame_len bytes (up to port::kMaxFrameLen) sent as TSO with
+  /// this MSS, between frontends that negotiate the offloads and post 64 KiB RX buffers (no
+  /// MRG_RXBUF, as a Linux guest's "big packets" mode); 0: plain frames of at most 2036 bytes.
+  uint16_t gso_mss = 0;
 };
 
 /// Runs the scenario: a backend pair on its pinned IoThread, and on another pinned thread two
