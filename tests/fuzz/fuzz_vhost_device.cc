@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <span>
 #include <string>
@@ -59,36 +58,14 @@ bool backable(const vu::MemoryRegion& r) {
 }
 
 // A memfd big enough for `r` (sparse: nothing is allocated until touched), or one page when it
-// cannot be backed (only with UVS_FUZZ_SHORT_MEMFD, see below).
+// cannot be backed: guest memory must refuse a region its fd does not cover (first touch would
+// raise SIGBUS).
 int memfd_for(const vu::MemoryRegion& r) {
   int fd = memfd_create(kMemfdName, MFD_CLOEXEC);
   if (fd < 0) fail();
   const uint64_t end = backable(r) ? r.mmap_offset + r.memory_size : 4096;
   if (ftruncate(fd, off_t(end)) != 0) fail();
   return fd;
-}
-
-// A frontend whose memfd is shorter than the region it claims makes the first touch raise
-// SIGBUS unless the mapping checks the file size. Until guest memory checks it, such messages
-// are not sent by default; UVS_FUZZ_SHORT_MEMFD=1 sends them with a one-page memfd.
-bool short_memfds() {
-  static const bool on = [] {
-    const char* v = std::getenv("UVS_FUZZ_SHORT_MEMFD");
-    return v && v[0] == '1';
-  }();
-  return on;
-}
-
-// Whether the harness sends `msg`: everything, except memory it could not back (see above).
-bool sendable(const VhostUserMsg& msg) {
-  if (short_memfds()) return true;
-  if (msg.request() == R::kAddMemReg) return backable(msg.payload.mem_reg.region);
-  if (msg.request() == R::kSetMemTable) {
-    for (uint32_t k = 0; k < msg.payload.mem.num_regions && k < vu::kMaxMemTableRegions; ++k) {
-      if (!backable(msg.payload.mem.regions[k])) return false;
-    }
-  }
-  return true;
 }
 
 bool any_guest_mapping() {
@@ -136,7 +113,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         dev.reset();
         continue;
       }
-      if (!sendable(msg)) continue;
       ReceivedFds fds;
       for (uint32_t k = 0; k < nfds; ++k) {
         int fd;
