@@ -15,9 +15,13 @@ test_pkgs=(
   qemu-system-x86 qemu-utils           # real guests (TCG)
   dpdk dpdk-dev                        # dpdk-testpmd as a virtio-user peer
   tshark iperf3 slirp4netns passt
+  netsniff-ng                          # mausezahn: MAC floods in the port security test
+  ethtool                              # the offload tests read a tap's and veth's offload flags
   busybox-static cpio kmod iproute2 procps iputils-ping
   socat netcat-openbsd python3        # python3: the script tests parse JSON replies
   man-db systemd                      # the package test: man -l, systemd-analyze verify
+  prometheus prometheus-node-exporter  # promtool check metrics; the textfile collector
+  libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu   # the libvirt domain test
 )
 
 pkgs=("${build_pkgs[@]}")
