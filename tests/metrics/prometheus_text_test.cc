@@ -86,6 +86,21 @@ TEST_CASE("each port type's own counters: nested totals, per-queue labels, text 
   CHECK(has_line(t, "uvswitch_fdb_learned_total 4"));
 }
 
+TEST_CASE("a drop counter split by cause: one reason per cause, its total left out") {
+  Json s = two_ports();
+  s["ports"][0]["backend"]["total"]["in-drop-bad-hdr"] =
+      Json::parse(R"({"total": 5, "gso-size": 3, "csum-range": 2})");
+  s["ports"][0]["backend"]["total"]["in-drop-too-short"] = 1;
+  const std::string t = prometheus_exposition(s, Json(), Json(), Json());
+  CHECK(has_line(t, "uvswitch_vhost_user_rx_drops_total{port=\"vm0\",reason=\"bad_hdr_gso_size\"} 3"));
+  CHECK(has_line(t,
+                 "uvswitch_vhost_user_rx_drops_total{port=\"vm0\",reason=\"bad_hdr_csum_range\"} 2"));
+  CHECK(has_line(t, "uvswitch_vhost_user_rx_drops_total{port=\"vm0\",reason=\"too_short\"} 1"));
+  CHECK(count_lines_starting(t, "uvswitch_vhost_user_rx_drops_total{") == 3);
+  CHECK(t.find("bad_hdr_total") == std::string::npos);
+  CHECK(t.find("_total_total") == std::string::npos);
+}
+
 TEST_CASE("a counter added to the stats later is exported without a change here") {
   Json s = two_ports();
   s["ports"][0]["switch"]["drop-new-reason"] = 8;

@@ -201,6 +201,15 @@ void PrometheusText::add_object(std::string_view prefix, const Json& obj,
       add_number(prefix, key, v.get<double>(), false, labels, path);
     } else if (v.is_string()) {
       info.emplace_back(sanitize_name(key), v.get<std::string>());
+    } else if (v.is_object() && !interpret(key).reason.empty()) {
+      // A drop counter split by cause ({"total": N, "cause": n ...}): each cause is one more
+      // reason of the same drops family; "total" is left out, as summing the family over
+      // reasons must count every dropped frame once.
+      for (auto sub = v.begin(); sub != v.end(); ++sub) {
+        if (sub.key() == "total" || !sub.value().is_number()) continue;
+        add_number(prefix, key + "-" + sub.key(), sub.value().get<double>(), false, labels,
+                   path + "." + key);
+      }
     } else if (v.is_object()) {
       // "total" sums what its siblings list per item: it names the prefix's own counters.
       add_object(key == "total" ? std::string(prefix)
