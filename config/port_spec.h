@@ -47,7 +47,7 @@ struct VhostUserPortSpec {
   std::optional<unsigned> mtu;  ///< offered as VIRTIO_NET_F_MTU when set
   std::optional<unsigned> mode;     ///< server socket's permissions (octal `mode=`)
   std::optional<GroupRef> group;    ///< server socket's group (`group=`)
-  bool offload = false;         ///< offer checksum and TSO offloads (CSUM, GUEST_/HOST_TSO4/6, ECN)
+  bool offload = true;          ///< offer checksum and TSO offloads (CSUM, GUEST_/HOST_TSO4/6, ECN)
   bool operator==(const VhostUserPortSpec&) const = default;
 };
 

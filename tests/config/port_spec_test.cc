@@ -65,7 +65,11 @@ TEST_CASE("vhost-user: offload= turns the checksum/TSO offer on and off") {
   CHECK(*parse_port_spec(to_keyval(*on)) == *on);
   auto def = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock");
   REQUIRE(def.ok());
-  CHECK(std::get<VhostUserPortSpec>(def->backend).offload == VhostUserPortSpec{}.offload);
+  CHECK(std::get<VhostUserPortSpec>(def->backend).offload);  // on unless asked otherwise
+  auto off = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,offload=off");
+  REQUIRE(off.ok());
+  CHECK_FALSE(std::get<VhostUserPortSpec>(off->backend).offload);
+  CHECK(*parse_port_spec(to_keyval(*off)) == *off);
 }
 
 TEST_CASE("vhost-user: fd= names an inherited stream socket, exclusive with path and server") {
@@ -77,7 +81,7 @@ TEST_CASE("vhost-user: fd= names an inherited stream socket, exclusive with path
   const auto& v = std::get<VhostUserPortSpec>(p->backend);
   CHECK(*v.fd == sv[0]);
   CHECK(v.path.empty());
-  CHECK(to_keyval(*p) == "vhost-user,id=vm0,vlan=1,fd=" + fd + ",queues=1,offload=off");
+  CHECK(to_keyval(*p) == "vhost-user,id=vm0,vlan=1,fd=" + fd + ",queues=1,offload=on");
   CHECK(*parse_port_spec(to_keyval(*p)) == *p);
 
   CHECK(error_of("vhost-user,id=vm0,fd=" + fd + ",path=/tmp/x.sock") ==
@@ -402,5 +406,5 @@ TEST_CASE("to_keyval round-trips every port type") {
     CHECK(*again == *p);
   }
   auto p = parse_port_spec("vhost-user,id=vm1,path=/tmp/x.sock,trunk=10:11:12:20");
-  CHECK(to_keyval(*p) == "vhost-user,id=vm1,trunk=10-12:20,path=/tmp/x.sock,server=on,queues=1,offload=off");
+  CHECK(to_keyval(*p) == "vhost-user,id=vm1,trunk=10-12:20,path=/tmp/x.sock,server=on,queues=1,offload=on");
 }

@@ -33,8 +33,10 @@ daemon_check sw "port('st1')['backend']['connections'] == 1 and \
   port('st1')['backend']['protocol-errors'] == 0 and port('st1')['backend']['in-frames'] > 20 and \
   port('st1')['backend']['out-frames'] > 100 and port('st1')['backend']['in-drop-too-short'] == 0" \
   "the stream port carried the guest's traffic both ways (the HTTP download out, its ACKs in)" || fail "stream port counters"
+# With offloads the vhost-user guest sends the 588895-byte blob as a few TSO frames, which the
+# switch segments for the stream port (no offloads there): count bytes on this side, frames there.
 daemon_check sw "port('vm2')['backend']['protocol-errors'] == 0 and \
-  port('vm2')['switch']['in-frames'] > 100 and port('vm2')['switch']['out-frames'] > 20" \
+  port('vm2')['switch']['in-bytes'] > 588895 and port('vm2')['switch']['out-frames'] > 20" \
   "the vhost-user port carried the other side" || fail "vhost-user port counters"
 daemon_stop sw
 e2e_log "total $(e2e_elapsed "$t_all")s"

@@ -25,8 +25,8 @@ constexpr const char* kFooter =
   vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,mac=MAC][,mtu=N][,offload=on|off]
       server=on (default): uvswitch listens on SOCK and QEMU connects
       (-chardev socket,path=SOCK -netdev vhost-user,chardev=...). queues: 1..256 pairs.
-      offload=on: offer checksum and TSO offloads (virtio-net CSUM, GUEST_CSUM, HOST_/GUEST_TSO4,
-      TSO6, ECN); off (default): the guest sends and gets only plain frames.
+      offload=on (default): offer checksum and TSO offloads (virtio-net CSUM, GUEST_CSUM,
+      HOST_/GUEST_TSO4, TSO6, ECN); off: the guest sends and gets only plain frames.
       fd=N: an inherited socket, connected or listening (not with path= or server=; only at
       start-up, port-add refuses it).
   tap,id=ID,ifname=NAME[,vnet-hdr=on|off][,mtu=N]
@@ -88,13 +88,7 @@ BACKEND PROGRAM (vhost-user.rst "Backend program conventions", e.g. launched by 
 CONTROL PROTOCOL (uvswitchctl speaks it; so can socat): one JSON object per line each way,
   {"execute":"version"} -> {"return":{...}} or {"error":{"class":"...","desc":"..."}}.
   Commands: version, threads, ports, port-add, port-del, stats, fdb, fdb-flush, quit,
-  query-commands, capture-start, capture-stop, captures, metrics.
-
-METRICS: uvswitchctl metrics (or the metrics command, {"return":{"text":...}}) prints every
-  counter in the Prometheus text format: uvswitch_port_rx_frames_total{port="vm0"},
-  uvswitch_port_drops_total{port=..,reason=..}, uvswitch_loop_*, uvswitch_fdb_*, uvswitch_nat_*,
-  uvswitch_capture_* ...; --metrics-file writes the same text every --metrics-interval seconds
-  and removes the file at shutdown.
+  query-commands, capture-start, capture-stop, captures.
 
 EXIT CODES:
   0  clean shutdown (SIGINT, SIGTERM or the quit command), or --help/--version/
@@ -135,10 +129,6 @@ std::vector<ValueFlag> value_flags() {
       {"seccomp", "on|off",
        "after start-up, allow only the system calls the daemon needs; others kill it (default "
        "off)"},
-      {"metrics-file", "PATH",
-       "write every counter in Prometheus text format to PATH (atomically: PATH.tmp, then "
-       "rename) for node_exporter's textfile collector (default: none)"},
-      {"metrics-interval", "S", "seconds between metrics-file rewrites, 1..86400 (default 10)"},
   };
 }
 
