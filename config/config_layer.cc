@@ -32,12 +32,17 @@ Result<std::string> parse_control(std::string_view v) {
   return std::string(v);
 }
 
+Result<std::string> parse_output(std::string_view v) {
+  UVS_CFG_RETURN_IF_ERROR(check_output_file(v));
+  return std::string(v);
+}
+
 struct OptionDef {
   std::string_view name;
   OptionSetter set;
 };
 
-constexpr std::array<OptionDef, 11> kOptions = {{
+constexpr std::array<OptionDef, 13> kOptions = {{
     {"threads",
      [](ConfigLayer& l, std::string_view v, std::string_view o) {
        return store(&l.threads, v, o,
@@ -77,6 +82,13 @@ constexpr std::array<OptionDef, 11> kOptions = {{
      }},
     {"seccomp", [](ConfigLayer& l, std::string_view v,
                    std::string_view o) { return store(&l.seccomp, v, o, parse_bool); }},
+    {"metrics-file", [](ConfigLayer& l, std::string_view v,
+                        std::string_view o) { return store(&l.metrics_file, v, o, parse_output); }},
+    {"metrics-interval",
+     [](ConfigLayer& l, std::string_view v, std::string_view o) {
+       return store(&l.metrics_interval_s, v, o,
+                    [](std::string_view s) { return parse_uint(s, 1, kMaxMetricsInterval); });
+     }},
 }};
 
 constexpr std::array<std::string_view, kOptions.size()> kOptionNames = [] {

@@ -29,7 +29,8 @@ struct Setting {
 class ConfigLayer {
  public:
   /// The top-level option keys: flag names without "--" and config-file keys alike
-  /// (threads, control, poll-max-ns, poll-grow, poll-shrink, log-level, fdb-aging).
+  /// (threads, control, poll-max-ns, poll-grow, poll-shrink, log-level, fdb-aging,
+  /// metrics-file, metrics-interval).
   static std::span<const std::string_view> option_names();
 
   /// Parses `value` for option `key` and stores it (a later set wins). `label` says where it came
@@ -60,6 +61,8 @@ class ConfigLayer {
   std::optional<Setting<GroupRef>> control_group;
   std::optional<Setting<bool>> keep_cap_net_admin;
   std::optional<Setting<bool>> seccomp;
+  std::optional<Setting<std::string>> metrics_file;
+  std::optional<Setting<unsigned>> metrics_interval_s;
   std::vector<Setting<PortSpec>> ports;
   std::vector<Setting<CaptureSpec>> captures;
 };

@@ -118,6 +118,15 @@ Result<DaemonConfig> merge_config(const ConfigLayer& file, const ConfigLayer& fl
                        "keep-cap-net-admin needs user (it keeps a capability across --user's drop)",
                        "keep-cap-net-admin");
   }
+  cfg.metrics_file = pick(flags.metrics_file, file.metrics_file, cfg.metrics_file);
+  cfg.metrics_interval_s =
+      pick(flags.metrics_interval_s, file.metrics_interval_s, cfg.metrics_interval_s);
+  if (cfg.metrics_file.empty() && (flags.metrics_interval_s || file.metrics_interval_s)) {
+    const auto& s = flags.metrics_interval_s ? flags.metrics_interval_s : file.metrics_interval_s;
+    return Error::make(ConfigError::kConflict,
+                       s->origin + ": metrics-interval needs metrics-file (the file to write)",
+                       "metrics-interval");
+  }
   if (flags.control_path || file.control_path) {
     cfg.control_path = pick(flags.control_path, file.control_path, std::string());
   } else {

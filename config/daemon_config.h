@@ -49,6 +49,10 @@ struct DaemonConfig {
   std::optional<GroupRef> control_group;  ///< --control-group: may use the control socket
   bool keep_cap_net_admin = false;         ///< with --user: keep CAP_NET_ADMIN (run-time taps)
   bool seccomp = false;                    ///< --seccomp: the syscall allow-list
+  /// Prometheus text file rewritten every metrics_interval_s (node_exporter's textfile
+  /// collector); empty: none.
+  std::string metrics_file;
+  unsigned metrics_interval_s = 10;
   std::vector<PortSpec> ports;
   std::vector<CaptureSpec> captures;
   bool default_ports = false;  ///< no port was configured, so the built-in vm0 and nat0 were added

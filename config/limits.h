@@ -25,6 +25,7 @@ inline constexpr int64_t kMaxPollFactor = 1024;       ///< --poll-grow / --poll-
 inline constexpr unsigned kMaxSnaplen = 262144;       ///< pcap's usual maximum (tcpdump default)
 inline constexpr uint64_t kMaxCaptureMb = 1u << 20;   ///< --capture max-size, in MB (1 TB)
 inline constexpr unsigned kMaxCaptureFiles = 100000;  ///< --capture max-files
+inline constexpr unsigned kMaxMetricsInterval = 86'400;  ///< metrics-interval seconds (a day)
 inline constexpr unsigned kMaxFdbAging = 1'000'000;   ///< fdb-aging seconds (0 disables aging)
 inline constexpr size_t kMaxIdLength = 64;            ///< port ids
 

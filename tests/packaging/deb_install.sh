@@ -120,16 +120,22 @@ pass "systemd-analyze verify accepts the three units; exposure:$levels"
 # 7. The units' command lines work. uvswitch.service's ExecStart with the installed config
 # (its runtime dir moved into TMP, so nothing touches /run/uvswitch):
 exec_start() { sed -n 's/^ExecStart=//p' "$1"; }
+# check_serves CTL EXPR WHAT: once CTL appears, the daemon's port list satisfies EXPR (r bound
+# to the JSON reply); then it stops cleanly on SIGTERM.
+check_serves() {
+  local i
+  for i in $(seq 1 100); do [ -S "$1" ] && break; sleep 0.1; done
+  expect_exit 0 /usr/bin/uvswitchctl --control "$1" --json ports
+  json_check "$OUT" "$2"
+  stop_daemon TERM
+  [ "$DAEMON_RC" -eq 0 ] || fail "$3's command exited with $DAEMON_RC"
+}
 read -r -a cmd <<<"$(exec_start $units/uvswitch.service)"
 [ "${cmd[0]}" = /usr/bin/uvswitch ] || fail "uvswitch.service runs ${cmd[0]}"
 CTL=$XDG_RUNTIME_DIR/uvswitch/control.sock
 "${cmd[@]}" >"$TMP/daemon.out" 2>"$TMP/daemon.err" &
 DAEMON_PID=$!
-for i in $(seq 1 100); do [ -S "$CTL" ] && break; sleep 0.1; done
-expect_exit 0 /usr/bin/uvswitchctl --control "$CTL" --json ports
-json_check "$OUT" "[p['id'] for p in r['return']] == ['vm0', 'nat0']"
-stop_daemon TERM
-[ "$DAEMON_RC" -eq 0 ] || fail "uvswitch.service's command exited with $DAEMON_RC"
+check_serves "$CTL" "[p['id'] for p in r['return']] == ['vm0', 'nat0']" uvswitch.service
 pass "uvswitch.service's ExecStart (${cmd[*]}) serves vm0 and nat0"
 
 # uvswitch@.service's, socket-activated as systemd does it (the listener as fd 3), with the
@@ -143,11 +149,9 @@ for i in $(seq 1 100); do [ -S "$TMP/guest1.sock" ] && break; sleep 0.1; done
 # The first connection starts uvswitch (socket activation); its vm0 then owns the listener.
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.close()' \
   "$TMP/guest1.sock" || fail "cannot connect to the activation socket"
-for i in $(seq 1 100); do [ -S "$TMP/inst.ctl" ] && break; sleep 0.1; done
-expect_exit 0 /usr/bin/uvswitchctl --control "$TMP/inst.ctl" --json ports
-json_check "$OUT" "[(p['id'], p['settings'].get('fd')) for p in r['return']] == [('vm0', '3'), ('nat0', None)]"
-stop_daemon TERM
-[ "$DAEMON_RC" -eq 0 ] || fail "uvswitch@.service's command exited with $DAEMON_RC"
+check_serves "$TMP/inst.ctl" \
+  "[(p['id'], p['settings'].get('fd')) for p in r['return']] == [('vm0', '3'), ('nat0', None)]" \
+  uvswitch@.service
 pass "uvswitch@.service's ExecStart under socket activation: vm0 on fd 3, nat0 (${cmd[*]})"
 
 # 8. Removed (purged) again: no file of the package left.

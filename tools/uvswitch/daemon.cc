@@ -20,6 +20,7 @@
 #include "netback/vhost_user_net_port.h"
 #include "tools/uvswitch/capture_commands.h"
 #include "tools/uvswitch/control_server.h"
+#include "tools/uvswitch/metrics_export.h"
 #include "tools/uvswitch/control_socket.h"
 #include "tools/uvswitch/log.h"
 #include "tools/uvswitch/nat_commands.h"
@@ -291,6 +292,7 @@ int Daemon::run() {
   register_builtin_commands(commands_, *this);
   register_nat_commands(commands_, *this);
   register_capture_commands(commands_, *this);
+  register_metrics_command(commands_);
   started_ = std::chrono::steady_clock::now();
   int rc = kExitOk;
   {
@@ -303,6 +305,12 @@ int Daemon::run() {
     server.set_access(std::move(access));
     if (has_control) server.start();
     ev::FdRegistration signal_reg = control_loop_->add_fd(sfd, ev::Events::kRead, &signal_handler);
+    std::unique_ptr<MetricsFile> metrics_file;
+    if (!cfg_.metrics_file.empty()) {
+      metrics_file = std::make_unique<MetricsFile>(*control_loop_, commands_, cfg_.metrics_file,
+                                                   cfg_.metrics_interval_s);
+      metrics_file->start();
+    }
     print_banner();
     log(LogLevel::kInfo, "ready");
     if (!has_control && !fd_conn_ports_.empty()) {
@@ -323,6 +331,7 @@ int Daemon::run() {
     server.stop();
     signal_reg.reset();
     fd_watch_.reset();
+    metrics_file.reset();  // removes the file: a stopped daemon's counters are not current
   }
   stop_switch();
   ::close(sfd);

@@ -88,7 +88,13 @@ BACKEND PROGRAM (vhost-user.rst "Backend program conventions", e.g. launched by 
 CONTROL PROTOCOL (uvswitchctl speaks it; so can socat): one JSON object per line each way,
   {"execute":"version"} -> {"return":{...}} or {"error":{"class":"...","desc":"..."}}.
   Commands: version, threads, ports, port-add, port-del, stats, fdb, fdb-flush, quit,
-  query-commands, capture-start, capture-stop, captures.
+  query-commands, capture-start, capture-stop, captures, metrics.
+
+METRICS: uvswitchctl metrics (or the metrics command, {"return":{"text":...}}) prints every
+  counter in the Prometheus text format: uvswitch_port_rx_frames_total{port="vm0"},
+  uvswitch_port_drops_total{port=..,reason=..}, uvswitch_loop_*, uvswitch_fdb_*, uvswitch_nat_*,
+  uvswitch_capture_* ...; --metrics-file writes the same text every --metrics-interval seconds
+  and removes the file at shutdown.
 
 EXIT CODES:
   0  clean shutdown (SIGINT, SIGTERM or the quit command), or --help/--version/
@@ -129,6 +135,10 @@ std::vector<ValueFlag> value_flags() {
       {"seccomp", "on|off",
        "after start-up, allow only the system calls the daemon needs; others kill it (default "
        "off)"},
+      {"metrics-file", "PATH",
+       "write every counter in Prometheus text format to PATH (atomically: PATH.tmp, then "
+       "rename) for node_exporter's textfile collector (default: none)"},
+      {"metrics-interval", "S", "seconds between metrics-file rewrites, 1..86400 (default 10)"},
   };
 }
 

@@ -1,23 +1,18 @@
 // SPDX-License-Identifier: MIT
 // uvswitchctl's capture subcommands, and staying attached to a live capture stream (file=-).
-#include <poll.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cstdio>
 #include <memory>
-#include <optional>
 
 #include "config/capture_spec.h"
 #include "tools/uvswitchctl/control_client.h"
 #include "tools/uvswitchctl/ctl_commands.h"
+#include "tools/uvswitchctl/live_capture.h"
 #include "tools/uvswitchctl/text_table.h"
 
 namespace uvs::ctl {
 namespace {
-
-volatile sig_atomic_t g_interrupted = 0;
-void on_signal(int) { g_interrupted = 1; }
 
 std::string cell(const Json& obj, const char* key) {
   if (!obj.is_object() || !obj.contains(key) || obj[key].is_null()) return "-";
@@ -42,54 +37,6 @@ bool is_stream(const Request& r) {
   config::Result<config::CaptureSpec> spec =
       config::parse_capture_spec(r.arguments.value("spec", std::string()));
   return spec && spec->file == "-";
-}
-
-// Whether capture `id` still runs; nullopt when the daemon cannot be asked.
-std::optional<bool> capture_running(const std::string& control, unsigned id) {
-  ControlClient c;
-  std::string error;
-  if (!c.connect(control, &error)) return std::nullopt;
-  CallResult r = c.call("captures", Json::object(), 5000);
-  if (!r.transport_ok || !r.reply.contains("return")) return std::nullopt;
-  for (const Json& cap : r.reply["return"]) {
-    if (cap.value("id", 0u) == id) return true;
-  }
-  return false;
-}
-
-// Stays attached to a live capture: until SIGINT/SIGTERM/SIGHUP, until the reader of stdout
-// goes away (then the capture is stopped), or until the capture ends in the daemon.
-int follow_stream(const Json& ret, const std::string& control) {
-  const unsigned id = ret.value("id", 0u);
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;  // no SA_RESTART: poll() returns EINTR at once
-  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaction(s, &sa, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-  // The daemon has its own copy of stdout; keeping ours open costs nothing and lets poll()
-  // report POLLERR when the reader (tshark) exits.
-  for (;;) {
-    pollfd p{STDOUT_FILENO, 0, 0};
-    const int rc = ::poll(&p, 1, 250);
-    const bool reader_gone = rc > 0 && (p.revents & (POLLERR | POLLHUP));
-    if (g_interrupted || reader_gone) {
-      ControlClient c;
-      std::string error;
-      if (c.connect(control, &error)) c.call("capture-stop", Json{{"id", id}}, 5000);
-      std::fprintf(stderr, "uvswitchctl: capture %u stopped (%s)\n", id,
-                   g_interrupted ? "interrupted" : "reader closed the stream");
-      return 0;
-    }
-    std::optional<bool> running = capture_running(control, id);
-    if (!running) {
-      std::fprintf(stderr, "uvswitchctl: lost the daemon at %s; capture %u ends with it\n",
-                   control.c_str(), id);
-      return 1;
-    }
-    if (!*running) {
-      std::fprintf(stderr, "uvswitchctl: capture %u ended\n", id);
-      return 0;
-    }
-  }
 }
 
 void render_captures(const Json& r, std::ostream& out) {
@@ -125,7 +72,9 @@ void add_capture_commands(std::vector<CtlCommand>& cmds) {
   };
   start.pass_stdout = is_stream;
   start.follow = [](const Json& r, const std::string& control) {
-    return r.value("file", std::string()) == "-" ? follow_stream(r, control) : 0;
+    return r.value("file", std::string()) == "-"
+               ? follow_live_capture(r.value("id", 0u), STDOUT_FILENO, control, "uvswitchctl")
+               : 0;
   };
   cmds.push_back(std::move(start));
 

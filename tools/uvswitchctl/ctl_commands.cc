@@ -163,6 +163,12 @@ std::vector<CtlCommand> builtin_commands() {
   cmds.push_back(
       {"stats", "per-port, per-thread and FDB counters", "stats", nullptr, render_stats});
   cmds.push_back({"fdb", "the learned MAC table", "fdb", nullptr, render_fdb});
+  cmds.push_back({"metrics",
+                  "every counter in the Prometheus text format (as for --metrics-file; check it "
+                  "with promtool check metrics)",
+                  "metrics", nullptr, [](const Json& r, std::ostream& out) {
+                    out << r.value("text", std::string());
+                  }});
   CtlCommand flush{"fdb-flush", "forget learned MACs: fdb-flush [--port ID | --vlan V]",
                    "fdb-flush", nullptr, [](const Json& r, std::ostream& out) {
                      out << "flushed " << cell(r, "flushed") << " entries\n";
