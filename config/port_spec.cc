@@ -59,6 +59,7 @@ void add_backend(const VhostUserPortSpec& s, Settings& out) {
 void add_backend(const TapPortSpec& s, Settings& out) {
   out.emplace_back("ifname", s.ifname);
   out.emplace_back("vnet-hdr", on_off(s.vnet_hdr));
+  out.emplace_back("offload", on_off(s.offload));
   if (s.mtu) out.emplace_back("mtu", std::to_string(*s.mtu));
 }
 

@@ -51,10 +51,12 @@ struct VhostUserPortSpec {
   bool operator==(const VhostUserPortSpec&) const = default;
 };
 
-/// tap,id=,ifname=[,vnet-hdr=on|off][,mtu=N]: a kernel tap device, created if missing.
+/// tap,id=,ifname=[,vnet-hdr=on|off][,offload=on|off][,mtu=N]: a kernel tap device, created if
+/// missing.
 struct TapPortSpec {
   std::string ifname;
   bool vnet_hdr = true;  ///< IFF_VNET_HDR: offloads pass through with their header
+  bool offload = true;   ///< with vnet_hdr: TUNSETOFFLOAD checksum, TSO (and USO) offloads
   std::optional<unsigned> mtu;
   bool operator==(const TapPortSpec&) const = default;
 };

@@ -21,7 +21,8 @@ constexpr KeyRule kVhostUserKeys[] = {{"id"},     {"thread"}, {"vlan"}, {"trunk"
                                       {"fd"},     {"server"}, {"queues"}, {"mac"}, {"mtu"},
                                       {"mode"},   {"group"}, {"offload"}};
 constexpr KeyRule kTapKeys[] = {{"id"},     {"thread"},   {"vlan"}, {"trunk"},
-                                {"ifname"}, {"vnet-hdr"}, {"mtu"}};
+                                {"ifname"}, {"vnet-hdr"}, {"offload"},
+                                {"mtu"}};
 constexpr KeyRule kStreamKeys[] = {{"id"},   {"thread"}, {"vlan"},  {"trunk"},
                                    {"path"}, {"addr"},   {"server"}, {"mode"}, {"group"}};
 constexpr KeyRule kDgramKeys[] = {{"id"}, {"thread"}, {"vlan"}, {"trunk"}, {"local"}, {"remote"}};
@@ -134,6 +135,7 @@ Result<PortBackend> read_tap(const KeyReader& r) {
   };
   UVS_CFG_RETURN_IF_ERROR(r.read_required("ifname", &s.ifname, parse_ifname));
   UVS_CFG_RETURN_IF_ERROR(r.read("vnet-hdr", &s.vnet_hdr, parse_bool));
+  UVS_CFG_RETURN_IF_ERROR(r.read("offload", &s.offload, parse_bool));
   UVS_CFG_RETURN_IF_ERROR(r.read("mtu", &s.mtu, uint_in(kMinMtu, kMaxMtu)));
   return PortBackend(std::move(s));
 }

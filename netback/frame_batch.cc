@@ -15,11 +15,12 @@ FrameBatch::FrameBatch(size_t slot_size)
   }
 }
 
-void FrameBatch::add(size_t slot_index, size_t offset, uint32_t len) noexcept {
+void FrameBatch::add(size_t slot_index, size_t offset, uint32_t len,
+                     const port::Offload& ol) noexcept {
   assert(slot_index < kSlots && count_ < kSlots);
   assert(offset + len <= slot_size_);
   frame_iov_[count_] = iovec{slot(slot_index) + offset, len};
-  frames_[count_] = port::Frame{&frame_iov_[count_], 1, len};
+  frames_[count_] = port::Frame{&frame_iov_[count_], 1, len, ol};
   ++count_;
 }
 

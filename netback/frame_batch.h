@@ -36,9 +36,9 @@ class FrameBatch {
   /// through these iovecs' own fields, so they stay valid for every burst.
   iovec* slot_iovs() noexcept { return slot_iov_.data(); }
 
-  /// Appends the frame of `len` bytes at `offset` in slot `slot` to the burst. Asserts (debug)
-  /// that it lies inside the slot and that the burst is not full.
-  void add(size_t slot, size_t offset, uint32_t len) noexcept;
+  /// Appends the frame of `len` bytes at `offset` in slot `slot`, with offload metadata `ol`, to
+  /// the burst. Asserts (debug) that it lies inside the slot and that the burst is not full.
+  void add(size_t slot, size_t offset, uint32_t len, const port::Offload& ol = {}) noexcept;
   /// The frames added since clear(), in order; their segments point into the slots.
   std::span<const port::Frame> frames() const noexcept { return {frames_.data(), count_}; }
   size_t size() const noexcept { return count_; }

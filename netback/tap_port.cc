@@ -25,12 +25,10 @@ namespace {
 constexpr uint32_t kMinMtu = 68;
 constexpr uint32_t kMaxMtu = 65535;
 
-// Ones'-complement sum of `len` bytes (RFC 1071), not yet folded or inverted.
-uint32_t csum_add(const uint8_t* p, size_t len, uint32_t sum) noexcept {
-  for (; len > 1; p += 2, len -= 2) sum += uint32_t(p[0]) << 8 | p[1];
-  if (len) sum += uint32_t(p[0]) << 8;
-  return sum;
-}
+// TUN_F_USO4 / TUN_F_USO6 (Linux 6.2, include/uapi/linux/if_tun.h); older headers lack them.
+constexpr unsigned kTunFUso4 = 0x20;
+constexpr unsigned kTunFUso6 = 0x40;
+constexpr unsigned kTunFTso = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
 
 int ioctl_socket() noexcept {
   return ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -87,13 +85,18 @@ Status TapPort::start() {
   ifname_.assign(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
 
   if (opts_.vnet_hdr) {
-    // A fixed 12-byte header (virtio 1.0 §5.1.6, the size a VERSION_1 guest uses), little
-    // endian, and no offloads: the kernel then hands us only complete, unsegmented frames.
+    // A fixed 12-byte header (virtio 1.2 §5.1.6, the size a VERSION_1 guest uses), little
+    // endian. With offloads the kernel may send partial checksums and GSO frames; without
+    // (TUNSETOFFLOAD 0) only complete, unsegmented frames.
     int sz = static_cast<int>(virtio::kNetHdrLen);
     if (::ioctl(fd, TUNSETVNETHDRSZ, &sz) != 0) return fail("TUNSETVNETHDRSZ");
     int le = 1;
     (void)::ioctl(fd, TUNSETVNETLE, &le);  // the default on little-endian hosts anyway
-    if (::ioctl(fd, TUNSETOFFLOAD, 0UL) != 0) return fail("TUNSETOFFLOAD");
+    if (opts_.offload) {
+      if (!negotiate_offloads(fd)) return fail("TUNSETOFFLOAD");
+    } else if (::ioctl(fd, TUNSETOFFLOAD, 0UL) != 0) {
+      return fail("TUNSETOFFLOAD");
+    }
     hdr_len_ = virtio::kNetHdrLen;
   }
   if (opts_.mtu != 0) {
@@ -119,9 +122,43 @@ Status TapPort::start() {
   started_ = true;
   stats_.created = !existed;
   reg_ = loop_.add_fd(fd_, ev::Events::kRead, handler_.get());
-  log_port(LogLevel::kInfo, opts_.name, "%s tap %s%s", existed ? "attached to" : "created", ifname_.c_str(),
-           opts_.vnet_hdr ? " (vnet header)" : "");
+  log_port(LogLevel::kInfo, opts_.name, "%s tap %s%s%s%s%s%s%s", existed ? "attached to" : "created",
+           ifname_.c_str(), opts_.vnet_hdr ? " (vnet header" : "",
+           tun_flags_ & TUN_F_CSUM ? ", csum" : "", tun_flags_ & TUN_F_TSO4 ? " tso4" : "",
+           tun_flags_ & TUN_F_TSO6 ? " tso6" : "", tun_flags_ & kTunFUso4 ? " uso" : "",
+           opts_.vnet_hdr ? ")" : "");
   return Status::success();
+}
+
+bool TapPort::negotiate_offloads(int fd) noexcept {
+  namespace cap = port::OffloadCap;
+  // As QEMU's tap backend does, ask for everything and drop what the kernel refuses with
+  // EINVAL: USO4/USO6 exist from Linux 6.2 on, the rest since 2.6.27.
+  static constexpr unsigned kTries[] = {kTunFTso | kTunFUso4 | kTunFUso6, kTunFTso, TUN_F_CSUM, 0};
+  for (unsigned flags : kTries) {
+    if (::ioctl(fd, TUNSETOFFLOAD, static_cast<unsigned long>(flags)) != 0) {
+      if (errno == EINVAL) continue;
+      return false;
+    }
+    tun_flags_ = flags;
+    caps_ = 0;
+    rx_feat_ = NetOffloadFeatures{};
+    if (flags & TUN_F_CSUM) {
+      caps_ |= cap::kCsum;
+      rx_feat_.host_csum = true;
+      if (flags & TUN_F_TSO4) caps_ |= cap::kTso4;
+      if (flags & TUN_F_TSO6) caps_ |= cap::kTso6;
+      if (flags & TUN_F_TSO_ECN) caps_ |= cap::kTsoEcn;
+      // The switch has one UDP GSO type for both IP versions, so the kernel must take both.
+      if ((flags & kTunFUso4) && (flags & kTunFUso6)) caps_ |= cap::kUso;
+      rx_feat_.host_tso4 = (flags & TUN_F_TSO4) != 0;
+      rx_feat_.host_tso6 = (flags & TUN_F_TSO6) != 0;
+      rx_feat_.host_ecn = (flags & TUN_F_TSO_ECN) != 0;
+      rx_feat_.host_uso = (flags & (kTunFUso4 | kTunFUso6)) != 0;
+    }
+    return true;
+  }
+  return false;
 }
 
 port::PortState TapPort::state() const noexcept {
@@ -171,8 +208,9 @@ void TapPort::on_readable() noexcept {
       ++stats_.in_drop_too_short;
       continue;
     }
-    if (hdr_len_ && !accept_vnet_hdr(slot, len)) continue;
-    b.add(b.size(), hdr_len_, static_cast<uint32_t>(len - hdr_len_));
+    port::Offload ol;
+    if (hdr_len_ && !accept_vnet_hdr(slot, len, &ol)) continue;
+    b.add(b.size(), hdr_len_, static_cast<uint32_t>(len - hdr_len_), ol);
   }
   if (sink_) {
     stats_.in_frames += b.size();
@@ -183,35 +221,65 @@ void TapPort::on_readable() noexcept {
   if (gone) detach(gone);
 }
 
-bool TapPort::accept_vnet_hdr(uint8_t* buf, size_t len) noexcept {
+bool TapPort::accept_vnet_hdr(const uint8_t* buf, size_t len, port::Offload* ol) noexcept {
   virtio::VirtioNetHdrV1 h;
   std::memcpy(&h, buf, sizeof h);
-  if (h.gso_type != virtio::kNetHdrGsoNone) {
-    // Not reachable with offloads off; if another process re-enabled them on the device we
-    // cannot split the frame, so it is dropped and counted.
-    ++stats_.in_drop_gso;
+  if (h.flags == 0 && h.gso_type == virtio::kNetHdrGsoNone) [[likely]] return true;
+  const iovec seg{const_cast<uint8_t*>(buf) + hdr_len_, len - hdr_len_};
+  const port::Frame f{&seg, 1, static_cast<uint32_t>(len - hdr_len_)};
+  // The kernel's header goes through the same checks as a guest's, against the offloads it was
+  // allowed (TUNSETOFFLOAD): a header that does not match its frame never reaches the switch.
+  BadHdr bad = parse_tx_hdr(h, f, rx_feat_, ol);
+  if (bad == BadHdr::kGsoSize && h.gso_size != 0) [[unlikely]] {
+    // A GSO frame whose payload fits in one segment: Linux itself treats such a header as not
+    // GSO (virtio_net_hdr_to_skb, "too small packets are not really GSO ones"), so take it as
+    // the partial-checksum frame it is.
+    h.gso_type = virtio::kNetHdrGsoNone;
+    h.gso_size = 0;
+    bad = parse_tx_hdr(h, f, rx_feat_, ol);
+  }
+  if (bad != BadHdr::kNone) [[unlikely]] {
+    ++stats_.in_drop_bad_hdr[static_cast<uint32_t>(bad)];
+    uint64_t suppressed = 0;
+    if (bad_hdr_log_.allow(&suppressed)) {
+      log_port(LogLevel::kWarn, opts_.name,
+               "dropped a frame from tap %s with a bad virtio-net header: %s (%llu similar lines "
+               "suppressed)",
+               ifname_.c_str(), bad_hdr_name(bad), static_cast<unsigned long long>(suppressed));
+    }
     return false;
   }
-  if (h.flags & virtio::kNetHdrFNeedsCsum) {
-    // §5.1.6.2: the checksum over [csum_start, end) goes at csum_start + csum_offset; the field
-    // already holds the pseudo-header sum. Complete it here, since frames leave the port
-    // without a header.
-    uint8_t* frame = buf + hdr_len_;
-    size_t flen = len - hdr_len_;
-    size_t start = le16toh(h.csum_start);
-    size_t at = start + le16toh(h.csum_offset);
-    if (start >= flen || at + 2 > flen) {
-      ++stats_.in_drop_gso;
-      return false;
-    }
-    uint32_t sum = csum_add(frame + start, flen - start, 0);
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    uint16_t c = static_cast<uint16_t>(~sum);
-    frame[at] = static_cast<uint8_t>(c >> 8);
-    frame[at + 1] = static_cast<uint8_t>(c);
-    ++stats_.in_csum_fixed;
+  if (ol->needs_csum()) {
+    ++stats_.in_csum;
+  } else if (h.flags & virtio::kNetHdrFDataValid) {
+    // §5.1.6.4: the device (here the kernel: CHECKSUM_UNNECESSARY) already verified the
+    // checksums; passing that on spares a receiver that can take it the verification.
+    ol->flags |= port::Offload::kDataValid;
+    ++stats_.in_data_valid;
   }
+  switch (ol->gso) {
+    case port::Offload::Gso::kNone: return true;
+    case port::Offload::Gso::kTcpV4: ++stats_.in_tso4; break;
+    case port::Offload::Gso::kTcpV6: ++stats_.in_tso6; break;
+    case port::Offload::Gso::kUdpL4: ++stats_.in_uso; break;
+  }
+  if (ol->ecn) ++stats_.in_ecn;
   return true;
+}
+
+void TapPort::count_out(const port::Offload& ol) noexcept {
+  if (ol.needs_csum()) {
+    ++stats_.out_csum;
+  } else if ((ol.flags & port::Offload::kDataValid) && (caps_ & port::OffloadCap::kCsum)) {
+    ++stats_.out_data_valid;
+  }
+  switch (ol.gso) {
+    case port::Offload::Gso::kNone: return;
+    case port::Offload::Gso::kTcpV4: ++stats_.out_tso4; break;
+    case port::Offload::Gso::kTcpV6: ++stats_.out_tso6; break;
+    case port::Offload::Gso::kUdpL4: ++stats_.out_uso; break;
+  }
+  if (ol.ecn) ++stats_.out_ecn;
 }
 
 void TapPort::detach(int err) noexcept {
@@ -240,7 +308,20 @@ size_t TapPort::send_burst(std::span<const port::Frame> frames) noexcept {
     // Build [header][segments...]; a frame with more segments than the scratch holds is copied
     // flat first (not expected: vhost-user TX chains have at most 64 segments too).
     uint32_t niov = 0;
-    if (hdr_len_) tx_iov_[niov++] = iovec{tx_hdr_, hdr_len_};
+    if (hdr_len_) {
+      // The header the kernel reads is the one a guest would get for this frame (§5.1.6.4),
+      // against the offloads it accepted; tun_get_user turns it into a GSO / partial skb.
+      virtio::VirtioNetHdrV1 h;
+      if (!make_rx_hdr(f.ol, caps_, &h)) [[unlikely]] {
+        ++stats_.out_drop_offload;
+        continue;
+      }
+      std::memcpy(tx_hdr_, &h, hdr_len_);
+      tx_iov_[niov++] = iovec{tx_hdr_, hdr_len_};
+    } else if (f.ol.needs_csum() || f.ol.gso != port::Offload::Gso::kNone) [[unlikely]] {
+      ++stats_.out_drop_offload;  // a plain tap cannot say the checksum is partial
+      continue;
+    }
     size_t seg_bytes = 0;
     if (f.iovcnt <= kTxMaxIov) {
       for (uint32_t s = 0; s < f.iovcnt && seg_bytes < f.len; ++s) {
@@ -266,6 +347,7 @@ size_t TapPort::send_burst(std::span<const port::Frame> frames) noexcept {
       // A tap write is one frame, all or nothing (tun_get_user).
       ++stats_.out_frames;
       stats_.out_bytes += f.len;
+      if (!f.ol.plain() && hdr_len_) [[unlikely]] count_out(f.ol);
       continue;
     }
     if (errno == EAGAIN) {

@@ -13,21 +13,27 @@
 #include "eventloop/event_loop.h"
 #include "eventloop/fd_handler.h"
 #include "netback/frame_batch.h"
+#include "netback/net_hdr.h"
+#include "netback/netback_log.h"
 #include "netback/netback_status.h"
 #include "port/port.h"
 
 namespace uvs::netback {
 
-/// Options of one tap port (config: `tap,id=,ifname=[,vnet-hdr=on|off][,mtu=N]`).
+/// Options of one tap port (config: `tap,id=,ifname=[,vnet-hdr=on|off][,offload=on|off][,mtu=N]`).
 struct TapPortOptions {
   std::string name = "tap0";  ///< for logs and stats
   /// Kernel interface: attached to if it exists, else created. Empty (or a "%d" template):
   /// the kernel picks a free name (tapN); ifname() tells which.
   std::string ifname;
   /// Open with IFF_VNET_HDR and a 12-byte virtio-net header (TUNSETVNETHDRSZ) in front of every
-  /// frame. No offloads are enabled (TUNSETOFFLOAD 0), so the kernel sends no GSO frames; the
-  /// header we write is all zero (the kernel then treats the frame like a plain one).
+  /// frame. Needed for any offload; without it every frame is plain both ways.
   bool vnet_hdr = false;
+  /// With vnet_hdr: enable checksum and segmentation offloads (TUNSETOFFLOAD with CSUM, TSO4,
+  /// TSO6, TSO_ECN, and USO4+USO6 where the kernel has them). The kernel then hands us partial
+  /// checksums and GSO frames of up to 64 KiB and takes the same from us. Off: TUNSETOFFLOAD 0,
+  /// plain frames only.
+  bool offload = false;
   uint32_t mtu = 0;  ///< set the interface MTU at start (68..65535); 0 leaves it alone
 };
 
@@ -37,8 +43,15 @@ struct TapPortStats {
   uint64_t in_bytes = 0;            ///< their Ethernet bytes (virtio-net header excluded)
   uint64_t in_drop_no_sink = 0;     ///< frames read while no sink was set
   uint64_t in_drop_too_short = 0;   ///< reads shorter than an Ethernet header
-  uint64_t in_drop_gso = 0;         ///< frames whose virtio-net header asked for GSO
-  uint64_t in_csum_fixed = 0;       ///< frames whose partial checksum we completed
+  uint64_t in_csum = 0;             ///< frames with a partial checksum (NEEDS_CSUM)
+  uint64_t in_data_valid = 0;       ///< frames the kernel marked DATA_VALID
+  uint64_t in_tso4 = 0;             ///< TCP/IPv4 GSO frames read
+  uint64_t in_tso6 = 0;             ///< TCP/IPv6 GSO frames read
+  uint64_t in_uso = 0;              ///< UDP GSO frames read
+  uint64_t in_ecn = 0;              ///< GSO frames read with the ECN bit
+  /// Frames dropped for a virtio-net header that does not match the frame, indexed by BadHdr
+  /// (0 unused); checked by the same code as a vhost-user guest's headers.
+  uint64_t in_drop_bad_hdr[kBadHdrReasons] = {};
   uint64_t out_frames = 0;          ///< frames written to the tap
   uint64_t out_bytes = 0;           ///< their Ethernet bytes
   uint64_t out_drop_full = 0;       ///< refused: the tap's queue was full (EAGAIN)
@@ -46,8 +59,24 @@ struct TapPortStats {
   uint64_t out_drop_not_ready = 0;  ///< refused: not started, or the device went away
   uint64_t out_drop_bad_frame = 0;  ///< taken and dropped: length outside kMinFrameLen..kMaxFrameLen
   uint64_t out_errors = 0;          ///< taken and dropped: any other write error
+  uint64_t out_csum = 0;            ///< frames written with NEEDS_CSUM
+  uint64_t out_data_valid = 0;      ///< frames written with DATA_VALID
+  uint64_t out_tso4 = 0;            ///< TCP/IPv4 GSO frames written
+  uint64_t out_tso6 = 0;
+  uint64_t out_uso = 0;
+  uint64_t out_ecn = 0;
+  /// Taken and dropped: the frame needs an offload the kernel did not accept (the switch's
+  /// fallback prevents this unless the caps changed under a frame in flight).
+  uint64_t out_drop_offload = 0;
   bool attached = false;            ///< the fd is attached to a live device
   bool created = false;             ///< we created the device (it goes away when we close it)
+
+  /// Sum of in_drop_bad_hdr.
+  uint64_t in_drop_bad_hdr_total() const noexcept {
+    uint64_t t = 0;
+    for (uint64_t v : in_drop_bad_hdr) t += v;
+    return t;
+  }
 };
 
 /// What the kernel says about the interface (SIOCGIFFLAGS in the caller's network namespace).
@@ -68,14 +97,15 @@ class TapPort final : public port::Port {
   TapPort& operator=(const TapPort&) = delete;
 
   /// Opens /dev/net/tun and attaches to (or creates) `ifname` as a non-blocking IFF_TAP |
-  /// IFF_NO_PI device, applies vnet_hdr and mtu, and starts reading. The device is created in
+  /// IFF_NO_PI device, applies vnet_hdr, offload and mtu, and starts reading. Offloads the
+  /// kernel refuses (USO before Linux 6.2) are left out, not an error. The device is created in
   /// the calling thread's network namespace. Returns kInvalidOption for a bad name or MTU,
   /// kSocket (with errno) when the kernel refuses (no permission, the name is a tun or another
   /// kind of interface, no /dev/net/tun), or when already started.
   Status start();
 
-  /// Writes each frame with one writev (frames stay scattered; with vnet_hdr a zeroed header
-  /// goes first). Stops at the first EAGAIN (tap queue full) or EIO (interface down) and
+  /// Writes each frame with one writev (frames stay scattered; with vnet_hdr a virtio-net header
+  /// describing the frame's offload goes first, so GSO frames are written whole). Stops at the first EAGAIN (tap queue full) or EIO (interface down) and
   /// returns how many were taken; frames with a bad length or another write error are taken and
   /// dropped. Returns 0 when not attached. Never blocks, never allocates.
   size_t send_burst(std::span<const port::Frame> frames) noexcept override;
@@ -84,6 +114,8 @@ class TapPort final : public port::Port {
   /// kUp while attached to a live device; kDown before start() and after the device went away
   /// (deleted: EBADFD). Whether the interface is up is link(), not this.
   port::PortState state() const noexcept override;
+  /// OffloadCap bits from the TUNSETOFFLOAD flags the kernel accepted; 0 without offloads.
+  uint32_t offload_caps() const noexcept override { return caps_; }
 
   /// Asks the kernel for the interface flags. Control path (one socket + ioctl); loop thread.
   TapLink link() const noexcept;
@@ -93,6 +125,8 @@ class TapPort final : public port::Port {
   const std::string& ifname() const noexcept { return ifname_; }
   /// Virtio-net header bytes in front of each frame on the fd: 0, or 12 with vnet_hdr.
   uint32_t vnet_hdr_len() const noexcept { return hdr_len_; }
+  /// The TUN_F_* flags the kernel accepted with TUNSETOFFLOAD (0 without offloads).
+  unsigned tun_offloads() const noexcept { return tun_flags_; }
 
  private:
   class Handler;
@@ -100,10 +134,13 @@ class TapPort final : public port::Port {
   void on_readable() noexcept;
   /// The device is gone (EBADFD / EIO on read): stop watching, mark down, log once.
   void detach(int err) noexcept;
-  /// Validates the virtio-net header of a frame read into `buf`; completes a partial checksum.
-  /// Returns false when the frame must be dropped.
-  bool accept_vnet_hdr(uint8_t* buf, size_t len) noexcept;
-  size_t write_frame(const port::Frame& f) noexcept;
+  /// Validates the virtio-net header in front of a frame read into `buf` (`len` bytes with the
+  /// header) and fills `*ol`. Returns false (counted by reason) when the frame must be dropped.
+  bool accept_vnet_hdr(const uint8_t* buf, size_t len, port::Offload* ol) noexcept;
+  /// Asks for `want` TUN_F_* flags, dropping what the kernel refuses; sets tun_flags_ / caps_.
+  bool negotiate_offloads(int fd) noexcept;
+  /// Counts the offload of a frame written to the tap.
+  void count_out(const port::Offload& ol) noexcept;
 
   ev::EventLoop& loop_;
   TapPortOptions opts_;
@@ -113,6 +150,10 @@ class TapPort final : public port::Port {
   bool attached_ = false;
   bool started_ = false;
   uint32_t hdr_len_ = 0;
+  unsigned tun_flags_ = 0;       // accepted TUNSETOFFLOAD flags
+  uint32_t caps_ = 0;            // port::OffloadCap bits for them
+  NetOffloadFeatures rx_feat_;   // what the kernel may send us, for parse_tx_hdr
+  LogRateLimit bad_hdr_log_;
   std::unique_ptr<Handler> handler_;
   ev::FdRegistration reg_;
   std::unique_ptr<FrameBatch> rx_;
@@ -120,7 +161,7 @@ class TapPort final : public port::Port {
   // more segments than that.
   static constexpr uint32_t kTxMaxIov = 64;
   iovec tx_iov_[kTxMaxIov + 1];
-  uint8_t tx_hdr_[16] = {};
+  uint8_t tx_hdr_[sizeof(virtio::VirtioNetHdrV1)] = {};
   std::unique_ptr<uint8_t[]> bounce_;
   TapPortStats stats_;
 };

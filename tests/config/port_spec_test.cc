@@ -134,7 +134,7 @@ TEST_CASE("unknown keys get a did-you-mean hint") {
         "unknown key 'vnethdr' (did you mean 'vnet-hdr'?)");
   CHECK(error_of("tap,id=t0,ifname=tap0,colour=blue") ==
         "unknown key 'colour' (valid keys for a tap port: id, thread, vlan, trunk, ifname, "
-        "vnet-hdr, mtu)");
+        "vnet-hdr, offload, mtu)");
   // A key that belongs to another type is unknown here.
   CHECK(error_of("nat,id=n0,trunk=10") ==
         "unknown key 'trunk' (valid keys for a nat port: id, thread, vlan, net, host, dhcpstart, "
@@ -228,6 +228,18 @@ TEST_CASE("tap") {
   CHECK(*t.mtu == 1400);
   CHECK(p->vlan.access_vlan == 5);
   CHECK(std::get<TapPortSpec>(parse_port_spec("tap,id=t,ifname=t")->backend).vnet_hdr);
+}
+
+TEST_CASE("tap: offload= is on by default and round-trips") {
+  auto def = parse_port_spec("tap,id=t0,ifname=tap0");
+  REQUIRE(def.ok());
+  CHECK(std::get<TapPortSpec>(def->backend).offload);
+  auto off = parse_port_spec("tap,id=t0,ifname=tap0,offload=off");
+  REQUIRE(off.ok());
+  CHECK_FALSE(std::get<TapPortSpec>(off->backend).offload);
+  CHECK(to_keyval(*off) == "tap,id=t0,vlan=1,ifname=tap0,vnet-hdr=on,offload=off");
+  CHECK(*parse_port_spec(to_keyval(*off)) == *off);
+  CHECK(error_of("tap,id=t0,ifname=tap0,offload=2") == "offload: '2' is not on/off");
 }
 
 TEST_CASE("stream: unix or TCP") {

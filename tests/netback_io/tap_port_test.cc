@@ -160,13 +160,14 @@ size_t count_if_frames(const CollectSink& s, const std::function<bool(const std:
   return n;
 }
 
-/// The whole scenario for one vnet_hdr setting; runs inside the new namespace.
-void tap_scenario(bool vnet_hdr) {
+/// The whole scenario for one vnet_hdr / offload setting; runs inside the new namespace.
+void tap_scenario(bool vnet_hdr, bool offload) {
   ev::EventLoop loop(loop_options());
   TapPortOptions o;
   o.name = vnet_hdr ? "tapv" : "tap";
   o.ifname = "uvst0";
   o.vnet_hdr = vnet_hdr;
+  o.offload = offload;
   o.mtu = 9000;
   TapPort tap(loop, o);
   CHECK(tap.state() == port::PortState::kDown);
@@ -176,6 +177,11 @@ void tap_scenario(bool vnet_hdr) {
   CHECK(tap.state() == port::PortState::kUp);
   CHECK(tap.ifname() == "uvst0");
   CHECK(tap.vnet_hdr_len() == (vnet_hdr ? 12u : 0u));
+  // Every kernel this runs on has had checksum and TSO offloads on taps since 2.6.27.
+  namespace cap = port::OffloadCap;
+  const uint32_t tso = cap::kCsum | cap::kTso4 | cap::kTso6 | cap::kTsoEcn;
+  CHECK((tap.offload_caps() & tso) == (vnet_hdr && offload ? tso : 0u));
+  CHECK((tap.tun_offloads() != 0) == (vnet_hdr && offload));
   CHECK(tap.stats().created);
   CollectSink sink;
   tap.set_sink(&sink);
@@ -222,7 +228,7 @@ void tap_scenario(bool vnet_hdr) {
   auto s = tap.stats();
   CHECK(s.out_frames == 1 + port::kMaxBurst);
   CHECK(s.in_frames == sink.frames.size());
-  CHECK(s.in_drop_gso == 0);
+  CHECK(s.in_drop_bad_hdr_total() == 0);
   CHECK(sink.last_from == &tap);
 
   // Deleting the interface under the port: it notices (EBADFD), goes down and stops sending.
@@ -245,10 +251,12 @@ TEST_CASE("tap: the kernel answers ARP and ICMP through the port, in a private n
     MESSAGE("skipped: needs root and /dev/net/tun");
     return;
   }
-  for (bool vnet : {false, true}) {
+  for (int mode = 0; mode < 3; ++mode) {
+    const bool vnet = mode > 0, offload = mode == 2;
     CAPTURE(vnet);
+    CAPTURE(offload);
     int err = 0;
-    if (!in_new_netns([&] { tap_scenario(vnet); }, &err)) {
+    if (!in_new_netns([&] { tap_scenario(vnet, offload); }, &err)) {
       MESSAGE("skipped: unshare(CLONE_NEWNET) failed: " << std::strerror(err));
       return;
     }

@@ -29,7 +29,10 @@ constexpr const char* kFooter =
       HOST_/GUEST_TSO4, TSO6, ECN); off: the guest sends and gets only plain frames.
       fd=N: an inherited socket, connected or listening (not with path= or server=; only at
       start-up, port-add refuses it).
-  tap,id=ID,ifname=NAME[,vnet-hdr=on|off][,mtu=N]
+  tap,id=ID,ifname=NAME[,vnet-hdr=on|off][,offload=on|off][,mtu=N]
+      vnet-hdr=on (default): a virtio-net header on every frame (IFF_VNET_HDR).
+      offload=on (default, needs vnet-hdr): checksum and TSO/USO offloads (TUNSETOFFLOAD), so
+      TCP crosses as frames of up to 64 KiB; off: plain frames (the switch segments for it).
   stream,id=ID,path=SOCK|addr=IP:PORT[,server=on|off]     (QEMU -netdev stream framing)
   vhost-user and unix stream servers also take mode=OCTAL and group=GROUP for their socket
       (default: as bind() makes it, owner and root only), e.g. mode=0660,group=libvirt-qemu.
