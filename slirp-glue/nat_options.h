@@ -60,9 +60,17 @@ struct NatPortStats {
   uint64_t in_not_ours = 0;      ///< unicast frames for another MAC: not given to libslirp
   uint64_t in_drop_bad = 0;      ///< shorter than an Ethernet header, or too long
   uint64_t in_drop_reentry = 0;  ///< arrived while libslirp was busy on this instance (nested)
+  uint64_t in_drop_offload = 0;  ///< carried an offload the port does not take (partial checksum)
+  uint64_t in_gso = 0;           ///< TSO superframes handed to libslirp whole
+  uint64_t in_syn_mss_raised = 0;  ///< guest SYNs whose MSS option was raised for libslirp
   uint64_t out_frames = 0;       ///< frames libslirp sent toward the guests
   uint64_t out_bytes = 0;
   uint64_t out_drop_no_sink = 0;
+  uint64_t out_gso = 0;          ///< libslirp segments sent as GSO frames (guest's MSS)
+  uint64_t out_fragmented = 0;   ///< IPv4 datagrams over the MTU sent as fragments
+  uint64_t out_fragments = 0;    ///< fragments those made
+  uint64_t out_drop_too_big = 0; ///< IPv4 datagrams over the MTU with DF set (dropped)
+  uint64_t mss_evictions = 0;    ///< connections whose MSS the full table forgot (cut at MTU)
   uint64_t tcp_open = 0;         ///< TCP sockets libslirp holds now (connections, not listeners)
   uint64_t tcp_listeners = 0;    ///< TCP hostfwd listening sockets
   uint64_t udp_open = 0;         ///< UDP sockets libslirp holds now (flows and UDP hostfwds)

@@ -101,7 +101,8 @@ NatPort::NatPort(ev::EventLoop& loop, NatPortOptions options)
       opts_(std::move(options)),
       pass_bh_(loop, ev::Callback::bind<&NatPort::run_pass>(this)),
       tick_(loop, ev::Callback::bind<&NatPort::run_pass>(this)),
-      scratch_(port::kMaxFrameLen) {
+      scratch_(port::kMaxFrameLen),
+      segs_(opts_.mtu) {
   // The NAT answers as 52:55 followed by one of its IPv4 addresses (libslirp's special_ethaddr
   // with the address in the last four bytes, see arp_input / if_encap), and for IPv6 with the
   // last four bytes of its IPv6 address (in6_compute_ethaddr).
@@ -150,8 +151,11 @@ NatStatus NatPort::start() {
   cfg.vdhcp_start = opts_.dhcp_start;
   cfg.vnameserver = opts_.dns;
   cfg.vdomainname = opts_.domain.empty() ? nullptr : opts_.domain.c_str();
-  cfg.if_mtu = opts_.mtu;
-  cfg.if_mru = opts_.mtu;
+  // libslirp's MSS is MIN(if_mtu, if_mru) - 40 (tcp_mss) and ip6_input refuses payloads over
+  // if_mtu, so both are raised: superframes go in whole and libslirp's segments come out large.
+  // What the guests receive still fits their MTU and MSS (NatSegments).
+  cfg.if_mtu = std::max<uint32_t>(opts_.mtu, kSlirpLargeMtu);
+  cfg.if_mru = cfg.if_mtu;
   cfg.disable_dhcp = !opts_.dhcp;
   if (opts_.dns_server) {
     auto relay = DnsRelay::open(*this, loop_, *opts_.dns_server, opts_.dns, opts_.mtu);
@@ -189,6 +193,11 @@ port::PortState NatPort::state() const noexcept {
   return slirp_ ? port::PortState::kUp : port::PortState::kDown;
 }
 
+uint32_t NatPort::offload_caps() const noexcept {
+  namespace cap = port::OffloadCap;
+  return cap::kTso4 | cap::kTso6 | cap::kTsoEcn;
+}
+
 // ---- frames -----------------------------------------------------------------------------------
 
 bool NatPort::addressed_to_us(const uint8_t* frame) const noexcept {
@@ -213,6 +222,11 @@ size_t NatPort::send_burst(std::span<const port::Frame> frames) noexcept {
       ++stats_.in_drop_bad;
       continue;
     }
+    if (f.ol.needs_csum()) [[unlikely]] {
+      // offload_caps() has no kCsum: the switch completes partial checksums before us.
+      ++stats_.in_drop_offload;
+      continue;
+    }
     const uint8_t* data;
     if (f.iovcnt == 1 && f.iov[0].iov_len >= f.len) {
       data = static_cast<const uint8_t*>(f.iov[0].iov_base);
@@ -226,7 +240,16 @@ size_t NatPort::send_burst(std::span<const port::Frame> frames) noexcept {
     }
     ++stats_.in_frames;
     stats_.in_bytes += f.len;
+    if (f.ol.gso != port::Offload::Gso::kNone) ++stats_.in_gso;
     if (dns_ && dns_->take_query(data, f.len)) continue;
+    if (NatSegments::is_tcp_syn(data, f.len)) {
+      // The frame is lent read-only: the raised MSS goes into our copy.
+      if (data != scratch_.data()) {
+        std::memcpy(scratch_.data(), data, f.len);
+        data = scratch_.data();
+      }
+      if (segs_.on_guest_syn(scratch_.data(), f.len)) ++stats_.in_syn_mss_raised;
+    }
     slirp_input(slirp_, data, static_cast<int>(f.len));
   }
   // What libslirp wants from its sockets may have changed (data to write, a new connection).
@@ -246,13 +269,41 @@ void NatPort::deliver(const uint8_t* data, size_t len) noexcept {
   sink_->receive_burst(*this, std::span<const port::Frame>(&f, 1));
 }
 
+void NatPort::deliver_frames(std::span<const port::Frame> frames) noexcept {
+  if (!sink_) {
+    stats_.out_drop_no_sink += frames.size();
+    return;
+  }
+  for (const port::Frame& f : frames) {
+    stats_.out_bytes += f.len;
+    if (f.ol.gso != port::Offload::Gso::kNone) ++stats_.out_gso;
+  }
+  stats_.out_frames += frames.size();
+  sink_->receive_burst(*this, frames);
+}
+
 void NatPort::on_slirp_output(const uint8_t* data, size_t len) noexcept {
   if (len < port::kMinFrameLen || len > port::kMaxFrameLen) {
     ++stats_.errors;
     return;
   }
   note_dhcp(data, len);
-  deliver(data, len);
+  switch (segs_.start(data, len)) {
+    case NatSegments::Out::kDropDf:
+      ++stats_.out_drop_too_big;
+      return;
+    case NatSegments::Out::kFragments:
+      ++stats_.out_fragmented;
+      for (auto out = segs_.next(); !out.empty(); out = segs_.next()) {
+        stats_.out_fragments += out.size();
+        deliver_frames(out);
+      }
+      return;
+    case NatSegments::Out::kPlain:
+    case NatSegments::Out::kGso:
+      deliver_frames(segs_.next());
+      return;
+  }
 }
 
 // Counts DHCPACKs and remembers the client hardware addresses, so stats can say how many
@@ -404,6 +455,7 @@ void NatPort::on_timer_fire(SlirpTimer& t) noexcept {
 
 NatPortStats NatPort::stats() const noexcept {
   NatPortStats s = stats_;
+  s.mss_evictions = segs_.table_evictions();
   s.registered_fds = registered_.size();
   // Classified on demand (control path): one getsockopt pair per libslirp socket.
   for (const SlirpFd* f : registered_) {

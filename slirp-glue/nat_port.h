@@ -15,6 +15,7 @@
 #include "eventloop/timer.h"
 #include "port/port.h"
 #include "slirp-glue/nat_options.h"
+#include "slirp-glue/nat_segments.h"
 #include "slirp-glue/nat_status.h"
 #include "slirp-glue/slirp_lock.h"
 
@@ -57,6 +58,10 @@ class NatPort final : public port::Port {
   void set_sink(port::FrameSink* sink) noexcept override { sink_ = sink; }
   std::string_view name() const noexcept override { return opts_.name; }
   port::PortState state() const noexcept override;
+  /// TSO over IPv4 and IPv6 (with ECN) but no partial checksums: the switch completes a
+  /// superframe's checksums and hands it over whole, and libslirp (MRU kSlirpLargeMtu) takes it
+  /// as one segment. A partial checksum alone is completed by the switch too.
+  uint32_t offload_caps() const noexcept override;
 
   /// Adds a forward at run time. kOverlap if it overlaps an existing one, kBind when the host
   /// socket cannot be bound (port in use), kBadOption for a guest address outside the net or an
@@ -85,6 +90,8 @@ class NatPort final : public port::Port {
   void schedule_pass() noexcept { pass_bh_.schedule(); }
   /// Sends a frame toward the guests (used by libslirp's output and the DNS relay).
   void deliver(const uint8_t* data, size_t len) noexcept;
+  /// Sends frames toward the guests as one burst (libslirp's GSO frames and fragments).
+  void deliver_frames(std::span<const port::Frame> frames) noexcept;
   Slirp* slirp() noexcept { return slirp_; }
 
  private:
@@ -122,6 +129,7 @@ class NatPort final : public port::Port {
   std::unique_ptr<DnsRelay> dns_;
   ev::LogRateLimit guest_error_log_;
   std::vector<uint8_t> scratch_;  ///< linearizes scattered frames for slirp_input
+  NatSegments segs_;
   uint8_t our_macs_[4][6] = {};
   uint8_t lease_macs_[16][6] = {};
   NatPortStats stats_;

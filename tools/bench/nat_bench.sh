@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# NAT benchmark: single-stream iperf3 TCP from a network namespace through the NAT to an iperf3
-# server on the host's loopback, for uvswitch (a tap port + a NAT port in the daemon),
-# slirp4netns and pasta, measured in the same run at MTU 1500 and 65520; then the idle cost of
-# uvswitch's NAT (and slirp4netns's) holding 1 and 1000 open connections.
+# NAT benchmark: single-stream iperf3 TCP between a network namespace and an iperf3 server on the
+# host's loopback, both directions (ns->host: the namespace sends; host->ns: iperf3 -R), for
+# uvswitch (a tap port + a NAT port in the daemon), slirp4netns and pasta, measured in the same
+# run; then the idle cost of uvswitch's NAT (and slirp4netns's) holding 1 and 1000 open
+# connections.
 #
 # Usage: tools/bench/nat_bench.sh [BUILD_DIR=build/release]   (as root; prints markdown tables)
-# Env:   RUNS=3 (runs per cell, the median is shown)  SECS=5 (iperf3 seconds)  IDLE_SECS=5
-#        PEERS="uvswitch slirp4netns pasta"  MTUS="1500 65520"  UVS_ARGS= (extra daemon flags)
+# Env:   RUNS=5 (runs per cell, the median is shown; peers and directions interleaved per run)
+#        SECS=5 (iperf3 seconds)  IDLE_SECS=5 (0 skips the idle table)
+#        PEERS="uvswitch slirp4netns pasta"  MTUS="1500"  DIRS="up down"
+#        TAP_OPTS= (extra tap port keys, e.g. offload=off)  UVS_ARGS= (extra daemon flags)
+#        PEER_CPU=0 IPERF_CPU=1: the NAT process (daemon, slirp4netns, pasta) and both iperf3
+#        ends are pinned to these CPUs (taskset), so every peer gets the same single core.
 # CPU is the NAT process's user+system time during the transfer (/proc/PID/stat), divided by
 # the gigabits moved: CPU seconds per Gbit (lower is better). iperf3's own CPU is not counted.
 set -euo pipefail
@@ -15,13 +20,18 @@ set -euo pipefail
 BUILD=${1:-build/release}
 UVSWITCH=$BUILD/tools/uvswitch/uvswitch
 UVSWITCHCTL=$BUILD/tools/uvswitchctl/uvswitchctl
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 SECS=${SECS:-5}
 IDLE_SECS=${IDLE_SECS:-5}
 PEERS=${PEERS:-uvswitch slirp4netns pasta}
-MTUS=${MTUS:-1500 65520}
+MTUS=${MTUS:-1500}
+DIRS=${DIRS:-up down}
+PEER_CPU=${PEER_CPU:-0}
+IPERF_CPU=${IPERF_CPU:-1}
+PIN_PEER="taskset -c $PEER_CPU"
+PIN_IPERF="taskset -c $IPERF_CPU"
 [ -x "$UVSWITCH" ] || { echo "nat_bench: build first ($UVSWITCH missing)" >&2; exit 1; }
-for t in iperf3 slirp4netns pasta python3; do
+for t in iperf3 slirp4netns pasta python3 taskset; do
   command -v "$t" >/dev/null || { echo "nat_bench: $t missing (tools/install-deps.sh)" >&2; exit 1; }
 done
 ulimit -n 8192
@@ -80,8 +90,8 @@ peer_start() {
   ip -n "$NS" link set lo up
   case $peer in
     uvswitch)
-      "$UVSWITCH" --control "$CTL" --threads 1 ${UVS_ARGS:-} \
-        --port "tap,id=t0,ifname=$TAP,vnet-hdr=off,mtu=$mtu" \
+      $PIN_PEER "$UVSWITCH" --control "$CTL" --threads 1 ${UVS_ARGS:-} \
+        --port "tap,id=t0,ifname=$TAP,mtu=$mtu${TAP_OPTS:+,$TAP_OPTS}" \
         --port "nat,id=nat0,mtu=$mtu,ipv6=off" >"$TMP/peer.log" 2>&1 &
       PEER_PID=$!
       wait_until 10 ip link show "$TAP" || { cat "$TMP/peer.log" >&2; return 1; }
@@ -92,7 +102,7 @@ peer_start() {
       GW=10.0.2.2
       ;;
     slirp4netns)
-      slirp4netns --configure --mtu="$mtu" --netns-type=path "/run/netns/$NS" tap0 \
+      $PIN_PEER slirp4netns --configure --mtu="$mtu" --netns-type=path "/run/netns/$NS" tap0 \
         >"$TMP/peer.log" 2>&1 &
       PEER_PID=$!
       wait_until 10 ip -n "$NS" route get 10.0.2.2 || { cat "$TMP/peer.log" >&2; return 1; }
@@ -101,7 +111,7 @@ peer_start() {
     pasta)
       # pasta copies the host's addresses and routes; the default gateway maps to the host's
       # loopback (its --map-gw default).
-      pasta -f --config-net -m "$mtu" --runas 0 --netns "/run/netns/$NS" >"$TMP/peer.log" 2>&1 &
+      $PIN_PEER pasta -f --config-net -m "$mtu" --runas 0 --netns "/run/netns/$NS" >"$TMP/peer.log" 2>&1 &
       PEER_PID=$!
       wait_until 10 sh -c "ip -n $NS route | grep -q default" || { cat "$TMP/peer.log" >&2; return 1; }
       GW=$(ip -n "$NS" route | awk '/^default/ { print $3; exit }')
@@ -112,40 +122,59 @@ peer_start() {
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "nan" }'; }
 
 IPERF_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" >"$TMP/iperf-server.log" 2>&1 &
+$PIN_IPERF iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" >"$TMP/iperf-server.log" 2>&1 &
 IPERF_PID=$!
 sleep 0.5
 
-echo "## NAT throughput: single TCP stream, namespace -> host loopback (iperf3 -t $SECS, median of $RUNS)"
+dir_name() { [ "$1" = up ] && echo "ns->host" || echo "host->ns"; }
+declare -A RATES CPUS
+echo "## NAT throughput: single TCP stream, iperf3 -t $SECS, median of $RUNS interleaved runs"
 echo
-echo "| MTU | peer | Gbit/s | CPU s per Gbit | runs (Gbit/s) |"
-echo "| --- | --- | --- | --- | --- |"
+echo "NAT process on CPU $PEER_CPU, iperf3 (both ends) on CPU $IPERF_CPU; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
 for mtu in $MTUS; do
-  for peer in $PEERS; do
-    rates=() cpus=()
-    for _ in $(seq 1 "$RUNS"); do
+  for run in $(seq 1 "$RUNS"); do
+    for peer in $PEERS; do
       peer_start "$peer" "$mtu"
       # A warm-up connection: ARP/DHCP-free start, socket set-up outside the measurement.
       wait_until 10 ip netns exec "$NS" iperf3 -c "$GW" -p "$IPERF_PORT" -t 1 ||
         { echo "nat_bench: $peer mtu $mtu: iperf3 cannot connect" >&2; exit 1; }
-      c0=$(cpu_ticks "$PEER_PID")
-      ip netns exec "$NS" iperf3 -c "$GW" -p "$IPERF_PORT" -t "$SECS" -J >"$TMP/run.json"
-      c1=$(cpu_ticks "$PEER_PID")
-      read -r bps bytes < <(python3 -c '
+      for dir in $DIRS; do
+        rev=""
+        [ "$dir" = down ] && rev=-R
+        c0=$(cpu_ticks "$PEER_PID")
+        ip netns exec "$NS" $PIN_IPERF iperf3 -c "$GW" -p "$IPERF_PORT" -t "$SECS" $rev -J \
+          >"$TMP/run.json"
+        c1=$(cpu_ticks "$PEER_PID")
+        read -r bps bytes < <(python3 -c '
 import json, sys
 e = json.load(open(sys.argv[1]))["end"]["sum_received"]
 print(e["bits_per_second"], e["bytes"])' "$TMP/run.json")
-      rates+=("$(awk -v b="$bps" 'BEGIN { printf "%.2f", b / 1e9 }')")
-      cpus+=("$(awk -v c=$((c1 - c0)) -v t="$TCK" -v by="$bytes" \
-        'BEGIN { printf "%.3f", (c / t) / (by * 8 / 1e9) }')")
+        key="$mtu|$dir|$peer"
+        RATES[$key]+="$(awk -v b="$bps" 'BEGIN { printf "%.2f", b / 1e9 }') "
+        CPUS[$key]+="$(awk -v c=$((c1 - c0)) -v t="$TCK" -v by="$bytes" \
+          'BEGIN { printf "%.3f", (c / t) / (by * 8 / 1e9) }') "
+      done
       peer_stop
     done
-    r=$(printf '%s\n' "${rates[@]}" | median)
-    c=$(printf '%s\n' "${cpus[@]}" | median)
-    echo "| $mtu | $peer | $r | $c | ${rates[*]} |"
+  done
+done
+echo "| MTU | direction | peer | Gbit/s | CPU s per Gbit | runs (Gbit/s) |"
+echo "| --- | --- | --- | --- | --- | --- |"
+for mtu in $MTUS; do
+  for dir in $DIRS; do
+    for peer in $PEERS; do
+      key="$mtu|$dir|$peer"
+      r=$(printf '%s\n' ${RATES[$key]} | median)
+      c=$(printf '%s\n' ${CPUS[$key]} | median)
+      echo "| $mtu | $(dir_name "$dir") | $peer | $r | $c | ${RATES[$key]% } |"
+    done
   done
 done
 echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+[ "$IDLE_SECS" = 0 ] && exit 0
 
 # ---- idle cost --------------------------------------------------------------------------------
 # N connections from the namespace to a host-side holder, then IDLE_SECS with no traffic: the

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "config/port_spec_parser.h"
+#include "port/offload.h"
 #include "slirp-glue/nat_port.h"
 #include "tools/uvswitch/daemon.h"
 
@@ -95,7 +96,15 @@ std::unique_ptr<port::Port> make_nat_port(const config::PortSpec& spec,
 
 Json nat_stats_json(const port::Port& port) {
   slirpglue::NatPortStats s = static_cast<const slirpglue::NatPort&>(port).stats();
-  return Json{{"tcp-open", s.tcp_open},
+  // The offloads the NAT takes (fixed: libslirp's side needs no negotiation).
+  Json offloads = Json::array();
+  const uint32_t caps = port.offload_caps();
+  if (caps & port::OffloadCap::kCsum) offloads.push_back("csum");
+  if (caps & port::OffloadCap::kTso4) offloads.push_back("tso4");
+  if (caps & port::OffloadCap::kTso6) offloads.push_back("tso6");
+  if (caps & port::OffloadCap::kTsoEcn) offloads.push_back("tso-ecn");
+  return Json{{"offloads", Json{{"negotiated", offloads}}},
+              {"tcp-open", s.tcp_open},
               {"tcp-listeners", s.tcp_listeners},
               {"udp-open", s.udp_open},
               {"in-frames", s.in_frames},
@@ -103,9 +112,17 @@ Json nat_stats_json(const port::Port& port) {
               {"in-not-ours", s.in_not_ours},
               {"in-drop-bad", s.in_drop_bad},
               {"in-drop-reentry", s.in_drop_reentry},
+              {"in-drop-offload", s.in_drop_offload},
+              {"in-gso", s.in_gso},
+              {"in-syn-mss-raised", s.in_syn_mss_raised},
               {"out-frames", s.out_frames},
               {"out-bytes", s.out_bytes},
               {"out-drop-no-sink", s.out_drop_no_sink},
+              {"out-gso", s.out_gso},
+              {"out-fragmented", s.out_fragmented},
+              {"out-fragments", s.out_fragments},
+              {"out-drop-too-big", s.out_drop_too_big},
+              {"mss-evictions", s.mss_evictions},
               {"dhcp-acks", s.dhcp_acks},
               {"dhcp-leases", s.dhcp_leases},
               {"dns-relayed", s.dns_relayed},

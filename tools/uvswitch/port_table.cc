@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "port/offload_layout.h"
 #include "tools/uvswitch/port_factory.h"
 
 namespace uvs::daemon {
@@ -136,7 +137,16 @@ Json PortTable::list() {
                 {"out-frames", ps.out_frames},         {"out-bytes", ps.out_bytes},
                 {"drop-runt", ps.drop_runt},           {"drop-vlan", ps.drop_vlan},
                 {"drop-filtered", ps.drop_filtered},   {"drop-no-buffers", ps.drop_no_buffers},
-                {"drop-port-down", ps.drop_port_down}, {"drop-broken", ps.drop_broken}};
+                {"drop-port-down", ps.drop_port_down}, {"drop-broken", ps.drop_broken},
+                {"in-csum", ps.in_csum},               {"in-gso", ps.in_gso},
+                {"out-csum", ps.out_csum},             {"out-gso", ps.out_gso},
+                {"sw-segmented", ps.sw_segmented},     {"sw-segments", ps.sw_segments},
+                {"sw-csum", ps.sw_csum}};
+      Json drops = Json::object();
+      for (size_t i = 1; i < port::kOffloadErrorCount; ++i) {
+        drops[port::offload_error_name(static_cast<port::OffloadError>(i))] = ps.drop_offload[i];
+      }
+      sw["drop-offload"] = drops;
     }
     out.push_back(Json{{"id", e.spec.id},
                        {"type", config::port_type_name(e.spec.type())},
