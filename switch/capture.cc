@@ -13,10 +13,37 @@
 #include <csignal>
 #include <cstring>
 
+#include "port/inet_csum.h"
+#include "port/offload_layout.h"
+
 namespace uvs::bridge {
 namespace {
 
 std::atomic<unsigned> g_capture_seq{0};
+
+// A frame with a partial checksum (virtio 1.2 §5.1.6.2: the field at csum_start + csum_offset
+// holds the pseudo-header sum, the rest from csum_start to the end is still to be added) gets its
+// checksum completed in the capture's copy `dst` of `caplen` bytes, as the receiver will see it,
+// so that a reader validating checksums finds them right. A GSO frame is completed as the one
+// large datagram it is: Linux's pseudo-header sum covers the whole length, as tcpdump on a
+// Linux interface with TSO shows it. The original frame is not touched. Nothing is done when
+// the field lies beyond the snaplen or the offsets do not fit the frame.
+void complete_csum_in_copy(const port::Frame& f, uint8_t* dst, uint32_t caplen) noexcept {
+  if (port::check_csum_offsets(f.ol, f.len) != port::OffloadError::kNone) return;
+  const size_t start = f.ol.csum_start;
+  const size_t at = start + f.ol.csum_offset;
+  if (at + 2 > caplen) return;
+  port::CsumAcc acc;
+  if (caplen == f.len) {
+    acc.add(dst + start, f.len - start);  // the copy is whole: sum it where it is hot
+  } else {
+    acc.add(dst + start, caplen - start);
+    acc.add_iov(f.iov, f.iovcnt, caplen, f.len - caplen);
+  }
+  const uint16_t c = acc.finish();
+  dst[at] = uint8_t(c >> 8);
+  dst[at + 1] = uint8_t(c);
+}
 
 }  // namespace
 
@@ -99,6 +126,7 @@ uint8_t* Capture::record(const port::Frame& f, int64_t ts_ns, size_t& filtered,
   } else {
     f.copy_out(0, dst, caplen);
   }
+  if (f.ol.needs_csum()) [[unlikely]] complete_csum_in_copy(f, dst, caplen);
   queue_.commit(CaptureRecord{ts_ns, caplen, f.len});
   return dst;
 }

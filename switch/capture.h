@@ -68,7 +68,8 @@ class Capture {
   Capture& operator=(const Capture&) = delete;
 
   /// Records the frames that pass the filter (copying at most snaplen bytes of each) with one
-  /// timestamp. Runs on the port's thread; never blocks, allocates or makes a system call;
+  /// timestamp. A frame with a partial checksum (Offload::kNeedsCsum) is recorded with the
+  /// checksum completed in the copy; a GSO frame is recorded whole, as it crossed the port. Runs on the port's thread; never blocks, allocates or makes a system call;
   /// frames that find the queue full are counted as dropped.
   void tap(std::span<const port::Frame> frames, int64_t ts_ns) noexcept;
 

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 // Capture: filtering on the port thread (scattered frames too), snaplen, queue-full drops
-// counted exactly, stop() draining everything, and clear errors for a bad filter.
+// counted exactly, stop() draining everything, clear errors for a bad filter, and partial
+// checksums completed in the copy.
 #include "switch/capture.h"
 
 #include <doctest/doctest.h>
 #include <sys/uio.h>
 
+#include <cstring>
 #include <vector>
 
+#include "port/inet_csum.h"
 #include "tests/capture/pcap_reader.h"
 
 using namespace uvs::bridge;
@@ -176,4 +179,71 @@ TEST_CASE("egress: frames a port answers inside send_burst follow the offered on
   CHECK(f.frames[0].data == offered.bytes[0]);
   CHECK(f.frames[1].data == offered.bytes[1]);
   CHECK(f.frames[2].data == reply.bytes[0]);
+}
+
+namespace {
+
+// A TCP/IPv4 frame of `payload` bytes with valid checksums; returns its TCP checksum too.
+std::vector<uint8_t> tcp4_frame(size_t payload, uint16_t* tcp_csum) {
+  std::vector<uint8_t> f = eth(0x0800, 14 + 20 + 20 + payload, 7);
+  uint8_t* ip = &f[14];
+  std::memset(ip, 0, 40);
+  ip[0] = 0x45;
+  const uint16_t tot = uint16_t(40 + payload);
+  ip[2] = uint8_t(tot >> 8);
+  ip[3] = uint8_t(tot);
+  ip[8] = 64;
+  ip[9] = 6;
+  const uint8_t src[4] = {10, 0, 0, 1}, dst[4] = {10, 0, 0, 2};
+  std::memcpy(ip + 12, src, 4);
+  std::memcpy(ip + 16, dst, 4);
+  uint8_t* tcp = ip + 20;
+  tcp[12] = 5 << 4;
+  tcp[13] = 0x18;
+  uvs::port::CsumAcc ph;  // pseudo-header (RFC 793 3.1)
+  ph.add(ip + 12, 8);
+  ph.add_u16(6);
+  ph.add_u16(uint16_t(20 + payload));
+  uvs::port::CsumAcc all = ph;
+  all.add(tcp, 20 + payload);
+  *tcp_csum = uint16_t(~all.sum16());
+  // What a sender with a checksum offload leaves there: the pseudo-header sum, not inverted.
+  const uint16_t partial = ph.sum16();
+  tcp[16] = uint8_t(partial >> 8);
+  tcp[17] = uint8_t(partial);
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("a partial checksum is completed in the capture's copy, not in the frame") {
+  for (int variant = 0; variant < 3; ++variant) {
+    const bool scattered = variant == 1, snap = variant == 2;
+    CAPTURE(variant);
+    TempDir dir;
+    CaptureOptions o;
+    o.port = "t1";
+    o.path = dir.file("c.pcap");
+    if (snap) o.snaplen = 100;  // the field is inside the snaplen, most of the payload is not
+    std::string err;
+    auto c = Capture::create(o, &err);
+    REQUIRE_MESSAGE(c, err);
+    uint16_t want = 0;
+    Burst b;
+    b.bytes.push_back(tcp4_frame(3001, &want));  // odd length: the last byte is half a word
+    const std::vector<uint8_t> original = b.bytes[0];
+    b.build(scattered);
+    b.frames[0].ol.flags = uvs::port::Offload::kNeedsCsum;
+    b.frames[0].ol.csum_start = 14 + 20;
+    b.frames[0].ol.csum_offset = 16;
+    c->tap(b.frames, 1);
+    c->stop();
+    PcapFile f = read_pcap(o.path);
+    REQUIRE_MESSAGE(f.ok, f.error);
+    REQUIRE(f.frames.size() == 1);
+    const auto& got = f.frames[0].data;
+    REQUIRE(got.size() >= 14 + 20 + 18);
+    CHECK((uint16_t(got[14 + 20 + 16] << 8) | got[14 + 20 + 17]) == want);
+    CHECK(b.bytes[0] == original);  // the frame that crossed the switch is untouched
+  }
 }
