@@ -319,3 +319,38 @@ write("net_hdr", "plain", bytes([0, 0, 0]) + nethdr(0, 0, 0, 0, 0, 0) + frame)
 write("net_hdr", "csum_only", bytes([1, 1, 0x11]) + nethdr(1, 0, 0, 0, l4, 16) + frame)
 write("net_hdr", "gso_size_zero", bytes([0xFF, 0x1F, 0]) + nethdr(1, 1, 66, 0, l4, 16) + frame)
 write("net_hdr", "csum_range", bytes([0xFF, 0, 0]) + nethdr(1, 0, 0, 0, 0xFFF0, 16) + frame)
+
+
+# ---- nat_segments: [MTU selector] + an Ethernet frame (guest SYNs, libslirp's output) ----
+def tcp4(flags, payload=0, opts=b"", src=(10, 0, 2, 15), dst=(10, 0, 2, 2)):
+    tcp = struct.pack(">HHIIBBHHH", 40000, 80, 1, 0, (20 + len(opts)) // 4 << 4, flags, 65535,
+                      0, 0) + opts + bytes(i & 0xFF for i in range(payload))
+    ip = bytes([0x45, 0]) + struct.pack(">H", 20 + len(tcp)) + bytes([0, 1, 0x40, 0, 64, 6, 0, 0]) + \
+        bytes(src) + bytes(dst)
+    return bytes.fromhex("525500000202525400123456") + b"\x08\x00" + ip + tcp
+
+
+def tcp6(flags, payload=0, opts=b""):
+    tcp = struct.pack(">HHIIBBHHH", 40000, 80, 1, 0, (20 + len(opts)) // 4 << 4, flags, 65535,
+                      0, 0) + opts + bytes(payload)
+    ip = bytes([0x60, 0, 0, 0]) + struct.pack(">H", len(tcp)) + bytes([6, 64]) + bytes(range(32))
+    return bytes.fromhex("525600000202525400123456") + b"\x86\xdd" + ip + tcp
+
+
+def udp4(payload, df=False):
+    udp = struct.pack(">HHHH", 53, 40000, 8 + payload, 0) + bytes(payload)
+    ip = bytes([0x45, 0]) + struct.pack(">H", 20 + len(udp)) + \
+        bytes([0x12, 0x34, 0x40 if df else 0, 0, 64, 17, 0, 0, 10, 0, 2, 2, 10, 0, 2, 15])
+    return bytes.fromhex("525400123456525500000202") + b"\x08\x00" + ip + udp
+
+
+write("nat_segments", "syn_mss", b"\x00" + tcp4(0x02, opts=bytes([2, 4, 0x05, 0xb4])))
+write("nat_segments", "syn_nop_mss", b"\x00" + tcp4(0x02, opts=bytes([1, 1, 1, 1, 2, 4, 0x05, 0x78])))
+write("nat_segments", "syn_no_option", b"\x00" + tcp4(0x02))
+write("nat_segments", "syn_bad_option", b"\x00" + tcp4(0x02, opts=bytes([3, 9, 1, 1])))
+write("nat_segments", "syn6_mss", b"\x00" + tcp6(0x02, opts=bytes([2, 4, 0x05, 0xa0])))
+write("nat_segments", "big_segment", b"\x00" + tcp4(0x18, 5000, src=(10, 0, 2, 2), dst=(10, 0, 2, 15)))
+write("nat_segments", "big_segment6", b"\x00" + tcp6(0x18, 4000))
+write("nat_segments", "udp_fragments", b"\x00" + udp4(4000))
+write("nat_segments", "udp_fragments_small_mtu", b"\x02" + udp4(600))
+write("nat_segments", "udp_df", b"\x00" + udp4(3000, df=True))
