@@ -14,7 +14,9 @@ inline constexpr unsigned kMaxThreads = 256;
 /// so threads beyond the ports only cost memory and rings; 8 cover a host's VMs at full rate
 /// while leaving a 128-CPU host's other cores to its guests. Larger counts are opt-in.
 inline constexpr unsigned kDefaultMaxThreads = 8;
-inline constexpr unsigned kMaxQueuePairs = 256;       ///< vhost-user queues=N
+/// vhost-user queues=N: what the backend really serves (netback::kMaxQueuePairs, one bit per
+/// pair in its 64-bit masks; the daemon checks at compile time that the two agree).
+inline constexpr unsigned kMaxQueuePairs = 64;
 inline constexpr unsigned kMinMtu = 68;               ///< RFC 791: every IPv4 host handles 68
 inline constexpr unsigned kMaxMtu = 65535;            ///< virtio-net config mtu is 16 bits
 inline constexpr unsigned kMaxNatMtu = 65521;         ///< libslirp's IF_MTU_MAX

@@ -172,7 +172,7 @@ TEST_CASE("value errors name the key and the value") {
         "queues: 'abc' is not a number");
   CHECK(code_of("vhost-user,id=vm0,path=/tmp/x.sock,queues=abc") == ConfigError::kBadNumber);
   CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,queues=0") ==
-        "queues: 0 is out of range 1..256");
+        "queues: 0 is out of range 1..64");
   CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,server=maybe") ==
         "server: 'maybe' is not on/off");
   CHECK(error_of("vhost-user,id=vm0,path=/tmp/x.sock,offload=yes please") ==
@@ -419,4 +419,15 @@ TEST_CASE("to_keyval round-trips every port type") {
   }
   auto p = parse_port_spec("vhost-user,id=vm1,path=/tmp/x.sock,trunk=10:11:12:20");
   CHECK(to_keyval(*p) == "vhost-user,id=vm1,trunk=10-12:20,path=/tmp/x.sock,server=on,queues=1,offload=on");
+}
+
+TEST_CASE("vhost-user: queues= is refused above what the backend serves, naming the key") {
+  CHECK(parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,queues=64").ok());
+  auto r = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,queues=65");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().key == "queues");
+  CHECK(r.error().message.find("queues") != std::string::npos);
+  CHECK(r.error().message.find("64") != std::string::npos);
+  CHECK_FALSE(parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,queues=256").ok());
+  CHECK_FALSE(parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,queues=0").ok());
 }

@@ -24,7 +24,7 @@ constexpr const char* kFooter =
     R"HELP(PORT SPECS (QEMU-style keyval: the type, then key=value items separated by ','):
   vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,mac=MAC][,mtu=N][,offload=on|off]
       server=on (default): uvswitch listens on SOCK and QEMU connects
-      (-chardev socket,path=SOCK -netdev vhost-user,chardev=...). queues: 1..256 pairs.
+      (-chardev socket,path=SOCK -netdev vhost-user,chardev=...). queues: 1..64 pairs.
       offload=on (default): offer checksum and TSO offloads (virtio-net CSUM, GUEST_CSUM,
       HOST_/GUEST_TSO4, TSO6, ECN); off: the guest sends and gets only plain frames.
       fd=N: an inherited socket, connected or listening (not with path= or server=; only at

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "config/limits.h"
 #include "netback/dgram_port.h"
 #include "netback/stream_port.h"
 #include "netback/tap_port.h"
@@ -13,6 +14,11 @@
 
 namespace uvs::daemon {
 namespace {
+
+// The config parser refuses queues= above its limit by name, before anything starts; that limit
+// must be exactly what the backend serves, or the error would come only at start-up.
+static_assert(config::kMaxQueuePairs == netback::kMaxQueuePairs,
+              "config::kMaxQueuePairs must equal the vhost-user backend's queue pair limit");
 
 // Every netback port has the same start() contract; this turns its Status into the daemon's
 // error text (the Status already names the port).
