@@ -164,8 +164,8 @@ void* GuestMemory::gpa_to_host(uint64_t gpa, uint64_t* len) const noexcept {
   return r->host + off;
 }
 
-int GuestMemory::gpa_to_iov(uint64_t gpa, uint64_t len, iovec* iov, int max,
-                            bool* needed_more) const noexcept {
+int GuestMemory::gpa_to_iov(uint64_t gpa, uint64_t len, iovec* iov, int max, bool* needed_more,
+                            uint64_t* gpas) const noexcept {
   if (!range_ok(gpa, len)) return -1;
   int n = 0;
   while (len > 0) {
@@ -178,6 +178,7 @@ int GuestMemory::gpa_to_iov(uint64_t gpa, uint64_t len, iovec* iov, int max,
     if (!p) return -1;
     iov[n].iov_base = p;
     iov[n].iov_len = static_cast<size_t>(chunk);
+    if (gpas) gpas[n] = gpa;
     ++n;
     gpa += chunk;  // cannot wrap: range_ok() above
     len -= chunk;

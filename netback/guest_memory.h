@@ -55,11 +55,12 @@ class GuestMemory {
   /// leaves *len alone) when `gpa` is in no region or `*len` is 0. Data path: no allocation.
   void* gpa_to_host(uint64_t gpa, uint64_t* len) const noexcept;
 
-  /// Translates [gpa, gpa+len) into up to `max` segments (one per region crossed). Returns the
-  /// number of segments, or -1 if any byte is unmapped, `len` is 0, gpa+len wraps, or more
-  /// than `max` segments would be needed (then `*needed_more` is set if non-null).
-  int gpa_to_iov(uint64_t gpa, uint64_t len, iovec* iov, int max,
-                 bool* needed_more = nullptr) const noexcept;
+  /// Translates [gpa, gpa+len) into up to `max` segments (one per region crossed), and with
+  /// `gpas` stores each segment's guest-physical address there too. Returns the number of
+  /// segments, or -1 if any byte is unmapped, `len` is 0, gpa+len wraps, or more than `max`
+  /// segments would be needed (then `*needed_more` is set if non-null).
+  int gpa_to_iov(uint64_t gpa, uint64_t len, iovec* iov, int max, bool* needed_more = nullptr,
+                 uint64_t* gpas = nullptr) const noexcept;
 
   /// Translates a frontend virtual address range that must be contiguous in one region (rings,
   /// SET_VRING_ADDR). Returns nullptr if [uva, uva+len) is not entirely inside one region.

@@ -13,6 +13,9 @@ namespace {
 
 using port::Frame;
 
+// vhost-user.rst "Migration": the last byte logged must fall within the log size.
+constexpr const char* kLogOverflow = "a written guest page lies outside the dirty log";
+
 // Removes the first `skip` bytes from iov[0, cnt) in place; returns the new first index.
 uint32_t skip_bytes(iovec* iov, uint32_t cnt, size_t skip) noexcept {
   uint32_t i = 0;
@@ -29,10 +32,13 @@ uint32_t skip_bytes(iovec* iov, uint32_t cnt, size_t skip) noexcept {
   return i;
 }
 
-// A write position in a scatter list.
+// A write position in a guest scatter list: each segment's host pointer and guest-physical
+// address, written through the ring's GuestWriter (the dirty log's one entry).
 struct DstCursor {
   const iovec* iov;
+  const uint64_t* gpa;
   uint32_t cnt;
+  const GuestWriter& out;
   uint32_t i = 0;
   size_t off = 0;
 
@@ -42,7 +48,7 @@ struct DstCursor {
     while (done < n && i < cnt) {
       size_t seg = iov[i].iov_len - off;
       size_t take = seg < n - done ? seg : n - done;
-      std::memcpy(static_cast<uint8_t*>(iov[i].iov_base) + off, src + done, take);
+      out.copy(static_cast<uint8_t*>(iov[i].iov_base) + off, gpa[i] + off, src + done, take);
       done += take;
       off += take;
       if (off == iov[i].iov_len) {
@@ -193,6 +199,7 @@ BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, const NetOffloadFeatures& 
     for (uint32_t k = 0; k < n; ++k) vq.push(s.heads[k], 0);
   }
   res.notify = vq.flush();
+  if (vq.log_overflowed()) [[unlikely]] res.reason = kLogOverflow;
   return res;
 }
 
@@ -201,6 +208,7 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t g
                          NetQueueStats& stats) noexcept {
   BurstResult res;
   const uint32_t max_buffers = mergeable ? kRxMaxChainsPerFrame : 1;
+  const GuestWriter& out = vq.buffer_writer();
   size_t i = 0;
   bool out_of_buffers = false;
 
@@ -225,7 +233,7 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t g
         break;
       }
       VirtqChain c;
-      VirtqError e = vq.pop(s.iov, kRxMaxSegs, &c);
+      VirtqError e = vq.pop(s.iov, kRxMaxSegs, &c, s.gpa);
       if (e == VirtqError::kEmpty) {
         out_of_buffers = true;
         break;
@@ -246,7 +254,8 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t g
         return res;
       }
       const iovec* wiov = s.iov + c.readable;
-      DstCursor dst{wiov, c.writable};
+      const uint64_t* wgpa = s.gpa + c.readable;
+      DstCursor dst{wiov, wgpa, c.writable, out};
       uint64_t in_chain = 0;
       if (nbuffers == 0) {
         if (c.writable_len < hdr_len) {
@@ -256,6 +265,7 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t g
         // Keep the first chain's segments: num_buffers is patched once the count is known.
         first_cnt = c.writable;
         std::memcpy(s.first_iov, wiov, sizeof(iovec) * c.writable);
+        std::memcpy(s.first_gpa, wgpa, sizeof(uint64_t) * c.writable);
         // A 10-byte legacy header is the 12-byte one without num_buffers.
         dst.write(reinterpret_cast<const uint8_t*>(&h), hdr_len);
         in_chain = hdr_len;
@@ -281,7 +291,7 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t g
 
     if (nbuffers > 1 && hdr_len == virtio::kNetHdrLen) {
       uint16_t nb = static_cast<uint16_t>(nbuffers);
-      DstCursor hdr{s.first_iov, first_cnt};
+      DstCursor hdr{s.first_iov, s.first_gpa, first_cnt, out};
       // Skip to num_buffers (offset 10) and rewrite it; the header may span segments.
       size_t off = offsetof(virtio::VirtioNetHdrV1, num_buffers);
       while (off > 0 && hdr.i < hdr.cnt) {
@@ -307,6 +317,7 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t g
 
   res.count = i;
   res.notify = vq.flush();
+  if (vq.log_overflowed()) [[unlikely]] res.reason = kLogOverflow;
   return res;
 }
 

@@ -34,8 +34,10 @@ struct TxScratch {
 
 /// Fixed scratch space for RX.
 struct RxScratch {
-  iovec iov[kRxMaxSegs];        // the chain being filled
-  iovec first_iov[kRxMaxSegs];  // the frame's first chain (holds the header)
+  iovec iov[kRxMaxSegs];           // the chain being filled
+  uint64_t gpa[kRxMaxSegs];        // guest-physical address of each iov (the dirty log's key)
+  iovec first_iov[kRxMaxSegs];     // the frame's first chain (holds the header)
+  uint64_t first_gpa[kRxMaxSegs];
   struct Pending {
     uint16_t head;
     uint32_t len;
@@ -60,8 +62,8 @@ struct BurstResult {
 /// hands the frames to `sink` in one receive_burst (segments point into guest memory), then
 /// returns every chain on the used ring with one used-index update. Drops and counts short,
 /// oversize and per-chain-invalid chains and malformed headers (by reason; result.bad_hdrs). A
-/// fatal ring error returns at once (result.error) without completing anything. Loop thread
-/// only; noexcept, allocation-free.
+/// fatal ring error returns at once (result.error) without completing anything; a used-ring
+/// store outside the dirty log sets result.reason. Loop thread only; noexcept, allocation-free.
 BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, const NetOffloadFeatures& feat,
                          port::Port& from, port::FrameSink* sink, TxScratch& s,
                          NetQueueStats& stats) noexcept;
@@ -72,8 +74,9 @@ BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, const NetOffloadFeatures& 
 /// it all (a Linux guest without MRG_RXBUF but with GUEST_TSO posts "big" chains of 64 KiB).
 /// In order, until the guest runs out of buffers. Frames that can never fit, or that need an
 /// offload the guest did not accept, are dropped and counted as taken. One used-index update
-/// for the whole burst. result.count is how many frames were taken; the caller counts the rest
-/// (no buffers).
+/// for the whole burst. Every byte stored goes through the ring's GuestWriter, so a migration's
+/// dirty log sees each page written. result.count is how many frames were taken; the caller
+/// counts the rest (no buffers).
 BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t guest_caps,
                          std::span<const port::Frame> frames, RxScratch& s,
                          NetQueueStats& stats) noexcept;

@@ -42,7 +42,9 @@ VhostUserDevice::VhostUserDevice(const NetDeviceConfig& config, VhostUserDeviceL
                       feature_bit(feat::kRingEventIdx) | feature_bit(feat::kRingIndirectDesc) |
                       feature_bit(feat::kNetMtu) | feature_bit(feat::kNetStatus) |
                       feature_bit(feat::kNotifyOnEmpty) | feature_bit(feat::kAnyLayout) |
-                      feature_bit(feat::kVhostUserProtocolFeatures);
+                      feature_bit(feat::kVhostUserProtocolFeatures) |
+                      // vhost-user.rst "Migration": every store into guest memory is logged.
+                      feature_bit(feat::kLogAll);
   // Checksum and TCP segmentation offload both ways: the guest's partial-checksum and GSO frames
   // cross the switch whole, and the switch segments/completes them only for a destination that
   // cannot take them. Not UFO (deprecated, no segmenter) and not USO: QEMU 7.2 (its vhost-user
@@ -67,7 +69,9 @@ VhostUserDevice::~VhostUserDevice() {
 uint64_t VhostUserDevice::offered_protocol_features() noexcept {
   // Not CONFIG: QEMU's virtio-net takes its config space from its own options and warns about a
   // back-end offering it. GET_CONFIG is still answered for frontends that ask.
-  return vu::protocol_bit(ProtocolFeature::kMq) | vu::protocol_bit(ProtocolFeature::kRarp) |
+  // LOG_SHMFD: QEMU refuses to migrate a guest whose vhost-user back-end lacks it.
+  return vu::protocol_bit(ProtocolFeature::kMq) | vu::protocol_bit(ProtocolFeature::kLogShmfd) |
+         vu::protocol_bit(ProtocolFeature::kRarp) |
          vu::protocol_bit(ProtocolFeature::kReplyAck) |
          vu::protocol_bit(ProtocolFeature::kNetMtu) |
          vu::protocol_bit(ProtocolFeature::kResetDevice) |
@@ -106,6 +110,8 @@ void VhostUserDevice::stop_all_rings() noexcept {
 void VhostUserDevice::reset() noexcept {
   stop_all_rings();
   mem_.clear();
+  log_.set_enabled(false);
+  log_.unmap();
   acked_features_ = 0;
   acked_protocol_features_ = 0;
   status_ = 0;
@@ -175,6 +181,9 @@ HandleOutcome VhostUserDevice::dispatch(const VhostUserMsg& msg, ReceivedFds& fd
         return fail(error, HandleOutcome::kFatal, msg, "acks features that were not offered");
       }
       acked_features_ = f;
+      // vhost-user.rst "Migration": LOG_ALL starts and stops logging. Dropping it (migration
+      // done, failed or cancelled) keeps the mapping until the next SET_LOG_BASE or reset.
+      log_.set_enabled((f & feature_bit(feat::kLogAll)) != 0);
       VirtqFeatures vf = virtq_features();
       for (uint32_t i = 0; i < vring_count_; ++i) {
         // vhost-user.rst "Ring states": without PROTOCOL_FEATURES rings are enabled at once.
@@ -207,6 +216,7 @@ HandleOutcome VhostUserDevice::dispatch(const VhostUserMsg& msg, ReceivedFds& fd
     case R::kResetDevice:
       stop_all_rings();
       acked_features_ = 0;
+      log_.set_enabled(false);
       status_ = 0;
       return HandleOutcome::kOk;
 
@@ -255,13 +265,15 @@ HandleOutcome VhostUserDevice::dispatch(const VhostUserMsg& msg, ReceivedFds& fd
       v.addr = p.addr;
       v.has_addr = true;
       if (v.started) {
-        // Moving a running ring (QEMU does this when logging toggles): re-translate in place.
+        // A running ring gets SET_VRING_ADDR when logging toggles (vhost-user.rst "Migration":
+        // VHOST_VRING_F_LOG): re-translate in place, keeping every index.
         listener_->vring_detach(p.addr.index);
         VirtqLayout l;
         if (!layout_of(v, &l) || !v.vq.relocate(l)) {
           v.stop();
           return fail(error, HandleOutcome::kFatal, msg, "ring outside guest memory");
         }
+        apply_log(v);
         listener_->vring_attach(p.addr.index);
       }
       return HandleOutcome::kOk;
@@ -341,9 +353,11 @@ HandleOutcome VhostUserDevice::dispatch(const VhostUserMsg& msg, ReceivedFds& fd
       return HandleOutcome::kOk;
 
     case R::kSetLogBase:
+      return set_log_base(msg, fds, reply, error);
     case R::kSetLogFd:
-      // We never offer LOG_ALL / LOG_SHMFD, so a frontend sending these is out of protocol.
-      return fail(error, HandleOutcome::kFatal, msg, "dirty logging was not negotiated");
+      // vhost-user.rst: an optional eventfd to tell the front-end the log changed. QEMU reads
+      // the whole log on every sync, so we never signal it; the reader closes the fd.
+      return HandleOutcome::kOk;
 
     default:
       return fail(error, HandleOutcome::kRejected, msg, "request not supported");
@@ -420,10 +434,36 @@ HandleOutcome VhostUserDevice::set_vring_kick(const VhostUserMsg& msg, ReceivedF
     if (!v.vq.setup(&mem_, l, v.base, virtq_features())) {
       return fail(error, HandleOutcome::kFatal, msg, "ring misaligned");
     }
+    apply_log(v);
     v.started = true;
     if (!(acked_features_ & feature_bit(feat::kVhostUserProtocolFeatures))) v.enabled = true;
   }
   listener_->vring_attach(i);
+  return HandleOutcome::kOk;
+}
+
+void VhostUserDevice::apply_log(Vring& v) noexcept {
+  v.vq.set_log(&log_, (v.addr.flags & vu::kVringAddrFlagLog) != 0, v.addr.log_guest_addr);
+}
+
+HandleOutcome VhostUserDevice::set_log_base(const VhostUserMsg& msg, ReceivedFds& fds,
+                                            DeviceReply* reply, std::string* error) {
+  if (!(acked_protocol_features_ & vu::protocol_bit(ProtocolFeature::kLogShmfd))) {
+    return fail(error, HandleOutcome::kFatal, msg, "LOG_SHMFD was not negotiated");
+  }
+  const vu::LogDescription& d = msg.payload.log;
+  int fd = fds.take(0);
+  Status s = log_.map(fd, d.mmap_size, d.mmap_offset);
+  ::close(fd);
+  if (!s) {
+    // The old log is gone too: nothing written from now on could be logged correctly.
+    log_.unmap();
+    return fail(error, HandleOutcome::kFatal, msg, s.to_string().c_str());
+  }
+  // vhost-user.rst "Communication": with LOG_SHMFD, SET_LOG_BASE is answered (QEMU waits for
+  // it); the reply carries no payload.
+  reply->send = true;
+  reply->size = 0;
   return HandleOutcome::kOk;
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "netback/dirty_log.h"
 #include "netback/guest_memory.h"
 #include "netback/vhost_user_msg.h"
 #include "netback/vhost_user_proto.h"
@@ -78,12 +79,12 @@ class VhostUserDevice {
   void reset() noexcept;
 
   /// Virtio feature bits we offer (GET_FEATURES): VERSION_1, MRG_RXBUF, EVENT_IDX,
-  /// INDIRECT_DESC, MTU, STATUS, NOTIFY_ON_EMPTY, ANY_LAYOUT, PROTOCOL_FEATURES, MQ with more
-  /// than one pair, MAC when configured, and with `offloads` CSUM, GUEST_CSUM, HOST_TSO4/6,
-  /// HOST_ECN, GUEST_TSO4/6, GUEST_ECN.
+  /// INDIRECT_DESC, MTU, STATUS, NOTIFY_ON_EMPTY, ANY_LAYOUT, PROTOCOL_FEATURES, LOG_ALL, MQ
+  /// with more than one pair, MAC when configured, and with `offloads` CSUM, GUEST_CSUM,
+  /// HOST_TSO4/6, HOST_ECN, GUEST_TSO4/6, GUEST_ECN.
   uint64_t offered_features() const noexcept { return offered_features_; }
-  /// Protocol features we offer (GET_PROTOCOL_FEATURES): MQ, RARP, REPLY_ACK, NET_MTU,
-  /// RESET_DEVICE, CONFIGURE_MEM_SLOTS, STATUS.
+  /// Protocol features we offer (GET_PROTOCOL_FEATURES): MQ, LOG_SHMFD, RARP, REPLY_ACK,
+  /// NET_MTU, RESET_DEVICE, CONFIGURE_MEM_SLOTS, STATUS.
   static uint64_t offered_protocol_features() noexcept;
   /// What the frontend acked with SET_FEATURES / SET_PROTOCOL_FEATURES (0 before).
   uint64_t acked_features() const noexcept { return acked_features_; }
@@ -106,6 +107,8 @@ class VhostUserDevice {
   const Vring& vring(uint32_t i) const noexcept { return vrings_[i]; }
   /// The mapped guest memory of the current connection.
   const GuestMemory& memory() const noexcept { return mem_; }
+  /// The migration dirty log (SET_LOG_BASE); active() while VHOST_F_LOG_ALL is acked.
+  const DirtyLog& dirty_log() const noexcept { return log_; }
 
  private:
   HandleOutcome dispatch(const VhostUserMsg& msg, ReceivedFds& fds, DeviceReply* reply,
@@ -115,6 +118,10 @@ class VhostUserDevice {
   HandleOutcome rem_mem_reg(const VhostUserMsg& msg, std::string* error);
   HandleOutcome set_vring_kick(const VhostUserMsg& msg, ReceivedFds& fds, std::string* error);
   HandleOutcome get_config(const VhostUserMsg& msg, DeviceReply* reply, std::string* error);
+  HandleOutcome set_log_base(const VhostUserMsg& msg, ReceivedFds& fds, DeviceReply* reply,
+                             std::string* error);
+  /// Points ring `v`'s stores at the dirty log as its SET_VRING_ADDR flags say.
+  void apply_log(Vring& v) noexcept;
   bool valid_index(uint32_t index, std::string* error) const;
   /// Translates ring `i`'s addresses; false if outside guest memory.
   bool layout_of(const Vring& v, VirtqLayout* layout) const noexcept;
@@ -132,6 +139,7 @@ class VhostUserDevice {
   uint8_t status_ = 0;
   uint16_t guest_mtu_ = 0;
   GuestMemory mem_;
+  DirtyLog log_;  // before vrings_: the rings point at it
   std::unique_ptr<Vring[]> vrings_;
   uint32_t vring_count_ = 0;
 };

@@ -3,6 +3,7 @@
 #include "netback/virtq.h"
 
 #include <atomic>
+#include <cstddef>
 
 namespace uvs::netback {
 
@@ -26,10 +27,6 @@ inline VringDesc read_desc(const VringDesc* table, uint32_t i) noexcept {
 
 inline uint16_t read_u16(const uint16_t* p) noexcept {
   return *reinterpret_cast<const volatile uint16_t*>(p);
-}
-
-inline void write_u16(uint16_t* p, uint16_t v) noexcept {
-  *reinterpret_cast<volatile uint16_t*>(p) = v;
 }
 
 constexpr uint64_t k4GiB = uint64_t{1} << 32;
@@ -105,6 +102,8 @@ bool Virtq::relocate(const VirtqLayout& l) noexcept {
   bool notif = notifications_enabled_;
   const GuestMemory* mem = mem_;
   VirtqFeatures features = features_;
+  GuestWriter buffers = buffer_writer_, used_ring = used_writer_;
+  uint64_t used_log_gpa = used_log_gpa_;
   if (!setup(mem, l, last_avail, features)) {
     reset();
     return false;
@@ -113,7 +112,16 @@ bool Virtq::relocate(const VirtqLayout& l) noexcept {
   used_idx_ = used;
   published_used_idx_ = published;
   notifications_enabled_ = notif;
+  buffer_writer_ = buffers;
+  used_writer_ = used_ring;
+  used_log_gpa_ = used_log_gpa;
   return true;
+}
+
+void Virtq::set_log(DirtyLog* log, bool log_used, uint64_t used_log_gpa) noexcept {
+  buffer_writer_ = GuestWriter(log);
+  used_writer_ = GuestWriter(log_used ? log : nullptr);
+  used_log_gpa_ = used_log_gpa;
 }
 
 void Virtq::reset() noexcept {
@@ -125,6 +133,9 @@ void Virtq::reset() noexcept {
   mask_ = 0;
   last_avail_idx_ = shadow_avail_idx_ = used_idx_ = published_used_idx_ = 0;
   notifications_enabled_ = true;
+  buffer_writer_ = GuestWriter();
+  used_writer_ = GuestWriter();
+  used_log_gpa_ = 0;
 }
 
 uint16_t Virtq::load_avail_idx() const noexcept {
@@ -138,7 +149,8 @@ bool Virtq::pending() const noexcept {
   return load_avail_idx() != last_avail_idx_;
 }
 
-VirtqError Virtq::pop(iovec* iov, uint32_t capacity, VirtqChain* chain) noexcept {
+VirtqError Virtq::pop(iovec* iov, uint32_t capacity, VirtqChain* chain,
+                      uint64_t* gpas) noexcept {
   if (!desc_) return VirtqError::kNotReady;
   if (shadow_avail_idx_ == last_avail_idx_) {
     uint16_t idx = load_avail_idx();
@@ -152,10 +164,11 @@ VirtqError Virtq::pop(iovec* iov, uint32_t capacity, VirtqChain* chain) noexcept
   if (head >= size_) return VirtqError::kHeadOutOfRange;
   *chain = VirtqChain{};
   chain->head = head;
-  return walk(head, iov, capacity, chain);
+  return walk(head, iov, capacity, chain, gpas);
 }
 
-VirtqError Virtq::walk(uint16_t head, iovec* iov, uint32_t capacity, VirtqChain* chain) noexcept {
+VirtqError Virtq::walk(uint16_t head, iovec* iov, uint32_t capacity, VirtqChain* chain,
+                       uint64_t* gpas) noexcept {
   const VringDesc* table = desc_;
   uint32_t table_size = size_;
   bool in_indirect = false;
@@ -206,7 +219,7 @@ VirtqError Virtq::walk(uint16_t head, iovec* iov, uint32_t capacity, VirtqChain*
     if (!overflow) {
       bool needed_more = false;
       int k = mem_->gpa_to_iov(d.addr, d.len, iov + n, static_cast<int>(capacity - n),
-                               &needed_more);
+                               &needed_more, gpas ? gpas + n : nullptr);
       if (k >= 0) {
         n += static_cast<uint32_t>(k);
         if (writable) {
@@ -235,17 +248,19 @@ VirtqError Virtq::walk(uint16_t head, iovec* iov, uint32_t capacity, VirtqChain*
 }
 
 void Virtq::push(uint16_t head, uint32_t len) noexcept {
-  virtio::VringUsedElem* e = &used_->ring[used_idx_ & mask_];
-  // Plain stores: the release store of used->idx in flush() orders them.
-  e->id = head;
-  e->len = len;
+  const uint32_t slot = used_idx_ & mask_;
+  used_writer_.store_used_elem(
+      &used_->ring[slot],
+      used_gpa(offsetof(virtio::VringUsed, ring) + slot * sizeof(virtio::VringUsedElem)), head,
+      len);
   used_idx_ = static_cast<uint16_t>(used_idx_ + 1);
 }
 
 bool Virtq::flush() noexcept {
   if (!desc_ || used_idx_ == published_used_idx_) return false;
   uint16_t old_idx = published_used_idx_;
-  __atomic_store_n(&used_->idx, used_idx_, __ATOMIC_RELEASE);
+  used_writer_.store_u16_release(&used_->idx, used_gpa(offsetof(virtio::VringUsed, idx)),
+                                 used_idx_);
   published_used_idx_ = used_idx_;
   // Full barrier between publishing used->idx and reading the driver's suppression state
   // (§2.7.7.2): otherwise we could read a stale used_event and miss a needed interrupt.
@@ -260,7 +275,9 @@ bool Virtq::flush() noexcept {
 
 void Virtq::write_avail_event(uint16_t v) noexcept {
   // avail_event lives right after the used ring's `size` elements (§2.7.8).
-  write_u16(reinterpret_cast<uint16_t*>(&used_->ring[size_]), v);
+  used_writer_.store_u16(
+      reinterpret_cast<uint16_t*>(&used_->ring[size_]),
+      used_gpa(offsetof(virtio::VringUsed, ring) + size_ * sizeof(virtio::VringUsedElem)), v);
 }
 
 void Virtq::disable_notifications() noexcept {
@@ -269,7 +286,8 @@ void Virtq::disable_notifications() noexcept {
   // With EVENT_IDX the driver ignores the flag (§2.7.10): leaving avail_event behind is what
   // suppresses its kicks.
   if (!features_.event_idx) {
-    write_u16(&used_->flags, read_u16(&used_->flags) | virtio::kUsedFNoNotify);
+    used_writer_.store_u16(&used_->flags, used_gpa(offsetof(virtio::VringUsed, flags)),
+                           read_u16(&used_->flags) | virtio::kUsedFNoNotify);
   }
 }
 
@@ -279,7 +297,8 @@ bool Virtq::enable_notifications() noexcept {
   if (features_.event_idx) {
     write_avail_event(last_avail_idx_);
   } else {
-    write_u16(&used_->flags, read_u16(&used_->flags) & ~virtio::kUsedFNoNotify);
+    used_writer_.store_u16(&used_->flags, used_gpa(offsetof(virtio::VringUsed, flags)),
+                           read_u16(&used_->flags) & ~virtio::kUsedFNoNotify);
   }
   // Full barrier: the driver must see the re-enabled notification before we re-check the
   // avail index, or a buffer added in between would be neither kicked nor seen.

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "netback/guest_memory.h"
+#include "netback/guest_writer.h"
 #include "netback/virtio_defs.h"
 
 namespace uvs::netback {
@@ -87,7 +88,12 @@ class Virtq {
   bool relocate(const VirtqLayout& layout) noexcept;
   /// Changes the honoured features on a running ring (SET_FEATURES while started).
   void set_features(const VirtqFeatures& features) noexcept { features_ = features; }
-  /// Forgets the ring (no pointer into guest memory is kept).
+  /// Where this ring's stores are logged during a migration (vhost-user.rst "Migration"): writes
+  /// into buffers always go to `log` (marked while it is active); used ring writes only with
+  /// `log_used` (VHOST_VRING_F_LOG in SET_VRING_ADDR), at `used_log_gpa` (log_guest_addr) plus
+  /// their offset in the ring. Kept by relocate(), cleared by reset(); call after setup().
+  void set_log(DirtyLog* log, bool log_used, uint64_t used_log_gpa) noexcept;
+  /// Forgets the ring (no pointer into guest memory is kept) and its log settings.
   void reset() noexcept;
   bool ready() const noexcept { return desc_ != nullptr; }
 
@@ -95,12 +101,15 @@ class Virtq {
   /// (usable from FdHandler::poll()). False when not ready.
   bool pending() const noexcept;
 
-  /// Pops the next chain into `iov[0, capacity)`. kOk: `*chain` describes it. A per-chain error
+  /// Pops the next chain into `iov[0, capacity)`, and with `gpas` the guest-physical address of
+  /// each segment into `gpas[0, capacity)` (what the dirty log needs for the buffers written
+  /// through them). kOk: `*chain` describes it. A per-chain error
   /// (see VirtqError) consumed the chain: chain->head is valid and must be pushed with length 0.
   /// A chain longer than `capacity` is still walked to its end, so loops and bad addresses past
   /// the capacity are reported as the fatal errors they are. Fatal errors leave the ring in an
   /// unspecified position.
-  VirtqError pop(iovec* iov, uint32_t capacity, VirtqChain* chain) noexcept;
+  VirtqError pop(iovec* iov, uint32_t capacity, VirtqChain* chain,
+                 uint64_t* gpas = nullptr) noexcept;
 
   /// Un-pops the last `n` chains popped since the last flush (RX: not enough room for a whole
   /// frame). They will be popped again.
@@ -127,13 +136,23 @@ class Virtq {
   /// enable_notifications(). Without EVENT_IDX just returns pending().
   bool update_avail_event() noexcept;
 
+  /// The writer for device-writable buffers of this ring (logs to the ring's log).
+  const GuestWriter& buffer_writer() const noexcept { return buffer_writer_; }
+  /// A store was logged outside the dirty log: the port must break (DirtyLog::overflowed()).
+  bool log_overflowed() const noexcept {
+    return buffer_writer_.log() != nullptr && buffer_writer_.log()->overflowed();
+  }
+
   uint16_t last_avail_idx() const noexcept { return last_avail_idx_; }
   uint16_t used_idx() const noexcept { return used_idx_; }
   uint32_t size() const noexcept { return size_; }
   const VirtqFeatures& features() const noexcept { return features_; }
 
  private:
-  VirtqError walk(uint16_t head, iovec* iov, uint32_t capacity, VirtqChain* chain) noexcept;
+  VirtqError walk(uint16_t head, iovec* iov, uint32_t capacity, VirtqChain* chain,
+                  uint64_t* gpas) noexcept;
+  /// Guest-physical address logged for byte `off` of the used ring.
+  uint64_t used_gpa(uint64_t off) const noexcept { return used_log_gpa_ + off; }
   bool mapped(uint64_t gpa, uint64_t len) const noexcept;
   uint16_t load_avail_idx() const noexcept;
   void write_avail_event(uint16_t v) noexcept;
@@ -150,6 +169,9 @@ class Virtq {
   uint16_t published_used_idx_ = 0;
   bool notifications_enabled_ = true;
   VirtqFeatures features_;
+  GuestWriter buffer_writer_;  // buffers: logs while the log is active
+  GuestWriter used_writer_;    // used ring: logs only with VHOST_VRING_F_LOG
+  uint64_t used_log_gpa_ = 0;
 };
 
 }  // namespace uvs::netback

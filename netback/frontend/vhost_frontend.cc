@@ -2,6 +2,7 @@
 // VhostFrontend: guest set-up, the vhost-user start-up/stop sequences and the frame-call plumbing.
 #include "netback/frontend/vhost_frontend.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -263,11 +264,8 @@ Status VhostFrontend::start_vring(uint32_t index) {
   vu::VringState base{index, q.last_used_idx()};
   s = request(VhostUserRequest::kSetVringBase, bytes_of(base));
   if (!s) return step_failed(VhostUserRequest::kSetVringBase, s);
-  const RingPlacement& p = q.placement();
-  vu::VringAddr addr{index, 0, ram_.user_addr(p.desc_gpa), ram_.user_addr(p.used_gpa),
-                     ram_.user_addr(p.avail_gpa), 0};
-  s = request(VhostUserRequest::kSetVringAddr, bytes_of(addr));
-  if (!s) return step_failed(VhostUserRequest::kSetVringAddr, s);
+  s = set_vring_addr(index, false);
+  if (!s) return s;
   uint64_t kick = index;
   int kfd = tx ? qp.tx_kick_fd() : qp.rx_kick_fd();
   s = request(VhostUserRequest::kSetVringKick, bytes_of(kick), {&kfd, 1});
@@ -277,6 +275,58 @@ Status VhostFrontend::start_vring(uint32_t index) {
   s = request(VhostUserRequest::kSetVringCall, bytes_of(call), {&cfd, 1});
   if (!s) return step_failed(VhostUserRequest::kSetVringCall, s);
   return Status::success();
+}
+
+Status VhostFrontend::set_vring_addr(uint32_t index, bool log) {
+  NetQueuePair& qp = *pairs_[index / 2];
+  const DriverVirtqueue& q = virtio::is_tx_queue(index) ? qp.tx() : qp.rx();
+  const RingPlacement& p = q.placement();
+  // vhost-user.rst "Migration": with VHOST_VRING_F_LOG, used ring writes are logged at
+  // log_guest_addr (QEMU passes the ring's guest-physical address).
+  vu::VringAddr addr{index, log ? vu::kVringAddrFlagLog : 0u, ram_.user_addr(p.desc_gpa),
+                     ram_.user_addr(p.used_gpa), ram_.user_addr(p.avail_gpa), log ? p.used_gpa : 0};
+  return step_failed(VhostUserRequest::kSetVringAddr, request(VhostUserRequest::kSetVringAddr, bytes_of(addr)));
+}
+
+uint64_t VhostFrontend::dirty_log_size() const noexcept {
+  uint64_t end = 0;
+  for (const RamRegion& r : ram_.regions()) end = std::max(end, r.gpa + r.size);
+  const uint64_t pages = (end + 4095) / 4096;
+  return (pages + 7) / 8;
+}
+
+Status VhostFrontend::start_dirty_log(int log_fd, uint64_t size, uint64_t offset) {
+  if (state_ != FrontendState::kRunning) {
+    return Status::fail(FrontendError::kInvalidArgument, "dirty logging needs a running session");
+  }
+  if (!(protocol_features_ & vu::protocol_bit(vu::ProtocolFeature::kLogShmfd))) {
+    return Status::fail(FrontendError::kFeatures, "dirty logging needs LOG_SHMFD");
+  }
+  // vhost-user.rst "Communication": with LOG_SHMFD the back-end replies to SET_LOG_BASE.
+  vu::LogDescription d{size, offset};
+  vu::VhostUserHeader hdr{static_cast<uint32_t>(VhostUserRequest::kSetLogBase), vu::kFlagVersion,
+                          sizeof d};
+  Status s = send_raw(hdr, bytes_of(d), {&log_fd, 1});
+  if (!s) return step_failed(VhostUserRequest::kSetLogBase, s);
+  vu::VhostUserHeader rh{};
+  uint64_t ignored = 0;
+  uint32_t len = 0;
+  s = channel_.recv(&rh, writable_bytes_of(ignored), &len, opts_.reply_timeout_ms);
+  if (!s) return step_failed(VhostUserRequest::kSetLogBase, s);
+  ++replies_;
+  if (rh.request != hdr.request || !(rh.flags & vu::kFlagReply)) {
+    return Status::fail(FrontendError::kBadReply, "SET_LOG_BASE reply " + std::to_string(rh.request));
+  }
+  const uint64_t f = features_ | virtio::feature_bit(virtio::feature::kLogAll);
+  s = step_failed(VhostUserRequest::kSetFeatures, request(VhostUserRequest::kSetFeatures, bytes_of(f)));
+  for (uint32_t v = 0; s && v < 2 * opts_.queue_pairs; ++v) s = set_vring_addr(v, true);
+  return s;
+}
+
+Status VhostFrontend::stop_dirty_log() {
+  Status s = step_failed(VhostUserRequest::kSetFeatures, request(VhostUserRequest::kSetFeatures, bytes_of(features_)));
+  for (uint32_t v = 0; s && v < 2 * opts_.queue_pairs; ++v) s = set_vring_addr(v, false);
+  return s;
 }
 
 Status VhostFrontend::disconnect(std::vector<uint16_t>* bases) {

@@ -41,7 +41,7 @@ inline constexpr uint64_t kDefaultDriverFeatures = [] {
 inline constexpr uint64_t kDefaultProtocolFeatures = [] {
   using netback::vu::ProtocolFeature;
   uint64_t v = 0;
-  for (ProtocolFeature p : {ProtocolFeature::kMq, ProtocolFeature::kReplyAck,
+  for (ProtocolFeature p : {ProtocolFeature::kMq, ProtocolFeature::kLogShmfd, ProtocolFeature::kReplyAck,
                             ProtocolFeature::kConfigureMemSlots, ProtocolFeature::kStatus,
                             ProtocolFeature::kConfig}) {
     v |= netback::vu::protocol_bit(p);
@@ -169,6 +169,20 @@ class VhostFrontend {
   /// GET_CONFIG of the virtio-net config space (needs the CONFIG protocol feature).
   Result<netback::virtio::VirtioNetConfig> get_config();
 
+  // ---- live migration (vhost-user.rst "Migration"), in QEMU's vhost_migration_log order ----
+
+  /// Bytes of dirty log covering every guest page up to the highest region end (one bit per
+  /// 4 KiB page).
+  uint64_t dirty_log_size() const noexcept;
+  /// Starts dirty logging: SET_LOG_BASE with `log_fd` (`size` bytes from `offset`; waits for the
+  /// backend's reply), SET_FEATURES with VHOST_F_LOG_ALL added, then SET_VRING_ADDR with
+  /// VHOST_VRING_F_LOG and log_guest_addr = the used ring's guest address, on every ring. Needs
+  /// a running session with LOG_SHMFD negotiated.
+  Status start_dirty_log(int log_fd, uint64_t size, uint64_t offset = 0);
+  /// Stops it as a finished or cancelled migration does: SET_FEATURES without LOG_ALL, then
+  /// SET_VRING_ADDR without the flag. The backend keeps forwarding.
+  Status stop_dirty_log();
+
   // ---- raw access, for fault injection and protocol tests ----
 
   /// Runs one of the canned faults (see fault.h). kInvalidArgument if the fault needs a running
@@ -203,6 +217,7 @@ class VhostFrontend {
   Status negotiate();
   Status send_memory();
   Status start_vring(uint32_t index);
+  Status set_vring_addr(uint32_t index, bool log);
   Status set_status(uint8_t status);
   bool acks() const noexcept;
 

@@ -67,11 +67,12 @@ TEST_CASE("start-up follows QEMU's order, with acks, status and two memory regio
     auto s = fe.connect(path);
     REQUIRE_MESSAGE(s.ok(), s.to_string());
     CHECK(fe.state() == FrontendState::kRunning);
-    // LOG_ALL is offered but not wanted; PROTOCOL_FEATURES is kept, as QEMU does.
+    // LOG_ALL is offered but not acked until a migration starts; LOG_SHMFD is acked at once (as
+    // QEMU does: it refuses to migrate without it); PROTOCOL_FEATURES is kept.
     CHECK_FALSE(fe.has_feature(v::feature::kLogAll));
     CHECK(fe.has_feature(v::feature::kVhostUserProtocolFeatures));
     CHECK(fe.has_feature(v::feature::kNetMq));
-    CHECK((fe.protocol_features() & vu::protocol_bit(vu::ProtocolFeature::kLogShmfd)) == 0);
+    CHECK((fe.protocol_features() & vu::protocol_bit(vu::ProtocolFeature::kLogShmfd)) != 0);
     CHECK(fe.backend_queue_num() == 4);
 
     std::vector<uint32_t> want = {rq(R::kGetFeatures), rq(R::kGetProtocolFeatures), rq(R::kSetProtocolFeatures),

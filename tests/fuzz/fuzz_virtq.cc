@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: MIT
 // libFuzzer target: descriptor-chain walking and the virtio-net TX/RX bursts over a fuzzed ring
 // in fuzzed guest memory split into two separately allocated regions (so ASan sees any access
-// outside them, including across the boundary).
+// outside them, including across the boundary), with or without a migration dirty log that may
+// be too small for the pages written.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <vector>
 
+#include "netback/dirty_log.h"
 #include "netback/guest_memory.h"
 #include "netback/net_datapath.h"
 #include "netback/virtio_defs.h"
@@ -47,7 +52,8 @@ struct NullPort final : port::Port {
 
 // Input: 8 config bytes, then guest memory contents.
 //   [0] queue size log2 (low 3 bits: 1..128), mode (bits 4-5: 0 pop, 1 TX, 2 RX, 3 RX mergeable)
-//   [1] features: bit0 event_idx, bit1 indirect, bit2 notify_on_empty
+//   [1] features: bit0 event_idx, bit1 indirect, bit2 notify_on_empty; bit3 dirty logging on,
+//       bit4 used ring logged, bits 5-7 where (log_guest_addr, some of them past the log)
 //   [2..3] last_avail_idx   [4..5] split point of memory (% size)   [6] hdr len 10/12  [7] frame len
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 8) return 0;
@@ -89,6 +95,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Virtq vq;
   if (!vq.setup(&gm, l, last_avail, feat)) return 0;
 
+  // A 16-byte log covers 128 pages (512 KiB): the fuzzed memory fits, some log_guest_addr
+  // choices do not.
+  static const int log_fd = [] {
+    int fd = memfd_create("fuzz-dirty-log", MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, 4096) != 0) __builtin_trap();
+    return fd;
+  }();
+  DirtyLog log;
+  if (data[1] & 8) {
+    if (!log.map(log_fd, 16, 0)) __builtin_trap();
+    log.set_enabled(true);
+    vq.set_log(&log, (data[1] & 16) != 0, static_cast<uint64_t>(data[1] >> 5) * 0x18000);
+  }
+
   static auto tx = std::make_unique<TxScratch>();
   static auto rx = std::make_unique<RxScratch>();
   NetQueueStats st;
@@ -124,6 +144,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         // Every offload allowed, so fuzzed headers reach the deepest validation.
         BurstResult r = net_tx_burst(vq, hdr_len, NetOffloadFeatures::from_acked(~uint64_t{0}),
                                      from, &sink, *tx, st);
+        if (log.overflowed() && !r.broken()) __builtin_trap();
         if (r.broken() || r.count == 0) break;
       }
       break;
@@ -137,6 +158,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (int k = 0; k < 4; ++k) {
         BurstResult r =
             net_rx_burst(vq, mode == 3 ? 12 : hdr_len, mode == 3, 0, frames, *rx, st);
+        if (log.overflowed() && !r.broken()) __builtin_trap();
         if (r.broken() || r.count == 0) break;
       }
       break;

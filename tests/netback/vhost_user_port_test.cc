@@ -6,6 +6,7 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -250,6 +251,7 @@ TEST_CASE("negotiation: offered features, protocol features, queue num, mem slot
   CHECK((offered & virtio::feature_bit(feat::kNetMrgRxbuf)) != 0);
   CHECK((offered & virtio::feature_bit(feat::kRingEventIdx)) != 0);
   CHECK((offered & virtio::feature_bit(feat::kVhostUserProtocolFeatures)) != 0);
+  CHECK((offered & virtio::feature_bit(feat::kLogAll)) != 0);  // live migration
   for (uint32_t bit : {feat::kNetCsum, feat::kNetGuestCsum, feat::kNetHostTso4, feat::kNetHostTso6,
                        feat::kNetHostEcn, feat::kNetGuestTso4, feat::kNetGuestTso6,
                        feat::kNetGuestEcn}) {
@@ -257,12 +259,13 @@ TEST_CASE("negotiation: offered features, protocol features, queue num, mem slot
   }
   // UFO has no segmenter; no peer here knows the USO bits.
   for (uint32_t bit : {feat::kNetHostUfo, feat::kNetGuestUfo, feat::kNetHostUso,
-                       feat::kNetGuestUso4, feat::kNetGuestUso6, feat::kLogAll}) {
+                       feat::kNetGuestUso4, feat::kNetGuestUso6}) {
     CHECK((offered & virtio::feature_bit(bit)) == 0);
   }
   uint64_t pf = f.fe->get_u64(R::kGetProtocolFeatures);
   CHECK((pf & vu::protocol_bit(vu::ProtocolFeature::kMq)) != 0);
   CHECK((pf & vu::protocol_bit(vu::ProtocolFeature::kConfigureMemSlots)) != 0);
+  CHECK((pf & vu::protocol_bit(vu::ProtocolFeature::kLogShmfd)) != 0);
   f.fe->set_u64(R::kSetProtocolFeatures, pf);
   CHECK(f.fe->get_u64(R::kGetQueueNum) == 1);
   CHECK(f.fe->get_u64(R::kGetMaxMemSlots) == kMaxMemSlots);
@@ -579,10 +582,15 @@ TEST_CASE("misbehaving peer: malformed messages break the port and close the con
     f.fe->set_u64(R::kSetVringKick, 1, {f.fe->kick[1]});
     CHECK(f.fe->peer_closed());
   }
-  SUBCASE("dirty logging") {
+  SUBCASE("SET_LOG_BASE without LOG_SHMFD negotiated") {
     PortFixture f;
-    f.fe->send(R::kSetLogFd, nullptr, 0, {f.fe->kick[0]});
+    int log = memfd_create("uvs-test-log", MFD_CLOEXEC);
+    REQUIRE(ftruncate(log, 4096) == 0);
+    vu::LogDescription d{4096, 0};
+    f.fe->send(R::kSetLogBase, &d, sizeof d, {log});
+    close(log);
     CHECK(f.fe->peer_closed());
+    CHECK(f.port->state() == port::PortState::kBroken);
   }
   SUBCASE("peer hangs up mid-message: disconnect, not broken") {
     PortFixture f;
