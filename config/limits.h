@@ -30,5 +30,7 @@ inline constexpr unsigned kMaxCaptureFiles = 100000;  ///< --capture max-files
 inline constexpr unsigned kMaxMetricsInterval = 86'400;  ///< metrics-interval seconds (a day)
 inline constexpr unsigned kMaxFdbAging = 1'000'000;   ///< fdb-aging seconds (0 disables aging)
 inline constexpr size_t kMaxIdLength = 64;            ///< port ids
+inline constexpr unsigned kMaxPortMacs = 65536;       ///< max-macs=N: the default FDB capacity
+inline constexpr unsigned kMaxBumRate = 100'000'000;  ///< bum-rate=PPS
 
 }  // namespace uvs::config

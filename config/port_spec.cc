@@ -133,6 +133,10 @@ std::vector<std::pair<std::string, std::string>> port_settings(const PortSpec& s
   } else {
     out.emplace_back("vlan", std::to_string(spec.vlan.access_vlan));
   }
+  const PortSecurity& sec = spec.security;
+  if (sec.max_macs) out.emplace_back("max-macs", std::to_string(*sec.max_macs));
+  if (sec.allowed_mac) out.emplace_back("allowed-mac", sec.allowed_mac->to_string());
+  if (sec.bum_rate) out.emplace_back("bum-rate", std::to_string(*sec.bum_rate));
   std::visit([&](const auto& b) { add_backend(b, out); }, spec.backend);
   return out;
 }

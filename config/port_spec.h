@@ -111,6 +111,19 @@ struct NatPortSpec {
   bool operator==(const NatPortSpec&) const = default;
 };
 
+/// Port security, as OVS's port security and libvirt's clean-traffic filter offer it; every port
+/// type takes these keys. Unset means no limit.
+struct PortSecurity {
+  /// max-macs=N: at most N source MACs are learned on the port; frames from further new sources
+  /// are dropped (they never evict another entry).
+  std::optional<unsigned> max_macs;
+  /// allowed-mac=MAC: only frames with this source MAC are accepted from the port.
+  std::optional<MacAddr> allowed_mac;
+  /// bum-rate=PPS: broadcast, multicast and unknown-unicast frames the port may send per second.
+  std::optional<unsigned> bum_rate;
+  bool operator==(const PortSecurity&) const = default;
+};
+
 using PortBackend =
     std::variant<VhostUserPortSpec, TapPortSpec, StreamPortSpec, DgramPortSpec, NatPortSpec>;
 
@@ -119,6 +132,7 @@ struct PortSpec {
   std::string id;
   std::optional<unsigned> thread;  ///< index of the I/O thread; absent: the switch picks
   VlanConfig vlan;
+  PortSecurity security;
   PortBackend backend;
 
   PortType type() const { return static_cast<PortType>(backend.index()); }

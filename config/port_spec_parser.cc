@@ -3,6 +3,8 @@
 #include "config/port_spec_parser.h"
 
 #include <array>
+#include <iterator>
+#include <vector>
 
 #include "config/fd_check.h"
 #include "config/key_reader.h"
@@ -30,6 +32,9 @@ constexpr KeyRule kNatKeys[] = {
     {"id"},        {"thread"}, {"vlan"},          {"net"},         {"host"},
     {"dhcpstart"}, {"dns"},    {"ipv6"},          {"ipv6-prefix"}, {"domain"},
     {"restrict"},  {"dhcp"},   {"hostfwd", true}, {"mtu"},         {"dns-server"}};
+
+// Port security keys every type takes (PortSecurity).
+constexpr KeyRule kSecurityKeys[] = {{"max-macs"}, {"allowed-mac"}, {"bum-rate"}};
 
 std::string quoted(std::string_view s) {
   return "'" + std::string(s) + "'";
@@ -72,6 +77,10 @@ Result<void> read_common(const KeyReader& r, PortSpec* spec) {
     spec->vlan.mode = VlanMode::kTrunk;
     UVS_CFG_RETURN_IF_ERROR(r.read("trunk", &spec->vlan.trunk, parse_vlan_list));
   }
+  PortSecurity& sec = spec->security;
+  UVS_CFG_RETURN_IF_ERROR(r.read("max-macs", &sec.max_macs, uint_in(1, kMaxPortMacs)));
+  UVS_CFG_RETURN_IF_ERROR(r.read("allowed-mac", &sec.allowed_mac, parse_mac));
+  UVS_CFG_RETURN_IF_ERROR(r.read("bum-rate", &sec.bum_rate, uint_in(1, kMaxBumRate)));
   return {};
 }
 
@@ -385,7 +394,9 @@ Result<PortSpec> parse_port_spec(const Keyval& kv) {
     return Error::make(ConfigError::kBadValue, "unknown port type '" + kv.type + "'" + hint,
                        "type");
   }
-  UVS_CFG_RETURN_IF_ERROR(r.check_keys(keys, kv.type + " port"));
+  std::vector<KeyRule> allowed(keys.begin(), keys.end());
+  allowed.insert(allowed.end(), std::begin(kSecurityKeys), std::end(kSecurityKeys));
+  UVS_CFG_RETURN_IF_ERROR(r.check_keys(allowed, kv.type + " port"));
   UVS_CFG_RETURN_IF_ERROR(read_common(r, &spec));
   UVS_CFG_ASSIGN_OR_RETURN(spec.backend, read_backend(r));
   return spec;

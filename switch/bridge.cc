@@ -13,7 +13,7 @@ Bridge::Bridge(std::span<ev::EventLoop* const> loops, const BridgeOptions& optio
     : loops_(loops.begin(), loops.end()),
       opts_(options),
       ports_(std::make_unique<PortSlot[]>(std::clamp<size_t>(options.max_ports, 1, kNoPort))),
-      fdb_(options.fdb_capacity) {
+      fdb_(options.fdb_capacity, std::clamp<size_t>(options.max_ports, 1, kNoPort)) {
   assert(!loops_.empty());
   const size_t n = loops_.size();
   ring_slots_ = n <= BridgeOptions::kFullRingThreads
@@ -144,6 +144,7 @@ Result<PortIndex> Bridge::add_port(port::Port& port, const PortOptions& opts) {
   slot.port = &port;
   slot.thread = thread;
   slot.vlan = *vlan;
+  slot.guard.configure(opts.security);
   slot.name = std::move(name);
   ++slot.gen;
   slot.used = true;
@@ -245,6 +246,10 @@ BridgeStats Bridge::stats() const {
     p.drop_no_buffers = c.drop_no_buffers.get();
     p.drop_port_down = c.drop_port_down.get();
     p.drop_broken = c.drop_broken.get();
+    p.drop_max_macs = c.drop_max_macs.get();
+    p.drop_allowed_mac = c.drop_allowed_mac.get();
+    p.drop_bum_rate = c.drop_bum_rate.get();
+    p.fdb_full = c.fdb_full.get();
     p.in_csum = c.in_csum.get();
     p.in_gso = c.in_gso.get();
     p.out_csum = c.out_csum.get();

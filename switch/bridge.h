@@ -21,6 +21,7 @@
 #include "switch/capture.h"
 #include "switch/fdb.h"
 #include "switch/forwarder.h"
+#include "switch/port_guard.h"
 #include "switch/port_slot.h"
 #include "switch/switch_stats.h"
 #include "switch/vlan.h"
@@ -48,6 +49,7 @@ struct PortOptions {
   VlanConfig vlan;                ///< default: access port of VLAN 1
   std::optional<unsigned> thread; ///< forwarding thread; absent: pick_thread()
   std::string name;               ///< empty: port.name()
+  PortSecurityOptions security;   ///< default: no port security
 };
 
 /// An IEEE 802.1Q-style learning bridge over Ports spread across N forwarding threads.

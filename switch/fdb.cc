@@ -30,13 +30,25 @@ uint64_t meta_after(uint64_t old, PortIndex port) {
 
 }  // namespace
 
-Fdb::Fdb(size_t capacity) : capacity_(capacity ? capacity : 1) {
+Fdb::Fdb(size_t capacity, size_t max_ports)
+    : capacity_(capacity ? capacity : 1),
+      max_ports_(max_ports),
+      port_entries_(std::make_unique<std::atomic<uint32_t>[]>(max_ports)) {
   // Half-full at most: linear-probe chains stay short and the bounded window rarely overflows.
   size_t slots = 2;
   while (slots < 2 * capacity_) slots <<= 1;
   mask_ = slots - 1;
   probe_ = std::min(kMaxProbe, slots);
   table_ = std::make_unique<Entry[]>(slots);
+}
+
+void Fdb::count_port(PortIndex port, int delta) noexcept {
+  if (port >= max_ports_) return;
+  if (delta > 0) {
+    port_entries_[port].fetch_add(1, std::memory_order_relaxed);
+  } else {
+    port_entries_[port].fetch_sub(1, std::memory_order_relaxed);
+  }
 }
 
 size_t Fdb::home(uint64_t key) const noexcept {
@@ -93,6 +105,8 @@ LearnResult Fdb::update_found(const Found& f, PortIndex port, int64_t now_ns) no
   if (e.meta.compare_exchange_strong(expected, meta_after(f.meta, port), std::memory_order_acq_rel,
                                      std::memory_order_relaxed)) {
     e.last_seen.store(now_ns, std::memory_order_relaxed);
+    count_port(meta_port(f.meta), -1);
+    count_port(port, +1);
     moved_.fetch_add(1, std::memory_order_relaxed);
     return LearnResult::kMoved;
   }
@@ -101,10 +115,14 @@ LearnResult Fdb::update_found(const Found& f, PortIndex port, int64_t now_ns) no
   return LearnResult::kBusy;
 }
 
-LearnResult Fdb::learn(uint16_t vlan, const uint8_t* mac, PortIndex port, int64_t now_ns) noexcept {
+LearnResult Fdb::learn(uint16_t vlan, const uint8_t* mac, PortIndex port, int64_t now_ns,
+                       uint32_t limit) noexcept {
   if (is_group_mac(mac) || is_zero_mac(mac)) return LearnResult::kIgnored;
   const uint64_t key = make_key(vlan, mac);
   Found f = find(key);
+  if (f.entry && meta_port(f.meta) == port) return update_found(f, port, now_ns);
+  // New to this port (or moving in): refused, never evicting, once the port holds its limit.
+  if (limit != 0 && port_entries(port) >= limit) return LearnResult::kLimited;
   if (f.entry) return update_found(f, port, now_ns);
   // New MACs are rare (a VM boots, a MAC ages out); try_lock keeps the forwarding thread from
   // ever sleeping behind a flush or a dump on the control thread.
@@ -154,6 +172,7 @@ LearnResult Fdb::insert_locked(uint64_t key, PortIndex port, int64_t now_ns) noe
   slot->key.store(key, std::memory_order_release);
   slot->meta.store(meta_after(m, port), std::memory_order_release);
   count_.fetch_add(1, std::memory_order_relaxed);
+  count_port(port, +1);
   learned_.fetch_add(1, std::memory_order_relaxed);
   return LearnResult::kLearned;
 }
@@ -163,6 +182,7 @@ void Fdb::remove_locked(size_t index, uint64_t locked_meta) noexcept {
   e.key.store(kTombstone, std::memory_order_release);
   e.meta.store(meta_after(locked_meta, kNoPort), std::memory_order_release);
   count_.fetch_sub(1, std::memory_order_relaxed);
+  count_port(meta_port(locked_meta), -1);
   // A run of tombstones followed by an empty slot ends every chain through it anyway, so it can
   // become empty: lookups stop earlier with the same answer, and tombstones do not pile up.
   if (table_[(index + 1) & mask_].key.load(std::memory_order_relaxed) != kEmpty) return;

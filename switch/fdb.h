@@ -26,6 +26,7 @@ enum class LearnResult {
   kIgnored,    ///< group or all-zero source address: never learned
   kFull,       ///< no room (capacity reached or probe window full); the frame still forwards
   kBusy,       ///< another thread held the insert lock; the next frame from it will retry
+  kLimited,    ///< new to the port, which holds its limit of entries already: not learned
 };
 
 /// One entry as fdb dumps show it.
@@ -62,8 +63,9 @@ class Fdb {
   static constexpr int64_t kDefaultAgingNs = 300'000'000'000;  ///< 802.1Q-2018 8.8.3 default 300 s
   static constexpr size_t kMaxProbe = 32;
 
-  /// Preallocates room for `capacity` entries (at least 1). Control path.
-  explicit Fdb(size_t capacity = kDefaultCapacity);
+  /// Preallocates room for `capacity` entries (at least 1) and a per-port entry count for
+  /// ports 0..max_ports-1. Control path.
+  explicit Fdb(size_t capacity = kDefaultCapacity, size_t max_ports = kNoPort);
   Fdb(const Fdb&) = delete;
   Fdb& operator=(const Fdb&) = delete;
 
@@ -73,7 +75,17 @@ class Fdb {
 
   /// Records that `mac` (a frame's source) was seen on `port` in `vlan` at `now_ns`. Any thread;
   /// never blocks (see class comment). Group and all-zero addresses return kIgnored.
-  LearnResult learn(uint16_t vlan, const uint8_t* mac, PortIndex port, int64_t now_ns) noexcept;
+  /// With `limit` > 0, a MAC not already on `port` (new, or moving in from another port) is
+  /// refused with kLimited while `port` holds `limit` entries: nothing is evicted. The count of
+  /// a port only grows through learn() calls for that port, so callers that learn for a port
+  /// from one thread only (the bridge: the port's own thread) never exceed the limit.
+  LearnResult learn(uint16_t vlan, const uint8_t* mac, PortIndex port, int64_t now_ns,
+                    uint32_t limit = 0) noexcept;
+
+  /// Entries pointing at `port` now. Any thread.
+  uint32_t port_entries(PortIndex port) const noexcept {
+    return port < max_ports_ ? port_entries_[port].load(std::memory_order_relaxed) : 0;
+  }
 
   /// Removes entries last seen more than aging_ns() before `now_ns`; returns how many. Does
   /// nothing when aging is disabled (0). Any thread; takes the insert lock (blocks learners'
@@ -121,7 +133,11 @@ class Fdb {
   size_t remove_if(Pred pred, std::atomic<uint64_t>& counter);
   size_t home(uint64_t key) const noexcept;
 
+  void count_port(PortIndex port, int delta) noexcept;
+
   size_t capacity_;
+  size_t max_ports_;
+  std::unique_ptr<std::atomic<uint32_t>[]> port_entries_;  ///< [max_ports_]
   size_t mask_;
   size_t probe_;
   std::unique_ptr<Entry[]> table_;

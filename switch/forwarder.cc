@@ -113,6 +113,7 @@ void Forwarder::ingress_chunk(PortIndex in, std::span<const port::Frame> frames,
   // Consecutive frames from one sender are the common case: learn it once per run.
   uint16_t last_vid = 0;
   const uint8_t* last_src = nullptr;
+  Counter* src_drop = nullptr;  // why the current source's frames drop; null: they pass
   // Likewise consecutive frames to one unicast destination: look it up once per run.
   uint16_t last_dst_vid = 0;
   const uint8_t* last_dst = nullptr;
@@ -153,12 +154,20 @@ void Forwarder::ingress_chunk(PortIndex in, std::span<const port::Frame> frames,
     const uint8_t* dst_mac = s.hdr[i];
     const uint8_t* src_mac = s.hdr[i] + kMacLen;
     if (!last_src || last_vid != c.vid || std::memcmp(last_src, src_mac, kMacLen) != 0) {
-      fdb_.learn(c.vid, src_mac, in, now);
+      src_drop = admit_source(src, in, c.vid, src_mac, now);
       last_src = src_mac;
       last_vid = c.vid;
       last_dst = nullptr;  // the table may have changed: look the next destination up again
     }
+    if (src_drop) [[unlikely]] {
+      src_drop->add();
+      continue;
+    }
     if (is_group_mac(dst_mac)) {
+      if (!src.guard.bum.admit(now)) [[unlikely]] {
+        src.counters.drop_bum_rate.add();
+        continue;
+      }
       flood(s, i, in, c.vid);
       continue;
     }
@@ -177,7 +186,12 @@ void Forwarder::ingress_chunk(PortIndex in, std::span<const port::Frame> frames,
       continue;
     }
     if (out >= active_.size() || !active_[out] || !ports_[out].vlan.member(c.vid)) {
-      flood(s, i, in, c.vid);  // unknown (or stale entry of a port being removed)
+      // Unknown (or a stale entry of a port being removed): flooded, so storm control counts it.
+      if (!src.guard.bum.admit(now)) [[unlikely]] {
+        src.counters.drop_bum_rate.add();
+        continue;
+      }
+      flood(s, i, in, c.vid);
       continue;
     }
     enqueue(s, out, i);
@@ -196,6 +210,31 @@ void Forwarder::ingress_chunk(PortIndex in, std::span<const port::Frame> frames,
     peers_[t]->drain_bh_->schedule();
   }
   s.dirty_threads.clear();
+}
+
+Counter* Forwarder::admit_source(PortSlot& src, PortIndex in, uint16_t vid, const uint8_t* mac,
+                                 int64_t now) noexcept {
+  const PortGuard& g = src.guard;
+  if (g.checks_source()) [[unlikely]] {
+    if (g.lock_mac && std::memcmp(mac, g.allowed_mac.data(), kMacLen) != 0) {
+      return &src.counters.drop_allowed_mac;
+    }
+    // No station sends from a group or all-zero address (IEEE 802-2014 8.2), and the FDB cannot
+    // count such a source against the port's limit.
+    if (g.max_macs && (is_group_mac(mac) || is_zero_mac(mac))) return &src.counters.drop_max_macs;
+  }
+  switch (fdb_.learn(vid, mac, in, now, g.max_macs)) {
+    case LearnResult::kLimited:
+      return &src.counters.drop_max_macs;
+    case LearnResult::kFull:
+      // Not learned and not evicting anyone: the frame still goes out, and the entries already
+      // learned keep forwarding.
+      src.counters.fdb_full.add();
+      break;
+    default:
+      break;
+  }
+  return nullptr;
 }
 
 const port::Frame* Forwarder::view(Scratch& s, const port::Frame& f, size_t i,

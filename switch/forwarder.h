@@ -99,6 +99,10 @@ class Forwarder {
   };
 
   void ingress_chunk(PortIndex in, std::span<const port::Frame> frames, Scratch& s) noexcept;
+  /// Applies the port's source rules (allowed-mac, max-macs) and learns the source. Returns the
+  /// counter of the reason its frames drop, or null when they pass.
+  Counter* admit_source(PortSlot& src, PortIndex in, uint16_t vid, const uint8_t* mac,
+                        int64_t now) noexcept;
   void flood(Scratch& s, size_t i, PortIndex in, uint16_t vid) noexcept;
   void enqueue(Scratch& s, PortIndex out, size_t i) noexcept;
   const port::Frame* view(Scratch& s, const port::Frame& f, size_t i, EgressForm form) noexcept;

@@ -9,6 +9,7 @@
 #include "port/port.h"
 #include "switch/capture_taps.h"
 #include "switch/fdb.h"
+#include "switch/port_guard.h"
 #include "switch/switch_stats.h"
 #include "switch/vlan.h"
 
@@ -41,11 +42,12 @@ class PortSink final : public port::FrameSink {
 /// (whose hand-off is the happens-before edge), and deactivates it the same way before touching
 /// the fields again. Forwarding threads read them only while the slot is active for them.
 /// `counters` are written only by the port's own thread (see PortCounters), and so are `taps`
-/// (the bridge edits them through run_in_loop_sync on that thread).
+/// (the bridge edits them through run_in_loop_sync on that thread) and `guard`'s bucket.
 struct PortSlot {
   port::Port* port = nullptr;
   unsigned thread = 0;  ///< forwarding thread (loop) the port lives on
   PortVlan vlan;
+  PortGuard guard;      ///< port security, applied on ingress
   std::string name;
   uint32_t gen = 0;     ///< bumped on every attach, so ring frames for a removed port are dropped
   bool used = false;    ///< control thread's bookkeeping only

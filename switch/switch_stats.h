@@ -41,6 +41,11 @@ struct PortCounters {
   Counter drop_no_buffers;  ///< offered to send_burst but not taken (peer's RX ring full)
   Counter drop_port_down;   ///< egress while the port reported PortState::kDown
   Counter drop_broken;      ///< egress while the port reported PortState::kBroken
+  // Port security (PortGuard), on ingress.
+  Counter drop_max_macs;     ///< source not learnable on the port: beyond max-macs, group or zero
+  Counter drop_allowed_mac;  ///< source is not the port's allowed-mac
+  Counter drop_bum_rate;     ///< broadcast, multicast or unknown unicast over bum-rate
+  Counter fdb_full;          ///< frames whose new source the full FDB could not take (forwarded)
   // Offloads (Frame::ol). "in": frames the port delivered with a partial checksum / as GSO;
   // "out": frames the port took that way. sw_*: the switch's fallback did it for this port.
   Counter in_csum, in_gso, out_csum, out_gso;
@@ -53,7 +58,8 @@ struct PortCounters {
 
   void reset() noexcept {
     for (Counter* c : {&in_frames, &in_bytes, &out_frames, &out_bytes, &drop_runt, &drop_vlan,
-                       &drop_filtered, &drop_no_buffers, &drop_port_down, &drop_broken, &in_csum,
+                       &drop_filtered, &drop_no_buffers, &drop_port_down, &drop_broken,
+                       &drop_max_macs, &drop_allowed_mac, &drop_bum_rate, &fdb_full, &in_csum,
                        &in_gso, &out_csum, &out_gso, &sw_segmented, &sw_segments, &sw_csum}) {
       c->reset();
     }
@@ -83,6 +89,7 @@ struct PortStats {
   uint64_t in_frames = 0, in_bytes = 0, out_frames = 0, out_bytes = 0;
   uint64_t drop_runt = 0, drop_vlan = 0, drop_filtered = 0, drop_no_buffers = 0;
   uint64_t drop_port_down = 0, drop_broken = 0;
+  uint64_t drop_max_macs = 0, drop_allowed_mac = 0, drop_bum_rate = 0, fdb_full = 0;
   uint64_t in_csum = 0, in_gso = 0, out_csum = 0, out_gso = 0;
   uint64_t sw_segmented = 0, sw_segments = 0, sw_csum = 0;
   uint64_t drop_offload[port::kOffloadErrorCount] = {};

@@ -134,11 +134,44 @@ TEST_CASE("unknown keys get a did-you-mean hint") {
         "unknown key 'vnethdr' (did you mean 'vnet-hdr'?)");
   CHECK(error_of("tap,id=t0,ifname=tap0,colour=blue") ==
         "unknown key 'colour' (valid keys for a tap port: id, thread, vlan, trunk, ifname, "
-        "vnet-hdr, offload, mtu)");
+        "vnet-hdr, offload, mtu, max-macs, allowed-mac, bum-rate)");
   // A key that belongs to another type is unknown here.
   CHECK(error_of("nat,id=n0,trunk=10") ==
         "unknown key 'trunk' (valid keys for a nat port: id, thread, vlan, net, host, dhcpstart, "
-        "dns, ipv6, ipv6-prefix, domain, restrict, dhcp, hostfwd, mtu, dns-server)");
+        "dns, ipv6, ipv6-prefix, domain, restrict, dhcp, hostfwd, mtu, dns-server, max-macs, "
+        "allowed-mac, bum-rate)");
+}
+
+TEST_CASE("port security keys: every type, ranges, round trip") {
+  for (const std::string base :
+       {"vhost-user,id=v,path=/tmp/x.sock", "tap,id=t,ifname=tap0", "stream,id=s,path=/tmp/s.sock",
+        "dgram,id=d,local=127.0.0.1:5000,remote=127.0.0.1:5001", "nat,id=n"}) {
+    auto p = parse_port_spec(base + ",max-macs=4,allowed-mac=52:54:00:AA:bb:01,bum-rate=500");
+    REQUIRE_MESSAGE(p.ok(), base);
+    CHECK(p->security.max_macs == 4u);
+    CHECK(p->security.allowed_mac->to_string() == "52:54:00:aa:bb:01");
+    CHECK(p->security.bum_rate == 500u);
+    CHECK(*parse_port_spec(to_keyval(*p)) == *p);
+    auto none = parse_port_spec(base);
+    REQUIRE(none.ok());
+    CHECK(none->security == PortSecurity{});
+  }
+  // vhost-user's mac= is the guest's address in the device config, not a lock.
+  auto v = parse_port_spec("vhost-user,id=v,path=/tmp/x.sock,mac=52:54:00:00:00:01");
+  REQUIRE(v.ok());
+  CHECK_FALSE(v->security.allowed_mac);
+  CHECK(error_of("tap,id=t,ifname=tap0,max-macs=0") ==
+        "max-macs: 0 is out of range 1..65536");
+  CHECK(error_of("tap,id=t,ifname=tap0,bum-rate=x") == "bum-rate: 'x' is not a number");
+  CHECK(error_of("tap,id=t,ifname=tap0,allowed-mac=ff:ff:ff:ff:ff:ff") ==
+        "allowed-mac: 'ff:ff:ff:ff:ff:ff' is a multicast MAC address (low bit of the first byte "
+        "is set); a port needs a unicast address");
+  CHECK(error_of("tap,id=t,ifname=tap0,allowed-mac=00:00:00:00:00:00") ==
+        "allowed-mac: '00:00:00:00:00:00' is not a usable MAC address");
+  CHECK(error_of("tap,id=t,ifname=tap0,allowed-mac=52:54") ==
+        error_of("vhost-user,id=v,path=/tmp/x.sock,mac=52:54").replace(0, 3, "allowed-mac"));
+  CHECK(error_of("tap,id=t,ifname=tap0,max-mac=3") ==
+        "unknown key 'max-mac' (did you mean 'max-macs'?)");
 }
 
 TEST_CASE("unknown port type") {

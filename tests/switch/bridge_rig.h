@@ -48,10 +48,15 @@ struct BridgeRig {
 
   /// Creates a FakePort on `thread` and attaches it with `vlan`; returns it.
   FakePort& add(const std::string& name, unsigned thread, VlanConfig vlan = {}) {
-    ports.push_back(std::make_unique<FakePort>(name, pt.loop(thread)));
     PortOptions o;
-    o.thread = thread;
     o.vlan = std::move(vlan);
+    return add(name, thread, std::move(o));
+  }
+
+  /// Creates a FakePort on `thread` and attaches it with `o` (its thread set to `thread`).
+  FakePort& add(const std::string& name, unsigned thread, PortOptions o) {
+    ports.push_back(std::make_unique<FakePort>(name, pt.loop(thread)));
+    o.thread = thread;
     auto r = bridge->add_port(*ports.back(), o);
     REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
     index.push_back(*r);

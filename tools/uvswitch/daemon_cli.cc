@@ -47,6 +47,11 @@ constexpr const char* kFooter =
       NAT relays DNS queries (default: the host's resolv.conf server, via libslirp).
   Every type but nat also takes: thread=K (I/O thread index), vlan=V (untagged access port of
   VLAN V, 1..4094; default 1) or trunk=LIST (tagged port). nat takes thread= and vlan=.
+  Port security, every type (default: none): max-macs=N (1..65536: the FDB holds at most N
+  source MACs of the port; frames from further sources are dropped, nothing is evicted),
+  allowed-mac=MAC (only frames from this source MAC are accepted; vhost-user's mac= only sets
+  the guest's MAC), bum-rate=PPS (broadcast, multicast and unknown-unicast frames the port may
+  send per second, bursts of PPS/10 but at least 16). Drops are counted per reason in ports.
   LIST: VLAN ids and ranges separated by ':', e.g. trunk=10:20:100-199 (a literal ',' must be
   written ',,' inside any keyval value, so trunk=10,,20 also works).
   Without any --port (flag or file) two ports are configured: vhost-user,id=vm0,

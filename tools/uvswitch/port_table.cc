@@ -90,6 +90,10 @@ bool PortTable::add(const config::PortSpec& spec, std::string* error) {
   po.vlan = to_bridge_vlan(spec.vlan);
   po.thread = e.thread;
   po.name = spec.id;
+  const config::PortSecurity& sec = spec.security;
+  po.security.max_macs = sec.max_macs.value_or(0);
+  po.security.bum_rate = sec.bum_rate.value_or(0);
+  if (sec.allowed_mac) po.security.allowed_mac = sec.allowed_mac->bytes;
   bridge::Result<bridge::PortIndex> r = bridge_.add_port(*e.port, po);
   if (!r) {
     *error = "port " + spec.id + ": " + r.error().message;
@@ -141,7 +145,9 @@ Json PortTable::list() {
                 {"in-csum", ps.in_csum},               {"in-gso", ps.in_gso},
                 {"out-csum", ps.out_csum},             {"out-gso", ps.out_gso},
                 {"sw-segmented", ps.sw_segmented},     {"sw-segments", ps.sw_segments},
-                {"sw-csum", ps.sw_csum}};
+                {"sw-csum", ps.sw_csum},
+                {"drop-max-macs", ps.drop_max_macs},   {"drop-allowed-mac", ps.drop_allowed_mac},
+                {"drop-bum-rate", ps.drop_bum_rate},   {"fdb-full", ps.fdb_full}};
       Json drops = Json::object();
       for (size_t i = 1; i < port::kOffloadErrorCount; ++i) {
         drops[port::offload_error_name(static_cast<port::OffloadError>(i))] = ps.drop_offload[i];
