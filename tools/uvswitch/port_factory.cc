@@ -215,6 +215,7 @@ Json backend_stats_json(const config::PortSpec& spec, const port::Port& port) {
                 {"disconnects", s.disconnects},
                 {"protocol-errors", s.protocol_errors},
                 {"rejected-requests", s.rejected_requests},
+                {"announces", s.announces},
                 {"out-drop-not-ready", s.out_drop_not_ready},
                 {"total", queue_json(s.total)},
                 {"queues", queues}};
