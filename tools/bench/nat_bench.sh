@@ -10,6 +10,7 @@
 # Env:   RUNS=5 (runs per cell, the median is shown; peers and directions interleaved per run)
 #        SECS=5 (iperf3 seconds)  IDLE_SECS=5 (0 skips the idle table)
 #        PEERS="uvswitch slirp4netns pasta"  MTUS="1500"  DIRS="up down"
+#        (peer uvswitch-nooffload: the same daemon with offload=off on the tap)
 #        TAP_OPTS= (extra tap port keys, e.g. offload=off)  UVS_ARGS= (extra daemon flags)
 #        PEER_CPU=0 IPERF_CPU=1: the NAT process (daemon, slirp4netns, pasta) and both iperf3
 #        ends are pinned to these CPUs (taskset), so every peer gets the same single core.
@@ -89,9 +90,11 @@ peer_start() {
   ip netns add "$NS"
   ip -n "$NS" link set lo up
   case $peer in
-    uvswitch)
+    uvswitch | uvswitch-nooffload)
+      local topts=${TAP_OPTS:-}
+      [ "$peer" = uvswitch-nooffload ] && topts=offload=off
       $PIN_PEER "$UVSWITCH" --control "$CTL" --threads 1 ${UVS_ARGS:-} \
-        --port "tap,id=t0,ifname=$TAP,mtu=$mtu${TAP_OPTS:+,$TAP_OPTS}" \
+        --port "tap,id=t0,ifname=$TAP,mtu=$mtu${topts:+,$topts}" \
         --port "nat,id=nat0,mtu=$mtu,ipv6=off" >"$TMP/peer.log" 2>&1 &
       PEER_PID=$!
       wait_until 10 ip link show "$TAP" || { cat "$TMP/peer.log" >&2; return 1; }
