@@ -31,6 +31,7 @@ inline constexpr unsigned kMaxMetricsInterval = 86'400;  ///< metrics-interval s
 inline constexpr unsigned kMaxFdbAging = 1'000'000;   ///< fdb-aging seconds (0 disables aging)
 inline constexpr size_t kMaxIdLength = 64;            ///< port ids
 inline constexpr unsigned kMaxPortMacs = 65536;       ///< max-macs=N: the default FDB capacity
+inline constexpr unsigned kMaxNatConnections = 65536;  ///< nat max-connections=N
 inline constexpr unsigned kMaxBumRate = 100'000'000;  ///< bum-rate=PPS
 
 }  // namespace uvs::config

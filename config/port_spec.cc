@@ -87,6 +87,8 @@ void add_backend(const NatPortSpec& s, Settings& out) {
   out.emplace_back("ipv6-prefix", s.ipv6_prefix.to_string());
   if (s.domain) out.emplace_back("domain", *s.domain);
   out.emplace_back("restrict", on_off(s.restrict_guest));
+  out.emplace_back("host-loopback", on_off(s.host_loopback));
+  if (s.max_connections) out.emplace_back("max-connections", std::to_string(*s.max_connections));
   out.emplace_back("dhcp", on_off(s.dhcp));
   for (const HostFwd& f : s.hostfwd) out.emplace_back("hostfwd", f.to_string());
   if (s.mtu) out.emplace_back("mtu", std::to_string(*s.mtu));

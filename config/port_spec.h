@@ -104,6 +104,8 @@ struct NatPortSpec {
   Ipv6Net ipv6_prefix;
   std::optional<std::string> domain;
   bool restrict_guest = false;  ///< restrict=on: the guest cannot reach the outside
+  bool host_loopback = true;    ///< host-loopback=off: the host address does not reach 127.0.0.1
+  std::optional<unsigned> max_connections;  ///< max-connections=N: NAT sockets; absent: no limit
   bool dhcp = true;
   std::vector<HostFwd> hostfwd;
   std::optional<unsigned> mtu;

@@ -31,7 +31,8 @@ constexpr KeyRule kDgramKeys[] = {{"id"}, {"thread"}, {"vlan"}, {"trunk"}, {"loc
 constexpr KeyRule kNatKeys[] = {
     {"id"},        {"thread"}, {"vlan"},          {"net"},         {"host"},
     {"dhcpstart"}, {"dns"},    {"ipv6"},          {"ipv6-prefix"}, {"domain"},
-    {"restrict"},  {"dhcp"},   {"hostfwd", true}, {"mtu"},         {"dns-server"}};
+    {"restrict"},  {"dhcp"},   {"hostfwd", true}, {"mtu"},         {"dns-server"},
+    {"host-loopback"}, {"max-connections"}};
 
 // Port security keys every type takes (PortSecurity).
 constexpr KeyRule kSecurityKeys[] = {{"max-macs"}, {"allowed-mac"}, {"bum-rate"}};
@@ -242,6 +243,9 @@ Result<PortBackend> read_nat(const KeyReader& r) {
   };
   UVS_CFG_RETURN_IF_ERROR(r.read("domain", &s.domain, parse_domain));
   UVS_CFG_RETURN_IF_ERROR(r.read("restrict", &s.restrict_guest, parse_bool));
+  UVS_CFG_RETURN_IF_ERROR(r.read("host-loopback", &s.host_loopback, parse_bool));
+  UVS_CFG_RETURN_IF_ERROR(
+      r.read("max-connections", &s.max_connections, uint_in(1, kMaxNatConnections)));
   UVS_CFG_RETURN_IF_ERROR(r.read("dhcp", &s.dhcp, parse_bool));
   UVS_CFG_RETURN_IF_ERROR(r.read("mtu", &s.mtu, uint_in(kMinMtu, kMaxNatMtu)));
   UVS_CFG_RETURN_IF_ERROR(r.read("dns-server", &s.dns_server, parse_dns_server));

@@ -44,6 +44,12 @@ struct NatPortOptions {
   uint8_t ipv6_prefix_len = 64;
   std::string domain;     ///< DHCP domain name; empty: none
   bool restrict_guest = false;  ///< guests cannot reach the outside (hostfwd still works)
+  /// The host address reaches the host's 127.0.0.1 (QEMU's behaviour); false sets libslirp's
+  /// disable_host_loopback, so guests' connections to it fail.
+  bool host_loopback = true;
+  /// Most libslirp sockets (connections, UDP flows, pings; forward listeners excluded) the
+  /// guests may make; frames that would open more are dropped. 0: no limit (QEMU's behaviour).
+  uint32_t max_connections = 0;
   bool dhcp = true;
   uint32_t mtu = 1500;
   /// Where DNS queries to `dns` go (uvswitch extension): a resolver address the NAT relays UDP
@@ -60,6 +66,7 @@ struct NatPortStats {
   uint64_t in_not_ours = 0;      ///< unicast frames for another MAC: not given to libslirp
   uint64_t in_drop_bad = 0;      ///< shorter than an Ethernet header, or too long
   uint64_t in_drop_reentry = 0;  ///< arrived while libslirp was busy on this instance (nested)
+  uint64_t in_drop_conn_limit = 0;  ///< would have opened a socket beyond max_connections
   uint64_t in_drop_offload = 0;  ///< carried an offload the port does not take (partial checksum)
   uint64_t in_gso = 0;           ///< TSO superframes handed to libslirp whole
   uint64_t in_syn_mss_raised = 0;  ///< guest SYNs whose MSS option was raised for libslirp

@@ -16,6 +16,7 @@
 #include "eventloop/log.h"
 #include "slirp-glue/dhcp_sniff.h"
 #include "slirp-glue/dns_relay.h"
+#include "slirp-glue/nat_conn_limit.h"
 #include "slirp-glue/slirp_handles.h"
 #include "slirp-glue/slirp_lock.h"
 
@@ -139,6 +140,7 @@ NatStatus NatPort::start() {
   SlirpConfig cfg{};
   cfg.version = 4;
   cfg.restricted = opts_.restrict_guest ? 1 : 0;
+  cfg.disable_host_loopback = !opts_.host_loopback;
   cfg.in_enabled = true;
   cfg.vnetwork = opts_.net;
   cfg.vnetmask = opts_.mask;
@@ -164,6 +166,9 @@ NatStatus NatPort::start() {
                                                    relay.error);
     }
     dns_ = std::move(relay.relay);
+  }
+  if (opts_.max_connections) {
+    conns_ = std::make_unique<NatConnLimit>(opts_.max_connections, opts_.host);
   }
   {
     std::lock_guard lk(slirp_lock());
@@ -249,6 +254,17 @@ size_t NatPort::send_burst(std::span<const port::Frame> frames) noexcept {
         data = scratch_.data();
       }
       if (segs_.on_guest_syn(scratch_.data(), f.len)) ++stats_.in_syn_mss_raised;
+    }
+    if (conns_) [[unlikely]] {
+      // Forward listeners are libslirp sockets too, but not the guests' to spend.
+      const size_t open = registered_.size() - std::min(registered_.size(), forwards_.size());
+      if (!conns_->admit(data, f.len, open)) {
+        ++stats_.in_drop_conn_limit;
+        continue;
+      }
+      slirp_input(slirp_, data, static_cast<int>(f.len));
+      conns_->input_done();
+      continue;
     }
     slirp_input(slirp_, data, static_cast<int>(f.len));
   }
@@ -354,6 +370,7 @@ void NatPort::on_register_fd(int fd) noexcept {
   f->reg = loop_.add_fd(fd, ev::Events::kNone, f.get());
   registered_.push_back(f.get());
   fds_[fd] = std::move(f);
+  if (conns_) conns_->on_register(fd);
   schedule_pass();
 }
 
@@ -366,6 +383,7 @@ void NatPort::on_unregister_fd(int fd) noexcept {
     registered_.pop_back();
   }
   fds_[fd].reset();  // the registration goes with it, before libslirp closes the fd
+  if (conns_) conns_->on_unregister(fd);
 }
 
 void NatPort::on_fd_event(SlirpFd& f, uint8_t revents) noexcept {

@@ -26,6 +26,7 @@ namespace uvs::slirpglue {
 class SlirpFd;
 class SlirpTimer;
 class DnsRelay;
+class NatConnLimit;
 
 /// A user-mode NAT (libslirp 4.7) behind the switch, like QEMU's `-netdev user`.
 ///
@@ -127,6 +128,7 @@ class NatPort final : public port::Port {
   std::vector<std::unique_ptr<SlirpTimer>> timers_;
   std::vector<NatForward> forwards_;
   std::unique_ptr<DnsRelay> dns_;
+  std::unique_ptr<NatConnLimit> conns_;  ///< max_connections; null: no limit
   ev::LogRateLimit guest_error_log_;
   std::vector<uint8_t> scratch_;  ///< linearizes scattered frames for slirp_input
   NatSegments segs_;

@@ -138,8 +138,8 @@ TEST_CASE("unknown keys get a did-you-mean hint") {
   // A key that belongs to another type is unknown here.
   CHECK(error_of("nat,id=n0,trunk=10") ==
         "unknown key 'trunk' (valid keys for a nat port: id, thread, vlan, net, host, dhcpstart, "
-        "dns, ipv6, ipv6-prefix, domain, restrict, dhcp, hostfwd, mtu, dns-server, max-macs, "
-        "allowed-mac, bum-rate)");
+        "dns, ipv6, ipv6-prefix, domain, restrict, dhcp, hostfwd, mtu, dns-server, "
+        "host-loopback, max-connections, max-macs, allowed-mac, bum-rate)");
 }
 
 TEST_CASE("port security keys: every type, ranges, round trip") {

@@ -40,11 +40,15 @@ constexpr const char* kFooter =
       only datagrams from remote are accepted; others are counted (in-drop-foreign).
   nat,id=ID[,net=CIDR][,host=IP][,dhcpstart=IP][,dns=IP][,ipv6=on|off][,ipv6-prefix=P/LEN]
       [,domain=NAME][,restrict=on|off][,dhcp=on|off][,hostfwd=RULE]...[,mtu=N]
-      [,dns-server=IP[:PORT]]
+      [,dns-server=IP[:PORT]][,host-loopback=on|off][,max-connections=N]
       defaults as QEMU -netdev user: net=10.0.2.0/24, host .2, dns .3, dhcpstart .15;
       RULE: [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT, e.g. tcp:127.0.0.1:2222-:22;
       no HOSTADDR binds 127.0.0.1 only; no GUESTADDR means dhcpstart. dns-server: where the
       NAT relays DNS queries (default: the host's resolv.conf server, via libslirp).
+      restrict=on: guests reach nothing outside, only hostfwd connections come in.
+      host-loopback=off: host (.2) no longer leads to the host's 127.0.0.1 (default on).
+      max-connections=N: at most N NAT sockets (TCP, UDP flows, pings) for the guests, 1..65536;
+      frames that would open more are dropped (in-drop-conn-limit). Default: no limit.
   Every type but nat also takes: thread=K (I/O thread index), vlan=V (untagged access port of
   VLAN V, 1..4094; default 1) or trunk=LIST (tagged port). nat takes thread= and vlan=.
   Port security, every type (default: none): max-macs=N (1..65536: the FDB holds at most N

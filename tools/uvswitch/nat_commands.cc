@@ -67,6 +67,8 @@ std::unique_ptr<port::Port> make_nat_port(const config::PortSpec& spec,
   o.ipv6_prefix_len = static_cast<uint8_t>(s.ipv6_prefix.prefix);
   if (s.domain) o.domain = *s.domain;
   o.restrict_guest = s.restrict_guest;
+  o.host_loopback = s.host_loopback;
+  o.max_connections = s.max_connections.value_or(0);
   o.dhcp = s.dhcp;
   if (s.mtu) o.mtu = *s.mtu;
   if (s.dns_server) {
@@ -110,6 +112,7 @@ Json nat_stats_json(const port::Port& port) {
               {"in-frames", s.in_frames},
               {"in-bytes", s.in_bytes},
               {"in-not-ours", s.in_not_ours},
+              {"in-drop-conn-limit", s.in_drop_conn_limit},
               {"in-drop-bad", s.in_drop_bad},
               {"in-drop-reentry", s.in_drop_reentry},
               {"in-drop-offload", s.in_drop_offload},
