@@ -48,7 +48,7 @@ ip netns exec "$ns-f" mausezahn "$tf" -a rand -b ff:ff:ff:ff:ff:ff -c 20000 -q |
 # 65536 entries fill the FDB; taps drop what the switch does not read in time, so go on until
 # the table refused a source. The frames go to u's own (learned) MAC, so the switch filters
 # them: they fill the table without loading a and b's links.
-for round in 1 2 3 4; do
+for round in 1 2 3 4 5 6 7 8; do
   ip netns exec "$ns-u" mausezahn "$tu" -a rand -b 02:00:00:78:00:04 -c 40000 -q ||
     fail "mausezahn on the unlimited port"
   full=$(daemon_ctl sw --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["return"]["fdb"]["full"])')
@@ -75,7 +75,10 @@ on_fl = sum(1 for e in fdb if e["port"] == "fl")
 print(f"fl: in {fl['in-frames']}, drop-max-macs {fl['drop-max-macs']}, {on_fl} FDB entries; "
       f"fu: in {fu['in-frames']}, fdb-full {fu['fdb-full']}; fdb {stats['fdb']}", file=sys.stderr)
 if on_fl > 4: problems.append(f"fl holds {on_fl} FDB entries, max-macs=4")
-if fl["drop-max-macs"] < fl["in-frames"] - 4 - 200 or fl["drop-max-macs"] < 10000:
+# Every frame but those of the first 4 sources is dropped (mausezahn draws a source per frame;
+# the namespace's own MAC sends a few ND and ARP frames too); a slow (sanitizer) build reads
+# fewer of the 20000 before the tap drops them.
+if fl["in-frames"] < 1000 or fl["drop-max-macs"] < fl["in-frames"] - 4 - 200:
     problems.append("fl's frames from new sources were not all dropped")
 if stats["fdb"]["full"] == 0 or fu["fdb-full"] == 0: problems.append("the FDB never filled")
 if fu["drop-filtered"] < 10000: problems.append("u's frames to its own MAC were not filtered")
