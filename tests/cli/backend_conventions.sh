@@ -5,8 +5,8 @@
 # virtio-user traffic through the switch; the refusals name the flag or key.
 source "$(dirname "$0")/lib.sh" "$@"
 
-TESTPMD=$(command -v dpdk-testpmd || true)
-[ -n "$TESTPMD" ] || { echo "SKIP: dpdk-testpmd not installed"; exit 77; }
+source "$SRC/tests/lib/testpmd.sh"
+testpmd_require
 LAUNCHER=$SRC/tests/cli/fd_launcher.py
 
 expect_exit 0 "$UVSWITCH" --print-capabilities
@@ -46,17 +46,18 @@ pass "port-add refuses fd="
 # traffic back through the switch.
 run_testpmd() {
   local name=$1 out=$TMP/tp-$1.out
-  { echo "start tx_first 8"; sleep 2; echo "stop"; echo "show port stats all"; sleep 0.5; echo "quit"; } |
-    timeout 40 "$TESTPMD" -l 0,1 --main-lcore 1 --no-huge -m 512 --no-pci \
-      --file-prefix="uvsbc$$-$name" \
+  testpmd_prefix uvsbc
+  # testpmd_session starts the traffic only once testpmd's prompt is up: on a loaded machine
+  # start-up alone can outlast a fixed sleep, and the loop would then run for no time at all.
+  testpmd_session "$out" 2 --file-prefix="$TESTPMD_PREFIX" \
       --vdev "net_virtio_user0,path=$2,mac=02:00:00:00:00:0a" \
       --vdev "net_virtio_user1,path=$3,mac=02:00:00:00:00:0b${4:-}" \
-      -- -i --nb-cores=1 --no-mlockall --total-num-mbufs=8192 --forward-mode=mac \
-      --eth-peer=0,02:00:00:00:00:0b --eth-peer=1,02:00:00:00:00:0a >"$out" 2>&1 ||
+      -- --forward-mode=mac --eth-peer=0,02:00:00:00:00:0b --eth-peer=1,02:00:00:00:00:0a ||
     { head -60 "$out" >&2; fail "testpmd ($name) exited with an error"; }
-  rm -rf "/var/run/dpdk/uvsbc$$-$name"
-  mapfile -t RX < <(awk '/RX-packets:.*RX-missed/ { print $2 }' "$out")
-  [ "${#RX[@]}" -eq 2 ] || fail "no port statistics from testpmd ($name)"
+  testpmd_cleanup
+  RX=()
+  read -r RX[0] _ < <(testpmd_port_stats "$out" 0) && read -r RX[1] _ < <(testpmd_port_stats "$out" 1) ||
+    fail "no port statistics from testpmd ($name)"
   [ "${RX[0]}" -gt 1000 ] && [ "${RX[1]}" -gt 1000 ] ||
     fail "too little traffic through the switch ($name): RX ${RX[*]}"
 }
