@@ -32,7 +32,7 @@ bool is_list_key(std::string_view key) {
 }
 // Keys that may repeat: an array becomes one item per element.
 bool is_repeat_key(std::string_view key) {
-  return key == "hostfwd";
+  return key == "hostfwd" || key == "remote";
 }
 
 // A scalar TOML value as keyval text: strings as they are, integers in decimal, booleans as
@@ -97,7 +97,7 @@ Result<Keyval> table_to_keyval(const toml::table& t, bool typed) {
   }
   if (typed && kv.type.empty()) {
     return Error::make(ConfigError::kMissingKey,
-                       "missing required key 'type' (vhost-user, tap, stream, dgram or nat)",
+                       "missing required key 'type' (vhost-user, tap, stream, dgram, nat or vxlan)",
                        "type");
   }
   return kv;

@@ -35,6 +35,9 @@ std::string exclusive_resource_of(const PortSpec& p) {
     if (v->fd) return "fd=" + std::to_string(*v->fd);
   }
   if (auto* d = std::get_if<DgramPortSpec>(&p.backend)) return "local=" + d->local.to_string();
+  if (auto* x = std::get_if<VxlanPortSpec>(&p.backend)) {
+    return "local=" + SocketAddr{x->local, x->local_port.value_or(x->dstport)}.to_string();
+  }
   if (auto* s = std::get_if<StreamPortSpec>(&p.backend)) {
     if (s->addr && s->server) return "addr=" + s->addr->to_string() + " (listening)";
   }

@@ -33,5 +33,10 @@ inline constexpr size_t kMaxIdLength = 64;            ///< port ids
 inline constexpr unsigned kMaxPortMacs = 65536;       ///< max-macs=N: the default FDB capacity
 inline constexpr unsigned kMaxNatConnections = 65536;  ///< nat max-connections=N
 inline constexpr unsigned kMaxBumRate = 100'000'000;  ///< bum-rate=PPS
+inline constexpr uint32_t kMaxVni = 0xffffff;         ///< RFC 7348 section 5: a 24-bit VNI
+inline constexpr unsigned kMaxVxlanRemotes = 16;      ///< remote= VTEPs of one vxlan port
+/// Largest vxlan mtu=: the inner frame (mtu + 14 Ethernet + 4 802.1Q) plus 8 VXLAN, 8 UDP and
+/// 20 IPv4 header bytes must fit a 65535-byte IP datagram.
+inline constexpr unsigned kMaxVxlanMtu = 65535 - 20 - 8 - 8 - 18;
 
 }  // namespace uvs::config

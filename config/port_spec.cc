@@ -15,6 +15,9 @@ static_assert(
 static_assert(
     std::is_same_v<std::variant_alternative_t<static_cast<size_t>(PortType::kTap), PortBackend>,
                    TapPortSpec>);
+static_assert(
+    std::is_same_v<std::variant_alternative_t<static_cast<size_t>(PortType::kVxlan), PortBackend>,
+                   VxlanPortSpec>);
 
 using Settings = std::vector<std::pair<std::string, std::string>>;
 
@@ -78,6 +81,14 @@ void add_backend(const DgramPortSpec& s, Settings& out) {
   out.emplace_back("remote", s.remote.to_string());
 }
 
+void add_backend(const VxlanPortSpec& s, Settings& out) {
+  out.emplace_back("vni", std::to_string(s.vni));
+  out.emplace_back("local", s.local_text());
+  for (const IpAddr& r : s.remotes) out.emplace_back("remote", r.to_string());
+  out.emplace_back("dstport", std::to_string(s.dstport));
+  if (s.mtu) out.emplace_back("mtu", std::to_string(*s.mtu));
+}
+
 void add_backend(const NatPortSpec& s, Settings& out) {
   out.emplace_back("net", s.net.to_string());
   out.emplace_back("host", s.host.to_string());
@@ -109,8 +120,15 @@ const char* port_type_name(PortType t) {
       return "dgram";
     case PortType::kNat:
       return "nat";
+    case PortType::kVxlan:
+      return "vxlan";
   }
   return "unknown";
+}
+
+std::string VxlanPortSpec::local_text() const {
+  if (local_port) return SocketAddr{local, *local_port}.to_string();
+  return local.to_string();
 }
 
 std::string HostFwd::to_string() const {

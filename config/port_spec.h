@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// PortSpec: the typed, validated description of one --port (vhost-user, tap, stream, dgram, nat).
+// PortSpec: the typed, validated description of one --port (vhost-user, tap, stream, dgram, nat,
+// vxlan).
 #pragma once
 
 #include <cstdint>
@@ -14,9 +15,9 @@
 
 namespace uvs::config {
 
-enum class PortType { kVhostUser, kTap, kStream, kDgram, kNat };
+enum class PortType { kVhostUser, kTap, kStream, kDgram, kNat, kVxlan };
 
-/// The spec's type word: "vhost-user", "tap", "stream", "dgram", "nat".
+/// The spec's type word: "vhost-user", "tap", "stream", "dgram", "nat", "vxlan".
 const char* port_type_name(PortType t);
 
 /// How a port takes part in VLANs (IEEE 802.1Q).
@@ -126,8 +127,22 @@ struct PortSecurity {
   bool operator==(const PortSecurity&) const = default;
 };
 
-using PortBackend =
-    std::variant<VhostUserPortSpec, TapPortSpec, StreamPortSpec, DgramPortSpec, NatPortSpec>;
+/// vxlan,id=,vni=N,local=IP[:PORT],remote=IP[,remote=IP...][,dstport=N][,mtu=N]: Ethernet in
+/// VXLAN in UDP (RFC 7348) to a fixed list of remote VTEPs, all of one address family.
+struct VxlanPortSpec {
+  uint32_t vni = 0;                  ///< 24-bit VXLAN network identifier
+  IpAddr local;                      ///< address to bind (may be 0.0.0.0 / ::)
+  std::optional<uint16_t> local_port;  ///< port to bind; absent: dstport
+  std::vector<IpAddr> remotes;       ///< the VTEPs; datagrams from anyone else are dropped
+  uint16_t dstport = 4789;           ///< IANA's VXLAN port (RFC 7348 section 5)
+  std::optional<unsigned> mtu;       ///< inner L3 MTU; absent: 1450 (IPv4) / 1430 (IPv6)
+  /// "IP" or "IP:PORT" as local= was given.
+  std::string local_text() const;
+  bool operator==(const VxlanPortSpec&) const = default;
+};
+
+using PortBackend = std::variant<VhostUserPortSpec, TapPortSpec, StreamPortSpec, DgramPortSpec,
+                                 NatPortSpec, VxlanPortSpec>;
 
 /// One configured port: what every type shares plus the type's own settings.
 struct PortSpec {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Port spec parsing and per-type validation (vhost-user, tap, stream, dgram, nat).
+// Port spec parsing and per-type validation (vhost-user, tap, stream, dgram, nat, vxlan).
 #include "config/port_spec_parser.h"
 
 #include <array>
@@ -16,8 +16,8 @@
 namespace uvs::config {
 namespace {
 
-constexpr std::array<std::string_view, 5> kTypeNames = {"vhost-user", "tap", "stream", "dgram",
-                                                        "nat"};
+constexpr std::array<std::string_view, 6> kTypeNames = {"vhost-user", "tap", "stream", "dgram",
+                                                        "nat",        "vxlan"};
 
 constexpr KeyRule kVhostUserKeys[] = {{"id"},     {"thread"}, {"vlan"}, {"trunk"}, {"path"},
                                       {"fd"},     {"server"}, {"queues"}, {"mac"}, {"mtu"},
@@ -28,6 +28,8 @@ constexpr KeyRule kTapKeys[] = {{"id"},     {"thread"},   {"vlan"}, {"trunk"},
 constexpr KeyRule kStreamKeys[] = {{"id"},   {"thread"}, {"vlan"},  {"trunk"},
                                    {"path"}, {"addr"},   {"server"}, {"mode"}, {"group"}};
 constexpr KeyRule kDgramKeys[] = {{"id"}, {"thread"}, {"vlan"}, {"trunk"}, {"local"}, {"remote"}};
+constexpr KeyRule kVxlanKeys[] = {{"id"},    {"thread"},       {"vlan"},    {"trunk"}, {"vni"},
+                                  {"local"}, {"remote", true}, {"dstport"}, {"mtu"}};
 constexpr KeyRule kNatKeys[] = {
     {"id"},        {"thread"}, {"vlan"},          {"net"},         {"host"},
     {"dhcpstart"}, {"dns"},    {"ipv6"},          {"ipv6-prefix"}, {"domain"},
@@ -179,6 +181,73 @@ Result<PortBackend> read_dgram(const KeyReader& r) {
                            " are different address families",
                        "remote");
   }
+  return PortBackend(std::move(s));
+}
+
+bool ip_unspecified(const IpAddr& a) {
+  if (a.family == IpFamily::kV4) return a.v4.value == 0;
+  for (uint8_t b : a.v6.bytes) {
+    if (b != 0) return false;
+  }
+  return true;
+}
+
+bool ip_multicast(const IpAddr& a) {
+  return a.family == IpFamily::kV4 ? (a.v4.value >> 28) == 0xe : a.v6.bytes[0] == 0xff;
+}
+
+// local= takes a bare address (the port is dstport) or IP:PORT / [IPV6]:PORT.
+Result<std::pair<IpAddr, std::optional<uint16_t>>> parse_vxlan_local(std::string_view text) {
+  if (auto ip = parse_ip(text)) return std::pair{*ip, std::optional<uint16_t>()};
+  auto sa = parse_socket_addr(text);
+  if (!sa) {
+    return Error::make(ConfigError::kBadAddress,
+                       quoted(text) + " is not IP or IP:PORT (like 192.0.2.1, 192.0.2.1:4789 or "
+                                      "[2001:db8::1]:4789)");
+  }
+  return std::pair{sa->ip, std::optional<uint16_t>(sa->port)};
+}
+
+Result<PortBackend> read_vxlan(const KeyReader& r) {
+  VxlanPortSpec s;
+  UVS_CFG_RETURN_IF_ERROR(r.read_required("vni", &s.vni, uint_in<uint32_t>(0, kMaxVni)));
+  std::pair<IpAddr, std::optional<uint16_t>> local;
+  UVS_CFG_RETURN_IF_ERROR(r.read_required("local", &local, parse_vxlan_local));
+  s.local = local.first;
+  s.local_port = local.second;
+  if (ip_multicast(s.local)) {
+    return Error::make(ConfigError::kBadAddress,
+                       "local: " + quoted(s.local.to_string()) + " is a multicast address",
+                       "local");
+  }
+  UVS_CFG_RETURN_IF_ERROR(r.read("dstport", &s.dstport, parse_port_number));
+  UVS_CFG_RETURN_IF_ERROR(r.read("mtu", &s.mtu, uint_in(kMinMtu, kMaxVxlanMtu)));
+  for (const KeyvalItem& item : r.keyval().items) {
+    if (item.key != "remote") continue;
+    auto bad = [&](const std::string& why) {
+      return Error::make(ConfigError::kBadAddress, "remote: " + quoted(item.value) + " " + why,
+                         "remote");
+    };
+    auto ip = parse_ip(item.value);
+    if (!ip) return bad("is not an IP address (a VTEP is an address; the port is dstport)");
+    if (ip_unspecified(*ip)) return bad("is the unspecified address");
+    if (ip_multicast(*ip)) {
+      return bad("is a multicast address (multicast underlay groups are not supported: list each "
+                 "VTEP with its own remote=)");
+    }
+    if (ip->family != s.local.family) {
+      return bad("and local=" + s.local_text() + " are different address families");
+    }
+    if (!ip_unspecified(s.local) && *ip == s.local) return bad("is the local address");
+    for (const IpAddr& other : s.remotes) {
+      if (other == *ip) return bad("is given twice");
+    }
+    if (s.remotes.size() == kMaxVxlanRemotes) {
+      return bad("is one too many (at most " + std::to_string(kMaxVxlanRemotes) + " remotes)");
+    }
+    s.remotes.push_back(*ip);
+  }
+  if (s.remotes.empty()) return KeyReader::missing("remote");
   return PortBackend(std::move(s));
 }
 
@@ -392,9 +461,12 @@ Result<PortSpec> parse_port_spec(const Keyval& kv) {
   } else if (kv.type == "nat") {
     keys = kNatKeys;
     read_backend = read_nat;
+  } else if (kv.type == "vxlan") {
+    keys = kVxlanKeys;
+    read_backend = read_vxlan;
   } else {
     std::string hint = did_you_mean(kv.type, kTypeNames);
-    if (hint.empty()) hint = " (types: vhost-user, tap, stream, dgram, nat)";
+    if (hint.empty()) hint = " (types: vhost-user, tap, stream, dgram, nat, vxlan)";
     return Error::make(ConfigError::kBadValue, "unknown port type '" + kv.type + "'" + hint,
                        "type");
   }

@@ -180,7 +180,7 @@ TEST_CASE("unknown port type") {
   CHECK(r.error().code == ConfigError::kBadValue);
   CHECK(r.error().message == "unknown port type 'vhost' (did you mean 'vhost-user'?)");
   CHECK(error_of("socket,id=x") ==
-        "unknown port type 'socket' (types: vhost-user, tap, stream, dgram, nat)");
+        "unknown port type 'socket' (types: vhost-user, tap, stream, dgram, nat, vxlan)");
 }
 
 TEST_CASE("missing and duplicate keys") {
@@ -310,6 +310,61 @@ TEST_CASE("dgram") {
         "local: '127.0.0.1' is not IP:PORT (like 127.0.0.1:5000 or [::1]:5000)");
 }
 
+TEST_CASE("vxlan") {
+  auto p = parse_port_spec("vxlan,id=vx0,vni=16777215,local=192.0.2.1,remote=192.0.2.2,"
+                           "remote=192.0.2.3");
+  REQUIRE(p.ok());
+  const auto& x = std::get<VxlanPortSpec>(p->backend);
+  CHECK(p->type() == PortType::kVxlan);
+  CHECK(x.vni == 16777215);
+  CHECK(x.local.to_string() == "192.0.2.1");
+  CHECK_FALSE(x.local_port);
+  CHECK(x.dstport == 4789);
+  REQUIRE(x.remotes.size() == 2);
+  CHECK(x.remotes[1].to_string() == "192.0.2.3");
+  CHECK_FALSE(x.mtu);
+  auto q = parse_port_spec("vxlan,id=vx0,vni=1,local=192.0.2.1:5000,remote=192.0.2.2,dstport=8472");
+  REQUIRE(q.ok());
+  CHECK(std::get<VxlanPortSpec>(q->backend).local_port == 5000);
+  CHECK(std::get<VxlanPortSpec>(q->backend).local_text() == "192.0.2.1:5000");
+  CHECK(parse_port_spec("vxlan,id=vx0,vni=1,local=2001:db8::1,remote=2001:db8::2").ok());
+  CHECK(parse_port_spec("vxlan,id=vx0,vni=1,local=0.0.0.0,remote=192.0.2.2").ok());
+
+  CHECK(error_of("vxlan,id=vx0,local=192.0.2.1,remote=192.0.2.2") == "missing required key 'vni'");
+  CHECK(error_of("vxlan,id=vx0,vni=16777216,local=192.0.2.1,remote=192.0.2.2") ==
+        "vni: 16777216 is out of range 0..16777215");
+  CHECK(error_of("vxlan,id=vx0,vni=x,local=192.0.2.1,remote=192.0.2.2") ==
+        "vni: 'x' is not a number");
+  CHECK(error_of("vxlan,id=vx0,vni=1,remote=192.0.2.2") == "missing required key 'local'");
+  CHECK(error_of("vxlan,id=vx0,vni=1,local=192.0.2.1") == "missing required key 'remote'");
+  CHECK(error_of("vxlan,id=vx0,vni=1,local=host.example,remote=192.0.2.2") ==
+        "local: 'host.example' is not IP or IP:PORT (like 192.0.2.1, 192.0.2.1:4789 or "
+        "[2001:db8::1]:4789)");
+  CHECK(error_of("vxlan,id=vx0,vni=1,local=239.1.1.1,remote=192.0.2.2") ==
+        "local: '239.1.1.1' is a multicast address");
+  CHECK(error_of("vxlan,id=vx0,vni=1,local=192.0.2.1,remote=192.0.2.2:4789") ==
+        "remote: '192.0.2.2:4789' is not an IP address (a VTEP is an address; the port is "
+        "dstport)");
+  CHECK(error_of("vxlan,id=vx0,vni=1,local=192.0.2.1,remote=239.1.1.1") ==
+        "remote: '239.1.1.1' is a multicast address (multicast underlay groups are not "
+        "supported: list each VTEP with its own remote=)");
+  CHECK(error_of("vxlan,id=vx0,vni=1,local=192.0.2.1,remote=0.0.0.0") ==
+        "remote: '0.0.0.0' is the unspecified address");
+  CHECK(error_of("vxlan,id=vx0,vni=1,local=192.0.2.1,remote=2001:db8::2") ==
+        "remote: '2001:db8::2' and local=192.0.2.1 are different address families");
+  CHECK(error_of("vxlan,id=vx0,vni=1,local=192.0.2.1,remote=192.0.2.1") ==
+        "remote: '192.0.2.1' is the local address");
+  CHECK(error_of("vxlan,id=vx0,vni=1,local=192.0.2.1,remote=192.0.2.2,remote=192.0.2.2") ==
+        "remote: '192.0.2.2' is given twice");
+  CHECK(error_of("vxlan,id=vx0,vni=1,local=192.0.2.1,remote=192.0.2.2,dstport=0") ==
+        "dstport: port 0 is out of range 1..65535");
+  CHECK(error_of("vxlan,id=vx0,vni=1,local=192.0.2.1,remote=192.0.2.2,mtu=65500") ==
+        "mtu: 65500 is out of range 68..65481");
+  std::string many = "vxlan,id=vx0,vni=1,local=192.0.2.1";
+  for (int i = 0; i < 17; ++i) many += ",remote=192.0.2." + std::to_string(10 + i);
+  CHECK(error_of(many) == "remote: '192.0.2.26' is one too many (at most 16 remotes)");
+}
+
 TEST_CASE("nat: QEMU defaults derived from net") {
   auto p = parse_port_spec("nat,id=nat0");
   REQUIRE(p.ok());
@@ -437,6 +492,8 @@ TEST_CASE("to_keyval round-trips every port type") {
       "stream,id=s0,addr=[::1]:7000,server=off",
       "stream,id=s1,path=/tmp/s1.sock",
       "dgram,id=d0,local=127.0.0.1:5000,remote=127.0.0.1:5001",
+      "vxlan,id=vx0,vni=42,local=192.0.2.1,remote=192.0.2.2,remote=192.0.2.3,mtu=1400",
+      "vxlan,id=vx1,vni=0,local=[2001:db8::1]:8472,remote=2001:db8::2,dstport=8472",
       "nat,id=nat0,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp::53-10.0.2.20:53,domain=x.y,"
       "dns-server=127.0.0.1:53,mtu=9000",
   };

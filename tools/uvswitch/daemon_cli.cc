@@ -38,6 +38,12 @@ constexpr const char* kFooter =
       (default: as bind() makes it, owner and root only), e.g. mode=0660,group=libvirt-qemu.
   dgram,id=ID,local=IP:PORT,remote=IP:PORT                (QEMU -netdev dgram)
       only datagrams from remote are accepted; others are counted (in-drop-foreign).
+  vxlan,id=ID,vni=N,local=IP[:PORT],remote=IP[,remote=IP]...[,dstport=N][,mtu=N]
+      Ethernet in VXLAN (RFC 7348), VNI 0..16777215, to up to 16 remote VTEPs of local's
+      family; binds local (port: dstport, default 4789). Learns each inner MAC's VTEP;
+      broadcast, multicast and unknown unicast go to every remote. Only datagrams from a
+      remote are accepted; others are counted (in-drop-foreign). mtu: the inner MTU (default
+      1450 over IPv4, 1430 over IPv6); larger frames are dropped, never fragmented.
   nat,id=ID[,net=CIDR][,host=IP][,dhcpstart=IP][,dns=IP][,ipv6=on|off][,ipv6-prefix=P/LEN]
       [,domain=NAME][,restrict=on|off][,dhcp=on|off][,hostfwd=RULE]...[,mtu=N]
       [,dns-server=IP[:PORT]][,host-loopback=on|off][,max-connections=N]
@@ -115,7 +121,7 @@ EXIT CODES:
   2  bad usage or configuration (unknown flag, bad value, bad config file, an --fd that is not
      an open stream socket); nothing was started
 
-PORT TYPES: vhost-user, tap, stream, dgram and nat ports forward through the switch. A NAT
+PORT TYPES: vhost-user, tap, stream, dgram, nat and vxlan ports forward through the switch. A NAT
 port's forwards change at run time with uvswitchctl hostfwd-add / hostfwd-del / hostfwd-list.)HELP";
 
 // The options whose value goes through the config layer's parser, so flags and file keys share

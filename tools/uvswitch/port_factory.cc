@@ -10,6 +10,7 @@
 #include "netback/tap_port.h"
 #include "netback/unix_socket.h"
 #include "netback/vhost_user_net_port.h"
+#include "netback/vxlan_port.h"
 #include "tools/uvswitch/nat_commands.h"
 
 namespace uvs::daemon {
@@ -64,6 +65,57 @@ std::unique_ptr<port::Port> make_dgram(const config::PortSpec& spec,
   o.local = d.local.to_string();
   o.remote = d.remote.to_string();
   return started(std::make_unique<netback::DgramPort>(loop, std::move(o)), error);
+}
+
+std::unique_ptr<port::Port> make_vxlan(const config::PortSpec& spec,
+                                       const config::VxlanPortSpec& x, ev::EventLoop& loop,
+                                       std::string* error) {
+  netback::VxlanPortOptions o;
+  o.name = spec.id;
+  o.vni = x.vni;
+  o.local = x.local_text();
+  for (const config::IpAddr& r : x.remotes) o.remotes.push_back(r.to_string());
+  o.dstport = x.dstport;
+  if (x.mtu) o.mtu = *x.mtu;
+  return started(std::make_unique<netback::VxlanPort>(loop, std::move(o)), error);
+}
+
+Json vxlan_json(const netback::VxlanPort& p) {
+  const netback::VxlanPortStats& s = p.stats();
+  Json vteps = Json::array();
+  for (size_t i = 0; i < p.remote_names().size(); ++i) {
+    const netback::VtepStats& v = p.vtep_stats(i);
+    vteps.push_back(Json{{"address", p.remote_names()[i]},
+                         {"in-frames", v.in_frames},
+                         {"in-bytes", v.in_bytes},
+                         {"out-frames", v.out_frames},
+                         {"out-bytes", v.out_bytes},
+                         {"out-flooded", v.out_flooded},
+                         {"out-drop-full", v.out_drop_full},
+                         {"out-drop-too-big", v.out_drop_too_big},
+                         {"out-drop-error", v.out_drop_error}});
+  }
+  Json src = Json::array();
+  for (uint16_t sp : p.source_ports()) src.push_back(sp);
+  return Json{{"local-address", p.local_address()},
+              {"mtu", p.mtu()},
+              {"source-ports", src},
+              {"learned-macs", p.learned_macs()},
+              {"in-frames", s.in_frames},
+              {"in-bytes", s.in_bytes},
+              {"in-drop-no-sink", s.in_drop_no_sink},
+              {"in-drop-foreign", s.in_drop_foreign},
+              {"in-drop-too-short", s.in_drop_too_short},
+              {"in-drop-too-big", s.in_drop_too_big},
+              {"in-drop-no-vni", s.in_drop_no_vni},
+              {"in-drop-wrong-vni", s.in_drop_wrong_vni},
+              {"in-errors", s.in_errors},
+              {"out-frames", s.out_frames},
+              {"out-unicast", s.out_unicast},
+              {"out-flooded", s.out_flooded},
+              {"out-drop-mtu", s.out_drop_mtu},
+              {"out-drop-bad-frame", s.out_drop_bad_frame},
+              {"vteps", vteps}};
 }
 
 std::unique_ptr<port::Port> make_vhost_user(const config::PortSpec& spec,
@@ -198,6 +250,9 @@ std::unique_ptr<port::Port> make_port(const config::PortSpec& spec, ev::EventLoo
   if (const auto* n = std::get_if<config::NatPortSpec>(&spec.backend)) {
     return make_nat_port(spec, *n, loop, error);
   }
+  if (const auto* x = std::get_if<config::VxlanPortSpec>(&spec.backend)) {
+    return make_vxlan(spec, *x, loop, error);
+  }
   *error = "port " + spec.id + ": type '" + config::port_type_name(spec.type()) +
            "' is parsed and checked but cannot run yet";
   return nullptr;
@@ -289,6 +344,9 @@ Json backend_stats_json(const config::PortSpec& spec, const port::Port& port) {
                 {"out-drop-error", s.out_drop_error}};
   }
   if (spec.type() == config::PortType::kNat) return nat_stats_json(port);
+  if (spec.type() == config::PortType::kVxlan) {
+    return vxlan_json(static_cast<const netback::VxlanPort&>(port));
+  }
   return Json::object();
 }
 
