@@ -354,3 +354,25 @@ write("nat_segments", "big_segment6", b"\x00" + tcp6(0x18, 4000))
 write("nat_segments", "udp_fragments", b"\x00" + udp4(4000))
 write("nat_segments", "udp_fragments_small_mtu", b"\x02" + udp4(600))
 write("nat_segments", "udp_df", b"\x00" + udp4(3000, df=True))
+
+
+# ---- vxlan: op 0 datagram (len u16, vni u16+u8, bytes), op 1 learn, op 2 lookup ----
+def vx_datagram(flags, vni, inner):
+    d = bytes([flags, 0, 0, 0]) + struct.pack("!I", vni << 8) + inner
+    return bytes([0]) + struct.pack("!H", len(d)) + struct.pack("!HB", vni >> 8, vni & 0xFF) + d
+
+
+eth = bytes.fromhex("020000000002" "020000000001" "0800")
+ipv4_tcp = (bytes.fromhex("4500003c00004000400600000a0000010a000002") +
+            struct.pack("!HH", 40000, 5201) + bytes(16))
+ipv6_udp = (bytes.fromhex("6000000000081140") + bytes(15) + b"\x01" + bytes(15) + b"\x02" +
+            struct.pack("!HH", 4789, 53) + bytes(4))
+write("vxlan", "ok_tcp4", vx_datagram(0x08, 42, eth + ipv4_tcp))
+write("vxlan", "ok_udp6", vx_datagram(0x08, 0xFFFFFF, eth[:12] + b"\x86\xdd" + ipv6_udp))
+write("vxlan", "tagged", vx_datagram(0x08, 7, eth[:12] + b"\x81\x00\x00\x0a\x08\x00" + ipv4_tcp))
+write("vxlan", "no_i_flag", vx_datagram(0x00, 42, eth + bytes(46)))
+write("vxlan", "short", vx_datagram(0x08, 42, eth[:10]))
+learn = bytes([1]) + bytes.fromhex("020000000001") + bytes([3, 1])
+lookup = bytes([2]) + bytes.fromhex("020000000001")
+write("vxlan", "learn_lookup", learn + lookup + bytes([1]) + bytes.fromhex("020000000001") +
+      bytes([5, 3]) + lookup)
