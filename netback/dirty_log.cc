@@ -43,7 +43,7 @@ Status DirtyLog::map(int fd, uint64_t size, uint64_t offset) {
   if (p == MAP_FAILED) {
     return Status::fail(NetbackError::kMemory, "mmap of the dirty log", errno);
   }
-  unmap();
+  unmap();  // flushes into the old log first
   map_base_ = p;
   map_len_ = need;
   base_ = static_cast<uint8_t*>(p) + offset;
@@ -54,6 +54,8 @@ Status DirtyLog::map(int fd, uint64_t size, uint64_t offset) {
 }
 
 void DirtyLog::unmap() noexcept {
+  flush();
+  npending_ = 0;
   if (map_base_) ::munmap(map_base_, map_len_);
   map_base_ = nullptr;
   map_len_ = 0;
@@ -63,11 +65,12 @@ void DirtyLog::unmap() noexcept {
 }
 
 void DirtyLog::set_enabled(bool on) noexcept {
+  flush();
   enabled_ = on;
   active_ = on && base_ != nullptr;
 }
 
-bool DirtyLog::mark_range(uint64_t gpa, uint64_t len) noexcept {
+bool DirtyLog::gather(uint64_t gpa, uint64_t len) noexcept {
   const uint64_t last = gpa + (len - 1);
   if (last < gpa) {
     overflowed_ = true;
@@ -75,17 +78,32 @@ bool DirtyLog::mark_range(uint64_t gpa, uint64_t len) noexcept {
   }
   const uint64_t first_page = gpa / kLogPageSize;
   const uint64_t last_page = last / kLogPageSize;
+  // vhost-user.rst "Migration": the last byte logged must fall within the log.
   if (last_page / 8 >= size_) {
     overflowed_ = true;
     return false;
   }
-  // vhost-user.rst "Migration": "Use atomic operations, as the log may be concurrently
-  // manipulated" (QEMU clears whole words with an atomic exchange while syncing). Release: the
-  // frontend that sees the bit and copies the page must see our data.
   for (uint64_t p = first_page; p <= last_page; ++p) {
-    __atomic_fetch_or(base_ + p / 8, static_cast<uint8_t>(1u << (p % 8)), __ATOMIC_RELEASE);
+    bool seen = false;
+    const uint32_t from = npending_ > kRecent ? npending_ - kRecent : 0;
+    for (uint32_t i = from; i < npending_; ++i) seen |= pending_[i] == p;
+    if (seen) continue;
+    if (npending_ == kMaxPending) flush_pending();
+    pending_[npending_++] = p;
   }
   return true;
+}
+
+void DirtyLog::flush_pending() noexcept {
+  // vhost-user.rst "Migration": "Use atomic operations, as the log may be concurrently
+  // manipulated" (QEMU clears whole words with an atomic exchange while syncing). Release: the
+  // frontend that sees the bit and copies the page must see every store gathered before it.
+  // Pages are only gathered while a log is mapped and checked against its size.
+  for (uint32_t i = 0; i < npending_; ++i) {
+    const uint64_t p = pending_[i];
+    __atomic_fetch_or(base_ + p / 8, static_cast<uint8_t>(1u << (p % 8)), __ATOMIC_RELEASE);
+  }
+  npending_ = 0;
 }
 
 }  // namespace uvs::netback

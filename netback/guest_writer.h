@@ -15,9 +15,10 @@ namespace uvs::netback {
 
 /// Stores into guest memory at a host pointer that the bounds-checked translation (GuestMemory)
 /// produced for guest-physical address `gpa`, then marks the pages in the dirty log, if one is
-/// attached and logging (vhost-user.rst "Migration"). The store comes first, and the mark is a
-/// release: a frontend that sees the bit sees the data. A value type, copied into each ring;
-/// data path (noexcept, no allocation). Without a log (or with logging off) each call costs one
+/// attached and logging (vhost-user.rst "Migration"). The store comes first; the marks are
+/// gathered and set with release ORs when the burst flushes the log (DirtyLog::flush), so a
+/// frontend that sees a bit sees the data. A value type, copied into each ring; data path
+/// (noexcept, no allocation). Without a log (or with logging off) each call costs one
 /// predictable branch beyond the store itself.
 class GuestWriter {
  public:

@@ -199,6 +199,7 @@ BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, const NetOffloadFeatures& 
     for (uint32_t k = 0; k < n; ++k) vq.push(s.heads[k], 0);
   }
   res.notify = vq.flush();
+  vq.flush_log();
   if (vq.log_overflowed()) [[unlikely]] res.reason = kLogOverflow;
   return res;
 }
@@ -317,6 +318,7 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t g
 
   res.count = i;
   res.notify = vq.flush();
+  vq.flush_log();
   if (vq.log_overflowed()) [[unlikely]] res.reason = kLogOverflow;
   return res;
 }

@@ -289,6 +289,7 @@ void Virtq::disable_notifications() noexcept {
     used_writer_.store_u16(&used_->flags, used_gpa(offsetof(virtio::VringUsed, flags)),
                            read_u16(&used_->flags) | virtio::kUsedFNoNotify);
   }
+  flush_log();
 }
 
 bool Virtq::enable_notifications() noexcept {
@@ -300,6 +301,7 @@ bool Virtq::enable_notifications() noexcept {
     used_writer_.store_u16(&used_->flags, used_gpa(offsetof(virtio::VringUsed, flags)),
                            read_u16(&used_->flags) & ~virtio::kUsedFNoNotify);
   }
+  flush_log();
   // Full barrier: the driver must see the re-enabled notification before we re-check the
   // avail index, or a buffer added in between would be neither kicked nor seen.
   std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -310,6 +312,7 @@ bool Virtq::update_avail_event() noexcept {
   if (!desc_) return false;
   if (features_.event_idx && notifications_enabled_) {
     write_avail_event(last_avail_idx_);
+    flush_log();
     std::atomic_thread_fence(std::memory_order_seq_cst);
   }
   return pending();

@@ -138,6 +138,12 @@ class Virtq {
 
   /// The writer for device-writable buffers of this ring (logs to the ring's log).
   const GuestWriter& buffer_writer() const noexcept { return buffer_writer_; }
+  /// Writes the dirty-page marks gathered by this ring's stores into the log (DirtyLog::flush);
+  /// the data path calls it at the end of every burst. The notification calls below flush
+  /// themselves.
+  void flush_log() noexcept {
+    if (buffer_writer_.log() != nullptr) buffer_writer_.log()->flush();
+  }
   /// A store was logged outside the dirty log: the port must break (DirtyLog::overflowed()).
   bool log_overflowed() const noexcept {
     return buffer_writer_.log() != nullptr && buffer_writer_.log()->overflowed();

@@ -61,7 +61,7 @@ void add_pages(std::set<uint64_t>& s, uint64_t gpa, uint64_t len) {
 
 }  // namespace
 
-TEST_CASE("DirtyLog: maps the fd range, marks atomically, refuses what would SIGBUS") {
+TEST_CASE("DirtyLog: maps the fd range, marks on flush, refuses what would SIGBUS") {
   LogFile f(8192);
   DirtyLog log;
   SUBCASE("a short fd is refused before mapping") {
@@ -84,6 +84,9 @@ TEST_CASE("DirtyLog: maps the fd range, marks atomically, refuses what would SIG
     CHECK(log.mark(0x3000, 1));
     CHECK(log.mark(0x4fff, 2));  // straddles pages 4 and 5
     CHECK(log.mark(0x10000, 0x2000));
+    CHECK(log.mark(0x3010, 8));  // gathered once
+    CHECK(f.pages().empty());    // until the flush
+    log.flush();
     CHECK(f.pages(4096) == std::set<uint64_t>{3, 4, 5, 0x10, 0x11});
     CHECK(f.pages(0).size() == 5);  // nothing before the offset
     log.set_enabled(false);
@@ -102,6 +105,17 @@ TEST_CASE("DirtyLog: maps the fd range, marks atomically, refuses what would SIG
     CHECK_FALSE(log.overflowed());
     CHECK_FALSE(log.mark(~uint64_t{0} - 2, 8));
     CHECK(log.overflowed());
+  }
+  SUBCASE("more pages than a burst gathers: flushed as they come, none lost") {
+    REQUIRE(log.map(f.fd, 4096, 0));
+    log.set_enabled(true);
+    std::set<uint64_t> want;
+    for (uint64_t p = 0; p < 300; p += 3) {
+      CHECK(log.mark(p * kLogPageSize, 1));
+      want.insert(p);
+    }
+    log.set_enabled(false);  // flushes what is left
+    CHECK(f.pages() == want);
   }
   SUBCASE("enabled before the log arrives: active once mapped (QEMU's vhost_dev_start order)") {
     log.set_enabled(true);

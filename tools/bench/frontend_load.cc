@@ -2,7 +2,11 @@
 // Scenario 1 of the netback benchmark: in-repo frontends pump time-stamped frames through the pair.
 #include "tools/bench/frontend_load.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <span>
@@ -134,6 +138,22 @@ class Generator {
       r->error = "backend ports did not come up";
       return;
     }
+    if (o_.dirty_log) {
+      for (int k = 0; k < 2; ++k) {
+        VhostFrontend& fe = k == 0 ? fa : fb;
+        const uint64_t size = fe.dirty_log_size();
+        logs_[k] = ::memfd_create("uvs-bench-dirty-log", MFD_CLOEXEC);
+        if (logs_[k] < 0 || ::ftruncate(logs_[k], static_cast<off_t>(size)) != 0) {
+          r->error = "dirty log memfd: " + std::string(std::strerror(errno));
+          return;
+        }
+        frontend::Status s = fe.start_dirty_log(logs_[k], size);
+        if (!s) {
+          r->error = "start dirty logging: " + s.to_string();
+          return;
+        }
+      }
+    }
     dirs_[0].tx = &fa;
     dirs_[0].rx = &fb;
     dirs_[1].tx = &fb;
@@ -173,6 +193,14 @@ class Generator {
     fa.disconnect();
     fb.disconnect();
   }
+
+  ~Generator() {
+    for (int fd : logs_) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  Generator(const Generator&) = delete;
+  Generator& operator=(const Generator&) = delete;
 
  private:
   /// Ethernet (to the template's MACs) + IPv4 + TCP headers of a superframe of frame_len bytes.
@@ -324,6 +352,7 @@ class Generator {
   RxFrame rx_[kBurst];
   uint8_t rx_store_[kBurst][kGsoHeaders + kStampEnd] = {};
   std::vector<int64_t> latency_;
+  int logs_[2] = {-1, -1};  // the frontends' dirty logs (memfds), with dirty_log
 };
 
 }  // namespace

@@ -24,6 +24,10 @@ struct FrontendLoadOptions {
   /// this MSS, between frontends that negotiate the offloads and post 64 KiB RX buffers (no
   /// MRG_RXBUF, as a Linux guest's "big packets" mode); 0: plain frames of at most 2036 bytes.
   uint16_t gso_mss = 0;
+  /// Both frontends turn on dirty logging as QEMU does during a live migration (SET_LOG_BASE
+  /// with a memfd log, VHOST_F_LOG_ALL, VHOST_VRING_F_LOG on every ring) before the warm-up, so
+  /// the backend marks every page it writes for the whole run. Nobody clears the log.
+  bool dirty_log = false;
 };
 
 /// Runs the scenario: a backend pair on its pinned IoThread, and on another pinned thread two
