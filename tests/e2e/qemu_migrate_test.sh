@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: MIT
 # shellcheck disable=SC2016  # the conditions handed to e2e_wait_for eval are quoted on purpose
 # e2e: live migration of a QEMU guest (TCG) between two vhost-user ports of one uvswitch, while it
-# downloads a file through the switch from another guest (docs TESTING.md, "QEMU live migration on
-# one host").
-#   peer (port peer, 10.0.0.2)  tests/e2e/guest/peer2.sh: serves the file over HTTP;
-#   m    (10.0.0.1)             tests/e2e/guest/migrate_guest.sh: downloads it in a loop, md5 each;
+# downloads files through the switch from another guest and through the NAT (docs TESTING.md,
+# "QEMU live migration on one host").
+#   peer (port peer, 10.0.0.2)  tests/e2e/guest/peer2.sh: serves a file over HTTP;
+#   nat0 (gateway 10.0.0.254)   to an HTTP server on the host's loopback with another file;
+#   m    (10.0.0.1)             tests/e2e/guest/migrate_guest.sh: downloads both in a loop, md5
+#                               each;
 #   a network namespace on a tap port (ctl, 10.0.0.9) whose HTTP server tells m when to stop.
 # In order, while m downloads:
 #   1. a migration to port vmB is cancelled mid-way (bandwidth held at 1 MiB/s): m keeps working
@@ -15,6 +17,8 @@
 #   3. m migrates back from vmB to vmA, the same checks the other way.
 # Then m stops: every download was md5-correct and /proc/net/snmp shows no new InCsumErrors; every
 # vhost-user port served its QEMUs without a protocol error.
+# The NAT's side: slirp keeps its ARP entry for the guest, and the switch delivers the NAT's replies
+# to wherever it learned the guest last.
 # Addresses exist only inside the guests and the namespace this script makes.
 # Usage: qemu_migrate_test.sh BUILD_DIR SOURCE_DIR   (E2E_KEEP=1 keeps the logs)
 set -euo pipefail
@@ -33,16 +37,27 @@ mac=52:54:00:00:00:01
 a=$E2E_TMP/a.sock b=$E2E_TMP/b.sock p=$E2E_TMP/p.sock
 tap=$(tap_name m) ns=uvs-mig-$$
 daemon_start sw --port "vhost-user,id=vmA,path=$a" --port "vhost-user,id=vmB,path=$b" \
-  --port "vhost-user,id=peer,path=$p" --port "tap,id=ctl,ifname=$tap"
+  --port "vhost-user,id=peer,path=$p" --port "tap,id=ctl,ifname=$tap" \
+  --port "nat,id=nat0,net=10.0.0.0/24,host=10.0.0.254,dns=10.0.0.253,dhcpstart=10.0.0.100"
 netns_on_tap "$ns" "$tap" 10.0.0.9/24
 mkdir -p "$E2E_TMP/www"
 e2e_bg "$E2E_TMP/ns-http.log" ip netns exec "$ns" python3 -m http.server 8000 --bind 10.0.0.9 \
   --directory "$E2E_TMP/www"
 
+# The host's loopback, reached through the NAT: 2 MiB of random bytes.
+mkdir -p "$E2E_TMP/nat-www"
+head -c $((2 * 1048576)) /dev/urandom >"$E2E_TMP/nat-www/nat-file"
+nat_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+e2e_bg "$E2E_TMP/nat-http.log" python3 -m http.server "$nat_port" --bind 127.0.0.1 \
+  --directory "$E2E_TMP/nat-www"
+echo "$nat_port $(md5sum <"$E2E_TMP/nat-www/nat-file" | cut -d' ' -f1)" >"$E2E_TMP/nat-params"
+
 guest_start peer "$p" 52:54:00:00:00:02 "$guests/peer2.sh" client
 GUEST_QEMU_ARGS=(-monitor "unix:$E2E_TMP/m1.mon,server=on,wait=off")
+GUEST_TEST_FILES=("$E2E_TMP/nat-params")
 guest_start m1 "$a" "$mac" "$guests/migrate_guest.sh" client
 GUEST_QEMU_ARGS=()
+GUEST_TEST_FILES=()
 
 # dest_start NAME FROM SOCK: starts QEMU NAME as the migration destination of FROM: FROM's command
 # line and initrd, its NIC on vhost-user socket SOCK, its own console, QMP and monitor, and

@@ -2,13 +2,14 @@
 # shellcheck shell=dash disable=SC1091
 # The guest that live-migrates (busybox sh, runs as /test.sh), on whichever QEMU runs it.
 #
-# 10.0.0.1 downloads peer 2's file (10.0.0.2, tests/e2e/guest/peer2.sh) over HTTP again and again,
-# each copy checked by md5, while the host migrates it between QEMUs; it stops once the host
-# publishes /stop on the control namespace's HTTP server (10.0.0.9:8000). Last it compares the
-# kernel's checksum error counters (/proc/net/snmp InCsumErrors, all protocols) with their value
-# before the first download.
-# Exit codes: 10 link, 11 address, 12 peer or its httpd unreachable, 13 a download failed, 14 a download
-# differs, 15 new checksum errors.
+# 10.0.0.1 downloads, again and again, peer 2's file (10.0.0.2, tests/e2e/guest/peer2.sh) and a
+# file from an HTTP server on the host's loopback through the NAT (gateway 10.0.0.254; port and
+# md5 in /test-files/nat-params), each copy checked by md5, while the host migrates it between
+# QEMUs; it stops once the host publishes /stop on the control namespace's HTTP server
+# (10.0.0.9:8000). Last it compares the kernel's checksum error counters (/proc/net/snmp
+# InCsumErrors, all protocols) with their value before the first download.
+# Exit codes: 10 link, 11 address, 12 peer or its httpd unreachable, 13 a download failed, 14 a
+# download differs, 15 new checksum errors, 16 a NAT download failed, 17 a NAT download differs.
 . /lib/uvs/lib.sh
 
 blob() { seq 1 100000; }
@@ -28,8 +29,9 @@ csum_errors() {
 }
 
 want=$(blob | md5sum)
+read -r nat_port nat_md5 </test-files/nat-params
 uvs_wait_link eth0 60 || exit 10
-uvs_static eth0 10.0.0.1/24 || exit 11
+uvs_static eth0 10.0.0.1/24 10.0.0.254 || exit 11
 uvs_wait_ping 10.0.0.2 150 || exit 12
 # The peer's httpd starts a moment after it answers pings.
 n=0
@@ -46,6 +48,9 @@ while :; do
   # transfer rides that out with retransmissions, so one copy gets a generous limit.
   uvs_fetch http://10.0.0.2/blob /tmp/blob 60 || { echo "download $((n + 1)) failed"; exit 13; }
   [ "$(md5sum </tmp/blob)" = "$want" ] || { echo "download $((n + 1)) differs"; exit 14; }
+  got=$(timeout 60 wget -q -O - "http://10.0.0.254:$nat_port/nat-file" | md5sum | cut -d' ' -f1) ||
+    { echo "NAT download $((n + 1)) failed"; exit 16; }
+  [ "$got" = "$nat_md5" ] || { echo "NAT download $((n + 1)): md5 $got, want $nat_md5"; exit 17; }
   n=$((n + 1))
   uvs_step "download $n ok"
   # Quietly: until the host publishes it, /stop is a 404 on every round.
