@@ -116,8 +116,11 @@ downloads() {
 # progress NAME AFTER TIMEOUT: waits until the guest (now on QEMU NAME) reports a download past
 # AFTER.
 progress() {
-  e2e_wait_for "$3" eval "[ \"\$(downloads $1)\" -gt $2 ] 2>/dev/null" ||
-    { guest_dump "$1"; fail "no download after #$2 on $1"; }
+  local g
+  e2e_wait_for "$3" eval "[ \"\$(downloads $1)\" -gt $2 ] 2>/dev/null" && return 0
+  # Every QEMU's console: what the guest printed before a migration is in its source's.
+  for g in "${!_guest_pid[@]}"; do guest_dump "$g"; done
+  fail "no download after #$2 on $1"
 }
 
 # fdb_port: the switch port where the guest's MAC is learned (empty if it is not).
