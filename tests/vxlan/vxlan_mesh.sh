@@ -76,9 +76,11 @@ b0=$(vtep swa 0 out-frames) l0=$(vtep swa 1 out-frames) lf0=$(vtep swa 1 out-flo
 ip netns exec "$nsta" ping -c 30 -i 0.02 -W 1 10.82.0.2 >/dev/null || fail "unicast pings"
 b1=$(vtep swa 0 out-frames) l1=$(vtep swa 1 out-frames) lf1=$(vtep swa 1 out-flooded)
 [ $((b1 - b0)) -ge 30 ] || fail "only $((b1 - b0)) frames to VTEP 10.81.0.2 for 30 pings"
-[ $(((l1 - l0) - (lf1 - lf0))) -eq 0 ] ||
+# The Linux side's neighbour entry for A goes stale meanwhile and it re-checks it with a unicast
+# ARP request, which A rightly answers by unicast to that VTEP: a frame or two, never the pings.
+[ $(((l1 - l0) - (lf1 - lf0))) -le 2 ] ||
   fail "$(((l1 - l0) - (lf1 - lf0))) unicast frames went to the Linux VTEP too"
-e2e_log "learned unicast: $((b1 - b0)) frames to 10.81.0.2, no unicast to 10.81.0.3"
+e2e_log "learned unicast: $((b1 - b0)) frames to 10.81.0.2, $(((l1 - l0) - (lf1 - lf0))) unicast (ARP) to 10.81.0.3"
 
 # The same pair over an IPv6 underlay, swapped in at run time.
 for sw in swa swb; do
