@@ -57,6 +57,7 @@ void add_backend(const VhostUserPortSpec& s, Settings& out) {
   if (s.mtu) out.emplace_back("mtu", std::to_string(*s.mtu));
   add_access(s, out);
   out.emplace_back("offload", on_off(s.offload));
+  out.emplace_back("migration", on_off(s.migration));
 }
 
 void add_backend(const TapPortSpec& s, Settings& out) {

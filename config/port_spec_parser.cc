@@ -21,7 +21,7 @@ constexpr std::array<std::string_view, 6> kTypeNames = {"vhost-user", "tap", "st
 
 constexpr KeyRule kVhostUserKeys[] = {{"id"},     {"thread"}, {"vlan"}, {"trunk"}, {"path"},
                                       {"fd"},     {"server"}, {"queues"}, {"mac"}, {"mtu"},
-                                      {"mode"},   {"group"}, {"offload"}};
+                                      {"mode"},   {"group"}, {"offload"}, {"migration"}};
 constexpr KeyRule kTapKeys[] = {{"id"},     {"thread"},   {"vlan"}, {"trunk"},
                                 {"ifname"}, {"vnet-hdr"}, {"offload"},
                                 {"mtu"}};
@@ -136,6 +136,7 @@ Result<PortBackend> read_vhost_user(const KeyReader& r) {
   UVS_CFG_RETURN_IF_ERROR(read_access(
       r, &s, s.fd ? "an inherited fd" : (!s.server ? "a client (server=off)" : nullptr)));
   UVS_CFG_RETURN_IF_ERROR(r.read("offload", &s.offload, parse_bool));
+  UVS_CFG_RETURN_IF_ERROR(r.read("migration", &s.migration, parse_bool));
   return PortBackend(std::move(s));
 }
 

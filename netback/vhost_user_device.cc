@@ -42,9 +42,10 @@ VhostUserDevice::VhostUserDevice(const NetDeviceConfig& config, VhostUserDeviceL
                       feature_bit(feat::kRingEventIdx) | feature_bit(feat::kRingIndirectDesc) |
                       feature_bit(feat::kNetMtu) | feature_bit(feat::kNetStatus) |
                       feature_bit(feat::kNotifyOnEmpty) | feature_bit(feat::kAnyLayout) |
-                      feature_bit(feat::kVhostUserProtocolFeatures) |
-                      // vhost-user.rst "Migration": every store into guest memory is logged.
-                      feature_bit(feat::kLogAll);
+                      feature_bit(feat::kVhostUserProtocolFeatures);
+  // vhost-user.rst "Migration": every store into guest memory is logged while LOG_ALL is acked.
+  // Without the bit QEMU refuses to migrate the guest ("vhost lacks VHOST_F_LOG_ALL").
+  if (config_.migration) offered_features_ |= feature_bit(feat::kLogAll);
   // Checksum and TCP segmentation offload both ways: the guest's partial-checksum and GSO frames
   // cross the switch whole, and the switch segments/completes them only for a destination that
   // cannot take them. Not UFO (deprecated, no segmenter) and not USO: QEMU 7.2 (its vhost-user

@@ -26,6 +26,7 @@ struct NetDeviceConfig {
   bool has_mac = false;              ///< offer VIRTIO_NET_F_MAC with `mac` in the config space
   std::array<uint8_t, 6> mac{};
   bool offloads = false;             ///< offer CSUM/GUEST_CSUM, HOST_/GUEST_TSO4/TSO6/ECN
+  bool migration = true;             ///< offer VHOST_F_LOG_ALL (QEMU blocks migration without it)
 };
 
 /// What the device tells its owner (the port).

@@ -30,6 +30,7 @@ NetDeviceConfig device_config(const VhostUserNetOptions& o) {
   c.has_mac = o.has_mac;
   c.mac = o.mac;
   c.offloads = o.offloads;
+  c.migration = o.migration;
   return c;
 }
 

@@ -53,6 +53,8 @@ struct VhostUserNetOptions {
   /// Offer checksum and TSO offloads (CSUM, GUEST_CSUM, HOST_/GUEST_TSO4/TSO6/ECN). Only where
   /// the frames' destinations can take them or the switch segments for those that cannot.
   bool offloads = false;
+  /// Offer VHOST_F_LOG_ALL: QEMU may live-migrate the guest while the port logs its writes.
+  bool migration = true;
 };
 
 /// Port-level counters plus the per-queue-pair ones.

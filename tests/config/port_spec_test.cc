@@ -81,7 +81,7 @@ TEST_CASE("vhost-user: fd= names an inherited stream socket, exclusive with path
   const auto& v = std::get<VhostUserPortSpec>(p->backend);
   CHECK(*v.fd == sv[0]);
   CHECK(v.path.empty());
-  CHECK(to_keyval(*p) == "vhost-user,id=vm0,vlan=1,fd=" + fd + ",queues=1,offload=on");
+  CHECK(to_keyval(*p) == "vhost-user,id=vm0,vlan=1,fd=" + fd + ",queues=1,offload=on,migration=off");
   CHECK(*parse_port_spec(to_keyval(*p)) == *p);
 
   CHECK(error_of("vhost-user,id=vm0,fd=" + fd + ",path=/tmp/x.sock") ==
@@ -487,7 +487,7 @@ TEST_CASE("to_keyval round-trips every port type") {
   const char* specs[] = {
       "vhost-user,id=vm0,path=/tmp/x.sock",
       "vhost-user,id=vm1,path=/tmp/y,,z.sock,server=off,queues=2,mac=52:54:00:00:00:02,mtu=1500,"
-      "thread=3,trunk=10:11:12:20",
+      "thread=3,trunk=10:11:12:20,migration=on",
       "tap,id=t0,ifname=tap0,vnet-hdr=off,vlan=4",
       "stream,id=s0,addr=[::1]:7000,server=off",
       "stream,id=s1,path=/tmp/s1.sock",
@@ -508,7 +508,14 @@ TEST_CASE("to_keyval round-trips every port type") {
     CHECK(*again == *p);
   }
   auto p = parse_port_spec("vhost-user,id=vm1,path=/tmp/x.sock,trunk=10:11:12:20");
-  CHECK(to_keyval(*p) == "vhost-user,id=vm1,trunk=10-12:20,path=/tmp/x.sock,server=on,queues=1,offload=on");
+  CHECK(to_keyval(*p) == "vhost-user,id=vm1,trunk=10-12:20,path=/tmp/x.sock,server=on,queues=1,offload=on,migration=off");
+  // Live migration is opt-in: only migration=on offers VHOST_F_LOG_ALL.
+  auto m = parse_port_spec("vhost-user,id=vm2,path=/tmp/m.sock,migration=on");
+  REQUIRE(m.ok());
+  CHECK(std::get<VhostUserPortSpec>(m->backend).migration);
+  auto bad = parse_port_spec("vhost-user,id=vm2,path=/tmp/m.sock,migration=maybe");
+  REQUIRE(!bad.ok());
+  CHECK(bad.error().message.find("migration") != std::string::npos);
 }
 
 TEST_CASE("vhost-user: queues= is refused above what the backend serves, naming the key") {

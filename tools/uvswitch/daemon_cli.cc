@@ -22,11 +22,13 @@ namespace {
 
 constexpr const char* kFooter =
     R"HELP(PORT SPECS (QEMU-style keyval: the type, then key=value items separated by ','):
-  vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,mac=MAC][,mtu=N][,offload=on|off]
+  vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,mac=MAC][,mtu=N][,offload=on|off][,migration=on|off]
       server=on (default): uvswitch listens on SOCK and QEMU connects
       (-chardev socket,path=SOCK -netdev vhost-user,chardev=...). queues: 1..64 pairs.
       offload=on (default): offer checksum and TSO offloads (virtio-net CSUM, GUEST_CSUM,
       HOST_/GUEST_TSO4, TSO6, ECN); off: the guest sends and gets only plain frames.
+      migration=on: offer VHOST_F_LOG_ALL so QEMU can live-migrate the guest (experimental;
+      default off: QEMU refuses to migrate it).
       fd=N: an inherited socket, connected or listening (not with path= or server=; only at
       start-up, port-add refuses it).
   tap,id=ID,ifname=NAME[,vnet-hdr=on|off][,offload=on|off][,mtu=N]

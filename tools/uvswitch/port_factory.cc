@@ -140,6 +140,7 @@ std::unique_ptr<port::Port> make_vhost_user(const config::PortSpec& spec,
   if (vu.group) o.access.group = vu.group->gid;
   if (vu.mtu) o.mtu = static_cast<uint16_t>(*vu.mtu);
   o.offloads = vu.offload;
+  o.migration = vu.migration;
   if (vu.mac) {
     o.has_mac = true;
     o.mac = vu.mac->bytes;
