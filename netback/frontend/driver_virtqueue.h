@@ -9,7 +9,7 @@
 
 #include "netback/frontend/frontend_error.h"
 #include "netback/frontend/guest_ram.h"
-#include "netback/virtio_defs.h"
+#include "netback/common/virtio_defs.h"
 
 namespace uvs::frontend {
 

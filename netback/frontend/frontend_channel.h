@@ -7,7 +7,7 @@
 #include <string>
 
 #include "netback/frontend/frontend_error.h"
-#include "netback/vhost_user_proto.h"
+#include "netback/vhost/vhost_user_proto.h"
 
 namespace uvs::frontend {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "netback/frontend/frontend_error.h"
-#include "netback/vhost_user_proto.h"
+#include "netback/vhost/vhost_user_proto.h"
 
 namespace uvs::frontend {
 

@@ -10,7 +10,7 @@
 #include "netback/frontend/driver_virtqueue.h"
 #include "netback/frontend/frontend_error.h"
 #include "netback/frontend/guest_ram.h"
-#include "netback/virtio_defs.h"
+#include "netback/common/virtio_defs.h"
 
 namespace uvs::frontend {
 

@@ -14,8 +14,8 @@
 #include "netback/frontend/frontend_error.h"
 #include "netback/frontend/guest_ram.h"
 #include "netback/frontend/net_queue_pair.h"
-#include "netback/vhost_user_proto.h"
-#include "netback/virtio_defs.h"
+#include "netback/vhost/vhost_user_proto.h"
+#include "netback/common/virtio_defs.h"
 
 namespace uvs::frontend {
 

@@ -14,7 +14,7 @@
 
 #include "eventloop/io_thread.h"
 #include "netback/frontend/vhost_frontend.h"
-#include "netback/vhost_user_net_port.h"
+#include "netback/vhost/vhost_user_net_port.h"
 #include "port/port.h"
 
 namespace uvs::frontend::test {

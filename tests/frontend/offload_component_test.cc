@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "netback/net_hdr.h"
+#include "netback/common/net_hdr.h"
 #include "tests/frontend/backend_harness.h"
 #include "tests/netback/offload_frames.h"
 

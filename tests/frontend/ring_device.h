@@ -9,7 +9,7 @@
 
 #include "netback/frontend/driver_virtqueue.h"
 #include "netback/frontend/guest_ram.h"
-#include "netback/virtio_defs.h"
+#include "netback/common/virtio_defs.h"
 
 namespace uvs::frontend::test {
 

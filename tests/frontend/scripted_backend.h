@@ -15,8 +15,8 @@
 #include <thread>
 #include <vector>
 
-#include "netback/vhost_user_proto.h"
-#include "netback/virtio_defs.h"
+#include "netback/vhost/vhost_user_proto.h"
+#include "netback/common/virtio_defs.h"
 
 namespace uvs::frontend::test {
 

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <memory>
 
-#include "netback/net_hdr.h"
-#include "netback/virtio_defs.h"
+#include "netback/common/net_hdr.h"
+#include "netback/common/virtio_defs.h"
 
 using namespace uvs;
 using namespace uvs::netback;

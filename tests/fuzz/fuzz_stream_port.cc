@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "eventloop/event_loop.h"
-#include "netback/stream_port.h"
+#include "netback/host/stream_port.h"
 #include "port/port.h"
 #include "tests/fuzz/fuzz_reader.h"
 

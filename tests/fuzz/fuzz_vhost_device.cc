@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "netback/vhost_user_device.h"
-#include "netback/vhost_user_msg.h"
+#include "netback/vhost/vhost_user_device.h"
+#include "netback/vhost/vhost_user_msg.h"
 #include "tests/fuzz/fuzz_reader.h"
 
 using uvs::fuzz::FuzzReader;

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <span>
 
-#include "netback/vhost_user_msg.h"
+#include "netback/vhost/vhost_user_msg.h"
 
 using namespace uvs::netback;
 

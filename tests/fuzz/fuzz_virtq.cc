@@ -12,11 +12,11 @@
 #include <memory>
 #include <vector>
 
-#include "netback/dirty_log.h"
-#include "netback/guest_memory.h"
-#include "netback/net_datapath.h"
-#include "netback/virtio_defs.h"
-#include "netback/virtq.h"
+#include "netback/vhost/dirty_log.h"
+#include "netback/vhost/guest_memory.h"
+#include "netback/vhost/net_datapath.h"
+#include "netback/common/virtio_defs.h"
+#include "netback/vhost/virtq.h"
 
 using namespace uvs;
 using namespace uvs::netback;

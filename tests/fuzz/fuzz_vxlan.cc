@@ -7,8 +7,8 @@
 #include <map>
 #include <vector>
 
-#include "netback/vtep_table.h"
-#include "netback/vxlan_wire.h"
+#include "netback/host/vtep_table.h"
+#include "netback/host/vxlan_wire.h"
 #include "tests/fuzz/fuzz_reader.h"
 
 using uvs::fuzz::FuzzReader;

@@ -10,9 +10,9 @@
 #include <set>
 #include <vector>
 
-#include "netback/dirty_log.h"
-#include "netback/net_datapath.h"
-#include "netback/virtq.h"
+#include "netback/vhost/dirty_log.h"
+#include "netback/vhost/net_datapath.h"
+#include "netback/vhost/virtq.h"
 #include "tests/netback/test_guest.h"
 
 using namespace uvs;

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "netback/guest_memory.h"
+#include "netback/vhost/guest_memory.h"
 #include "tests/netback/test_guest.h"
 
 using namespace uvs::netback;

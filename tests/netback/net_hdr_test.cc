@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "netback/net_hdr.h"
+#include "netback/common/net_hdr.h"
 #include "tests/netback/offload_frames.h"
 
 using namespace uvs::netback;

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "netback/virtio_defs.h"
+#include "netback/common/virtio_defs.h"
 
 namespace uvs::netback::test {
 

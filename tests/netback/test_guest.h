@@ -10,9 +10,9 @@
 #include <stdexcept>
 #include <vector>
 
-#include "netback/guest_memory.h"
-#include "netback/virtio_defs.h"
-#include "netback/virtq.h"
+#include "netback/vhost/guest_memory.h"
+#include "netback/common/virtio_defs.h"
+#include "netback/vhost/virtq.h"
 
 namespace uvs::netback::test {
 

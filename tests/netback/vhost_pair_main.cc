@@ -13,7 +13,7 @@
 
 #include "eventloop/event_loop.h"
 #include "eventloop/fn_handler.h"
-#include "netback/vhost_user_net_port.h"
+#include "netback/vhost/vhost_user_net_port.h"
 
 using namespace uvs;
 using netback::VhostUserNetOptions;

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <vector>
 
-#include "netback/vhost_user_msg.h"
+#include "netback/vhost/vhost_user_msg.h"
 
 using namespace uvs::netback;
 using vu::VhostUserRequest;

@@ -16,9 +16,9 @@
 
 #include "eventloop/clock.h"
 #include "eventloop/event_loop.h"
-#include "netback/unix_socket.h"
-#include "netback/vhost_user_net_port.h"
-#include "netback/vhost_user_proto.h"
+#include "netback/common/unix_socket.h"
+#include "netback/vhost/vhost_user_net_port.h"
+#include "netback/vhost/vhost_user_proto.h"
 #include "tests/netback/test_guest.h"
 
 using namespace uvs;

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include "netback/virtq.h"
+#include "netback/vhost/virtq.h"
 #include "tests/netback/test_guest.h"
 
 using namespace uvs::netback;

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <vector>
 
-#include "netback/vtep_table.h"
-#include "netback/vxlan_wire.h"
+#include "netback/host/vtep_table.h"
+#include "netback/host/vxlan_wire.h"
 
 using namespace uvs::netback;
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "netback/dgram_port.h"
+#include "netback/host/dgram_port.h"
 #include "tests/netback_io/io_test_util.h"
 
 using namespace uvs;

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "netback/stream_port.h"
+#include "netback/host/stream_port.h"
 #include "tests/netback_io/io_test_util.h"
 
 using namespace uvs;

@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "netback/tap_port.h"
+#include "netback/host/tap_port.h"
 #include "tests/netback_io/io_test_util.h"
 
 using namespace uvs;

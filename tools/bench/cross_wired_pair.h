@@ -11,7 +11,7 @@
 #include <string>
 
 #include "eventloop/io_thread.h"
-#include "netback/vhost_user_net_port.h"
+#include "netback/vhost/vhost_user_net_port.h"
 #include "port/port.h"
 
 namespace uvs::bench {

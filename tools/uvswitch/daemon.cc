@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "eventloop/fn_handler.h"
-#include "netback/unix_socket.h"
-#include "netback/vhost_user_net_port.h"
+#include "netback/common/unix_socket.h"
+#include "netback/vhost/vhost_user_net_port.h"
 #include "tools/uvswitch/capture_commands.h"
 #include "tools/uvswitch/control_server.h"
 #include "tools/uvswitch/metrics_export.h"

@@ -5,12 +5,12 @@
 #include <cstdio>
 
 #include "config/limits.h"
-#include "netback/dgram_port.h"
-#include "netback/stream_port.h"
-#include "netback/tap_port.h"
-#include "netback/unix_socket.h"
-#include "netback/vhost_user_net_port.h"
-#include "netback/vxlan_port.h"
+#include "netback/host/dgram_port.h"
+#include "netback/host/stream_port.h"
+#include "netback/host/tap_port.h"
+#include "netback/common/unix_socket.h"
+#include "netback/vhost/vhost_user_net_port.h"
+#include "netback/host/vxlan_port.h"
 #include "tools/uvswitch/nat_commands.h"
 
 namespace uvs::daemon {

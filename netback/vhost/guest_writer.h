@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+// GuestWriter: the one way the backend stores into guest memory (RX headers and payload, used
+// ring entries, used->idx, flags and avail_event), marking each store in the dirty log while a
+// migration logs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "netback/vhost/dirty_log.h"
+#include "netback/common/virtio_defs.h"
+
+namespace uvs::netback {
+
+/// Stores into guest memory at a host pointer that the bounds-checked translation (GuestMemory)
+/// produced for guest-physical address `gpa`, then marks the pages in the dirty log, if one is
+/// attached and logging (vhost-user.rst "Migration"). The store comes first; the marks are
+/// gathered and set with release ORs when the burst flushes the log (DirtyLog::flush), so a
+/// frontend that sees a bit sees the data. A value type, copied into each ring; data path
+/// (noexcept, no allocation). Without a log (or with logging off) each call costs one
+/// predictable branch beyond the store itself.
+class GuestWriter {
+ public:
+  GuestWriter() = default;
+  explicit GuestWriter(DirtyLog* log) noexcept : log_(log) {}
+
+  /// The log marks go to (nullptr: never marks).
+  DirtyLog* log() const noexcept { return log_; }
+  /// Marks may be needed now: a log is attached and active.
+  bool logging() const noexcept { return log_ != nullptr && log_->active(); }
+
+  /// Copies `n` bytes of `src` to `host` (the translation of `gpa`).
+  void copy(void* host, uint64_t gpa, const void* src, size_t n) const noexcept {
+    std::memcpy(host, src, n);
+    note(gpa, n);
+  }
+
+  /// Stores a 16-bit ring field the driver reads concurrently (used->flags, avail_event).
+  void store_u16(uint16_t* host, uint64_t gpa, uint16_t v) const noexcept {
+    *reinterpret_cast<volatile uint16_t*>(host) = v;
+    note(gpa, sizeof v);
+  }
+
+  /// Stores used->idx with release order: the used entries before it become visible first
+  /// (virtio §2.7.8.2).
+  void store_u16_release(uint16_t* host, uint64_t gpa, uint16_t v) const noexcept {
+    __atomic_store_n(host, v, __ATOMIC_RELEASE);
+    note(gpa, sizeof v);
+  }
+
+  /// Writes one used ring element (plain stores: the release of used->idx orders them).
+  void store_used_elem(virtio::VringUsedElem* host, uint64_t gpa, uint32_t id,
+                       uint32_t len) const noexcept {
+    host->id = id;
+    host->len = len;
+    note(gpa, sizeof *host);
+  }
+
+ private:
+  void note(uint64_t gpa, uint64_t n) const noexcept {
+    if (logging()) [[unlikely]] log_->mark(gpa, n);
+  }
+
+  DirtyLog* log_ = nullptr;
+};
+
+}  // namespace uvs::netback

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: MIT
+// VhostUserNetPort: connection lifecycle, message dispatch, kick handlers and burst processing.
+#include "netback/vhost/vhost_user_net_port.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "netback/common/unix_socket.h"
+#include "netback/common/virtio_defs.h"
+
+namespace uvs::netback {
+
+namespace {
+
+// TX bursts per wake-up before yielding to the loop (the rest continues in a bottom half), so
+// one busy guest cannot starve other ports on the thread.
+constexpr int kTxBurstsPerRun = 4;
+// Messages handled per readable event on the control socket.
+constexpr int kMessagesPerRun = 64;
+// Poll period for TX rings whose frontend passed no kick fd (VRING_NOFD_MASK).
+constexpr int64_t kNofdPollNs = 100'000;
+
+NetDeviceConfig device_config(const VhostUserNetOptions& o) {
+  NetDeviceConfig c;
+  c.queue_pairs = o.queue_pairs >= 1 && o.queue_pairs <= kMaxQueuePairs ? o.queue_pairs : 1;
+  c.mtu = o.mtu;
+  c.has_mac = o.has_mac;
+  c.mac = o.mac;
+  c.offloads = o.offloads;
+  c.migration = o.migration;
+  return c;
+}
+
+}  // namespace
+
+// ---- handlers ----
+
+class VhostUserNetPort::KickHandler final : public ev::FdHandler {
+ public:
+  KickHandler(VhostUserNetPort* port, uint32_t index) : port_(port), index_(index) {}
+  void on_readable() override { port_->on_kick(index_); }
+  // Only TX rings are work sources: RX buffers are consumed when frames arrive for the guest.
+  bool can_poll() const override { return virtio::is_tx_queue(index_); }
+  bool poll() override { return port_->dev_.vring(index_).vq.pending(); }
+  void poll_ready() override { port_->process_tx(index_ / 2); }
+  void poll_begin() override { port_->dev_.vring(index_).vq.disable_notifications(); }
+  void poll_end() override { port_->dev_.vring(index_).vq.enable_notifications(); }
+
+ private:
+  VhostUserNetPort* port_;
+  uint32_t index_;
+};
+
+class VhostUserNetPort::ConnHandler final : public ev::FdHandler {
+ public:
+  explicit ConnHandler(VhostUserNetPort* port) : port_(port) {}
+  void on_readable() override { port_->on_conn_readable(); }
+
+ private:
+  VhostUserNetPort* port_;
+};
+
+class VhostUserNetPort::ListenHandler final : public ev::FdHandler {
+ public:
+  explicit ListenHandler(VhostUserNetPort* port) : port_(port) {}
+  void on_readable() override { port_->on_listen_readable(); }
+
+ private:
+  VhostUserNetPort* port_;
+};
+
+// ---- construction ----
+
+VhostUserNetPort::VhostUserNetPort(ev::EventLoop& loop, VhostUserNetOptions options)
+    : loop_(loop),
+      opts_(std::move(options)),
+      dev_(device_config(opts_), this),
+      reconnect_timer_(loop, ev::Callback::bind<&VhostUserNetPort::try_connect>(this)),
+      nofd_timer_(loop, ev::Callback::bind<&VhostUserNetPort::on_nofd_poll>(this)),
+      teardown_bh_(loop, ev::Callback::bind<&VhostUserNetPort::finish_teardown>(this)),
+      resume_bh_(loop, ev::Callback::bind<&VhostUserNetPort::on_resume>(this)) {
+  listen_handler_ = std::make_unique<ListenHandler>(this);
+  conn_handler_ = std::make_unique<ConnHandler>(this);
+  uint32_t nvrings = dev_.vring_count();
+  kick_regs_.resize(nvrings);
+  for (uint32_t i = 0; i < nvrings; ++i) {
+    kick_handlers_.push_back(std::make_unique<KickHandler>(this, i));
+  }
+  tx_scratch_ = std::make_unique<TxScratch>();
+  rx_scratch_ = std::make_unique<RxScratch>();
+  qstats_.resize(nvrings / 2);
+}
+
+VhostUserNetPort::~VhostUserNetPort() {
+  reconnect_timer_.cancel();
+  nofd_timer_.cancel();
+  teardown_bh_.cancel();
+  resume_bh_.cancel();
+  listen_reg_.reset();
+  conn_reg_.reset();
+  dev_.reset();  // detaches (unregisters) every kick fd before closing it
+  for (auto& r : kick_regs_) r.reset();
+  reader_.reset();
+  if (conn_fd_ >= 0) ::close(conn_fd_);
+  if (listen_fd_ >= 0) {
+    ::close(listen_fd_);
+    // An adopted listener's path (if it has one) belongs to whoever created the socket.
+    if (opts_.role == SocketRole::kServer) ::unlink(opts_.socket_path.c_str());
+  }
+  bool adopted = opts_.role == SocketRole::kFd || opts_.role == SocketRole::kListenFd;
+  if (!started_ && adopted && opts_.fd >= 0) ::close(opts_.fd);
+}
+
+Status VhostUserNetPort::start() {
+  if (started_) return Status::fail(NetbackError::kInvalidOption, opts_.name + ": already started");
+  if (opts_.queue_pairs < 1 || opts_.queue_pairs > kMaxQueuePairs) {
+    return Status::fail(NetbackError::kInvalidOption,
+                        opts_.name + ": queue pairs must be 1.." + std::to_string(kMaxQueuePairs));
+  }
+  if (opts_.mtu < 68) {
+    return Status::fail(NetbackError::kInvalidOption, opts_.name + ": mtu must be 68..65535");
+  }
+  if (opts_.reconnect_min_ns <= 0 || opts_.reconnect_max_ns < opts_.reconnect_min_ns) {
+    return Status::fail(NetbackError::kInvalidOption, opts_.name + ": bad reconnect delays");
+  }
+  switch (opts_.role) {
+    case SocketRole::kServer: {
+      SocketResult r = listen_unix(opts_.socket_path);
+      if (!r.status) {
+        r.status.message = opts_.name + ": " + r.status.message;
+        return r.status;
+      }
+      if (Status a = apply_socket_access(opts_.socket_path, opts_.access); !a) {
+        ::close(r.fd);
+        ::unlink(opts_.socket_path.c_str());
+        a.message = opts_.name + ": " + a.message;
+        return a;
+      }
+      listen_fd_ = r.fd;
+      listen_reg_ = loop_.add_fd(listen_fd_, ev::Events::kRead, listen_handler_.get());
+      break;
+    }
+    case SocketRole::kClient:
+      if (!unix_path_fits(opts_.socket_path)) {
+        return Status::fail(NetbackError::kInvalidOption,
+                            opts_.name + ": socket path '" + opts_.socket_path +
+                                "' is empty or too long");
+      }
+      backoff_ns_ = opts_.reconnect_min_ns;
+      started_ = true;
+      try_connect();
+      return Status::success();
+    case SocketRole::kFd:
+    case SocketRole::kListenFd: {
+      if (opts_.fd < 0) {
+        return Status::fail(NetbackError::kInvalidOption, opts_.name + ": no fd given");
+      }
+      // An inherited fd is ours now: non-blocking for the loop, and not passed on to children.
+      int fl = ::fcntl(opts_.fd, F_GETFL);
+      if (fl < 0 || ::fcntl(opts_.fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+          ::fcntl(opts_.fd, F_SETFD, FD_CLOEXEC) < 0) {
+        return Status::fail(NetbackError::kSocket, opts_.name + ": fd " + std::to_string(opts_.fd),
+                            errno);
+      }
+      int listening = socket_is_listening(opts_.fd);
+      if (listening < 0) {
+        return Status::fail(NetbackError::kInvalidOption,
+                            opts_.name + ": fd " + std::to_string(opts_.fd) +
+                                " is not a stream socket",
+                            -listening);
+      }
+      if ((listening == 1) != (opts_.role == SocketRole::kListenFd)) {
+        return Status::fail(NetbackError::kInvalidOption,
+                            opts_.name + ": fd " + std::to_string(opts_.fd) +
+                                (listening ? " is a listening socket" : " is not listening"));
+      }
+      started_ = true;
+      if (opts_.role == SocketRole::kFd) {
+        on_connected(opts_.fd);
+      } else {
+        listen_fd_ = opts_.fd;
+        listen_reg_ = loop_.add_fd(listen_fd_, ev::Events::kRead, listen_handler_.get());
+      }
+      return Status::success();
+    }
+  }
+  started_ = true;
+  return Status::success();
+}
+
+// ---- connection lifecycle ----
+
+void VhostUserNetPort::on_listen_readable() noexcept {
+  int fd = accept_unix(listen_fd_);
+  if (fd < 0) return;  // EAGAIN, or a connection that died in the backlog
+  if (conn_fd_ >= 0) {
+    ::close(fd);  // not reached: the listener is unwatched while a frontend is connected
+    return;
+  }
+  // One frontend at a time: further ones wait in the backlog until this one leaves.
+  listen_reg_.reset();
+  on_connected(fd);
+}
+
+void VhostUserNetPort::on_connected(int fd) noexcept {
+  conn_fd_ = fd;
+  dying_ = false;
+  // broken_ stays set until the new frontend brings a ring up (vring_attach): a reconnect alone
+  // does not mean the port forwards again.
+  backoff_ns_ = opts_.reconnect_min_ns;
+  logged_connect_failure_ = false;
+  ++port_stats_.connections;
+  reader_.reset();
+  dev_.reset();
+  update_offloads();
+  conn_reg_ = loop_.add_fd(fd, ev::Events::kRead, conn_handler_.get());
+  log_port(LogLevel::kInfo, opts_.name, "vhost-user frontend connected");
+}
+
+void VhostUserNetPort::try_connect() noexcept {
+  if (conn_fd_ >= 0) return;
+  int fd = connect_unix(opts_.socket_path);
+  if (fd >= 0) {
+    on_connected(fd);
+    return;
+  }
+  if (!logged_connect_failure_) {
+    log_port(LogLevel::kInfo, opts_.name, "waiting for vhost-user frontend at %s: %s", opts_.socket_path.c_str(),
+             std::strerror(-fd));
+    logged_connect_failure_ = true;
+  }
+  schedule_reconnect();
+}
+
+void VhostUserNetPort::schedule_reconnect() noexcept {
+  reconnect_timer_.arm_in(backoff_ns_);
+  backoff_ns_ = backoff_ns_ * 2 > opts_.reconnect_max_ns ? opts_.reconnect_max_ns : backoff_ns_ * 2;
+}
+
+void VhostUserNetPort::fail(const char* what, const char* detail) noexcept {
+  if (dying_ || conn_fd_ < 0) return;
+  // Once per broken connection (begin_teardown() silences every handler at once), and rate-
+  // limited across connections: a local peer can reconnect and misbehave in a loop.
+  uint64_t suppressed = 0;
+  if (fail_log_.allow(&suppressed)) {
+    log_port(LogLevel::kWarn, opts_.name,
+             "peer misbehaved, dropping vhost-user connection: %s: %s (%llu similar lines "
+             "suppressed)",
+             what, detail, static_cast<unsigned long long>(suppressed));
+  }
+  broken_ = true;
+  ++port_stats_.protocol_errors;
+  begin_teardown();
+}
+
+void VhostUserNetPort::begin_teardown() noexcept {
+  if (dying_) return;
+  dying_ = true;
+  // Silence every source now (safe from inside their own callbacks). Guest memory stays mapped
+  // until the bottom half: a TX burst further up the stack may still hold frames lent from it.
+  conn_reg_.reset();
+  for (auto& r : kick_regs_) r.reset();
+  nofd_timer_.cancel();
+  resume_bh_.cancel();
+  resume_mask_ = 0;
+  teardown_bh_.schedule();
+}
+
+void VhostUserNetPort::finish_teardown() noexcept {
+  dev_.reset();
+  update_offloads();
+  reader_.reset();
+  if (conn_fd_ >= 0) ::close(conn_fd_);
+  conn_fd_ = -1;
+  dying_ = false;
+  ++port_stats_.disconnects;
+  switch (opts_.role) {
+    case SocketRole::kServer:
+    case SocketRole::kListenFd:
+      listen_reg_ = loop_.add_fd(listen_fd_, ev::Events::kRead, listen_handler_.get());
+      break;
+    case SocketRole::kClient:
+      schedule_reconnect();
+      break;
+    case SocketRole::kFd:
+      break;  // nobody to reconnect to
+  }
+}
+
+// ---- control messages ----
+
+void VhostUserNetPort::on_conn_readable() noexcept {
+  for (int k = 0; k < kMessagesPerRun && !dying_; ++k) {
+    MsgError err = MsgError::kOk;
+    MsgReader::Status st = reader_.read(conn_fd_, &msg_, &err);
+    if (st == MsgReader::Status::kAgain) return;
+    if (st == MsgReader::Status::kError) {
+      if (err == MsgError::kPeerClosed || err == MsgError::kIo) {
+        log_port(LogLevel::kInfo, opts_.name, "vhost-user frontend disconnected");
+        begin_teardown();
+      } else {
+        fail("bad message", to_string(err));
+      }
+      return;
+    }
+    handle_message();
+  }
+  // More may be queued: the fd is level-triggered and reports again on the next iteration.
+}
+
+void VhostUserNetPort::handle_message() noexcept {
+  std::string error;
+  HandleOutcome out;
+  try {
+    out = dev_.handle(msg_, reader_.fds(), &reply_, &error);
+  } catch (...) {
+    // Only std::bad_alloc while formatting an error can get here.
+    out = HandleOutcome::kFatal;
+    error = "out of memory";
+  }
+  // SET_FEATURES (again: a guest driver reloading renegotiates) or RESET_DEVICE changed them.
+  update_offloads();
+  if (dying_) return;
+  if (out == HandleOutcome::kFatal) {
+    // Best effort: tell a frontend that waits for the ack before it sees the hang-up.
+    if (msg_.need_reply() && dev_.reply_ack()) {
+      uint64_t nack = 1;
+      send_reply(conn_fd_, msg_.request(), &nack, sizeof nack);
+    }
+    fail("protocol error", error.c_str());
+    return;
+  }
+  if (out == HandleOutcome::kRejected) {
+    ++port_stats_.rejected_requests;
+    uint64_t suppressed = 0;
+    if (reject_log_.allow(&suppressed)) {
+      log_port(LogLevel::kWarn, opts_.name, "refused vhost-user request: %s (%llu similar lines suppressed)",
+               error.c_str(), static_cast<unsigned long long>(suppressed));
+    }
+  }
+  send_reply_or_ack(reply_.send, reply_, out == HandleOutcome::kOk);
+}
+
+void VhostUserNetPort::send_reply_or_ack(bool explicit_reply, const DeviceReply& reply,
+                                         bool ok) noexcept {
+  bool sent = true;
+  if (explicit_reply) {
+    sent = send_reply(conn_fd_, msg_.request(), reply.payload.raw, reply.size);
+  } else if (msg_.need_reply() && dev_.reply_ack()) {
+    // vhost-user.rst REPLY_ACK: zero for success, non-zero for failure.
+    uint64_t status = ok ? 0 : 1;
+    sent = send_reply(conn_fd_, msg_.request(), &status, sizeof status);
+  }
+  if (!sent) {
+    log_port(LogLevel::kWarn, opts_.name, "cannot send vhost-user reply: %s", std::strerror(errno));
+    begin_teardown();
+  }
+}
+
+void VhostUserNetPort::update_offloads() noexcept {
+  offload_ = NetOffloadFeatures::from_acked(dev_.acked_features());
+  caps_.store(offload_.guest_caps, std::memory_order_relaxed);
+}
+
+// ---- device listener ----
+
+void VhostUserNetPort::vring_detach(uint32_t index) noexcept {
+  kick_regs_[index].reset();
+  if (virtio::is_tx_queue(index)) resume_mask_ &= ~(uint64_t{1} << (index / 2));
+}
+
+void VhostUserNetPort::vring_attach(uint32_t index) noexcept {
+  Vring& v = dev_.vring(index);
+  if (dying_ || conn_fd_ < 0 || !v.running()) return;
+  broken_ = false;
+  bool tx = virtio::is_tx_queue(index);
+  // We never wait for RX buffers (send_burst takes what fits, the switch drops the rest), so
+  // the guest need not kick after refilling: that saves it an exit per refill.
+  if (!tx) v.vq.disable_notifications();
+  if (v.kick_fd >= 0) {
+    kick_regs_[index] = loop_.add_fd(v.kick_fd, ev::Events::kRead, kick_handlers_[index].get(),
+                                     /*external=*/true);
+  } else if (tx && !nofd_timer_.armed()) {
+    nofd_timer_.arm_in(kNofdPollNs);
+  }
+  // Buffers posted before the ring started get no kick (vhost-user.rst: back-ends SHOULD NOT
+  // expect one), so look now.
+  if (tx && v.vq.pending()) {
+    resume_mask_ |= uint64_t{1} << (index / 2);
+    resume_bh_.schedule();
+  }
+}
+
+void VhostUserNetPort::announce(const uint8_t mac[6]) noexcept {
+  // RARP request (RFC 903) from the guest's MAC, as QEMU's self-announce sends it: the switch
+  // learns where the migrated guest now lives.
+  uint8_t f[60] = {};
+  std::memset(f, 0xff, 6);
+  std::memcpy(f + 6, mac, 6);
+  f[12] = 0x80;
+  f[13] = 0x35;  // ETH_P_RARP
+  f[14] = 0x00;
+  f[15] = 0x01;  // hardware: Ethernet
+  f[16] = 0x08;
+  f[17] = 0x00;  // protocol: IPv4
+  f[18] = 6;
+  f[19] = 4;
+  f[20] = 0x00;
+  f[21] = 0x03;  // reverse request
+  std::memcpy(f + 22, mac, 6);  // sender MAC, sender IP 0
+  std::memcpy(f + 32, mac, 6);  // target MAC, target IP 0
+  iovec iov{f, sizeof f};
+  port::Frame frame{&iov, 1, sizeof f};
+  ++port_stats_.announces;
+  if (sink_) sink_->receive_burst(*this, {&frame, 1});
+}
+
+// ---- data path ----
+
+void VhostUserNetPort::on_kick(uint32_t index) noexcept {
+  Vring& v = dev_.vring(index);
+  v.drain_kick();
+  ++qstats_[index / 2].kicks;
+  if (virtio::is_tx_queue(index)) process_tx(index / 2);
+}
+
+void VhostUserNetPort::process_tx(uint32_t pair) noexcept {
+  if (dying_) return;
+  Vring& v = dev_.vring(virtio::tx_queue_index(pair));
+  if (!v.running()) return;
+  const uint32_t hdr_len = dev_.net_hdr_len();
+  for (int b = 0; b < kTxBurstsPerRun; ++b) {
+    BurstResult r =
+        net_tx_burst(v.vq, hdr_len, offload_, *this, sink_, *tx_scratch_, qstats_[pair]);
+    if (r.notify && v.signal()) ++qstats_[pair].calls;
+    if (r.bad_hdrs != 0) [[unlikely]] {
+      uint64_t suppressed = 0;
+      if (bad_hdr_log_.allow(&suppressed)) {
+        log_port(LogLevel::kWarn, opts_.name,
+                 "dropped %u guest frame(s) with a bad virtio-net header: %s (%llu similar lines "
+                 "suppressed)",
+                 r.bad_hdrs, bad_hdr_name(r.last_bad_hdr),
+                 static_cast<unsigned long long>(suppressed));
+      }
+    }
+    if (r.broken()) {
+      fail("TX ring", r.reason ? r.reason : to_string(r.error));
+      return;
+    }
+    if (dying_) return;  // the sink's work broke this port (e.g. our own RX ring)
+    if (r.count < port::kMaxBurst) break;
+  }
+  // Re-arm the guest's kick (EVENT_IDX) and catch buffers that raced with it; leftover work
+  // continues in a bottom half so other fds get their turn first.
+  if (v.vq.update_avail_event()) {
+    resume_mask_ |= uint64_t{1} << pair;
+    resume_bh_.schedule();
+  }
+}
+
+void VhostUserNetPort::on_resume() noexcept {
+  uint64_t mask = resume_mask_;
+  resume_mask_ = 0;
+  while (mask && !dying_) {
+    uint32_t pair = static_cast<uint32_t>(__builtin_ctzll(mask));
+    mask &= mask - 1;
+    process_tx(pair);
+  }
+}
+
+void VhostUserNetPort::on_nofd_poll() noexcept {
+  bool any = false;
+  for (uint32_t pair = 0; pair < qstats_.size() && !dying_; ++pair) {
+    Vring& v = dev_.vring(virtio::tx_queue_index(pair));
+    if (v.running() && v.kick_fd < 0) {
+      any = true;
+      process_tx(pair);
+    }
+  }
+  if (any && !dying_) nofd_timer_.arm_in(kNofdPollNs);
+}
+
+size_t VhostUserNetPort::send_burst(std::span<const port::Frame> frames) noexcept {
+  if (frames.empty()) return 0;
+  if (dying_ || conn_fd_ < 0) {
+    port_stats_.out_drop_not_ready += frames.size();
+    return 0;
+  }
+  const uint32_t pairs = static_cast<uint32_t>(qstats_.size());
+  const uint32_t hdr_len = dev_.net_hdr_len();
+  const bool mergeable = dev_.mergeable_rx();
+  size_t done = 0;
+  int first = -1;
+  for (uint32_t k = 0; k < pairs && done < frames.size(); ++k) {
+    uint32_t pair = (rx_rr_ + k) % pairs;
+    Vring& v = dev_.vring(virtio::rx_queue_index(pair));
+    if (!v.running()) continue;
+    if (first < 0) first = static_cast<int>(pair);
+    BurstResult r = net_rx_burst(v.vq, hdr_len, mergeable, offload_.guest_caps,
+                                 frames.subspan(done), *rx_scratch_, qstats_[pair]);
+    if (r.notify && v.signal()) ++qstats_[pair].calls;
+    if (r.broken()) {
+      fail("RX ring", r.reason ? r.reason : to_string(r.error));
+      return done;
+    }
+    done += r.count;
+  }
+  if (pairs > 1) rx_rr_ = (rx_rr_ + 1) % pairs;
+  size_t left = frames.size() - done;
+  if (left) {
+    if (first >= 0) {
+      qstats_[static_cast<uint32_t>(first)].out_drop_no_buffers += left;
+    } else {
+      port_stats_.out_drop_not_ready += left;
+    }
+  }
+  return done;
+}
+
+// ---- introspection ----
+
+port::PortState VhostUserNetPort::state() const noexcept {
+  if (broken_) return port::PortState::kBroken;
+  if (!connected()) return port::PortState::kDown;
+  for (uint32_t i = 0; i < dev_.vring_count(); ++i) {
+    if (dev_.vring(i).running()) return port::PortState::kUp;
+  }
+  return port::PortState::kDown;
+}
+
+VhostUserNetStats VhostUserNetPort::stats() const {
+  VhostUserNetStats s = port_stats_;
+  s.queues = qstats_;
+  s.total = {};
+  for (const auto& q : qstats_) s.total.add(q);
+  s.connected = connected();
+  return s;
+}
+
+}  // namespace uvs::netback

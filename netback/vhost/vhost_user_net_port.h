@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+// VhostUserNetPort: a vhost-user-net device as a uvs::port::Port on one event loop: the socket
+// role (server / client with reconnect / adopted fd), kick handlers, and the TX/RX bursts.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eventloop/bottom_half.h"
+#include "eventloop/event_loop.h"
+#include "eventloop/fd_handler.h"
+#include "eventloop/timer.h"
+#include "netback/vhost/net_datapath.h"
+#include "netback/vhost/net_queue_stats.h"
+#include "netback/common/netback_log.h"
+#include "netback/common/netback_status.h"
+#include "netback/common/unix_socket.h"
+#include "netback/vhost/vhost_user_device.h"
+#include "netback/vhost/vhost_user_msg.h"
+#include "port/port.h"
+
+namespace uvs::netback {
+
+/// How the port reaches its frontend.
+enum class SocketRole {
+  kServer,  ///< we listen at socket_path; one frontend at a time, the next after it leaves
+  kClient,  ///< we connect to a listening frontend (QEMU server=on, testpmd server=1) and
+            ///< reconnect with backoff when it goes away
+  kFd,      ///< an already-connected socket fd handed to us (`--fd`); no reconnect
+  kListenFd,  ///< an already-listening socket fd handed to us (`--fd` of a listener): served
+              ///< like kServer, but the path (if any) belongs to whoever created the socket
+};
+
+/// Options of one vhost-user-net port.
+struct VhostUserNetOptions {
+  std::string name = "vhost0";  ///< for logs and stats
+  std::string socket_path;      ///< kServer / kClient
+  SocketRole role = SocketRole::kServer;
+  int fd = -1;                  ///< kFd / kListenFd: the socket; the port takes ownership
+  uint32_t queue_pairs = 1;     ///< 1 .. kMaxQueuePairs
+  uint16_t mtu = 1500;          ///< advertised to the guest (VIRTIO_NET_F_MTU), 68 .. 65535
+  bool has_mac = false;         ///< advertise `mac` in the config space (VIRTIO_NET_F_MAC)
+  std::array<uint8_t, 6> mac{};
+  int64_t reconnect_min_ns = 100'000'000;    ///< client: first retry delay
+  int64_t reconnect_max_ns = 2'000'000'000;  ///< client: the delay doubles up to this
+  SocketAccess access;          ///< kServer: mode and group of the listening socket
+  /// Offer checksum and TSO offloads (CSUM, GUEST_CSUM, HOST_/GUEST_TSO4/TSO6/ECN). Only where
+  /// the frames' destinations can take them or the switch segments for those that cannot.
+  bool offloads = false;
+  /// Offer VHOST_F_LOG_ALL: QEMU may live-migrate the guest while the port logs its writes.
+  bool migration = true;
+};
+
+/// Port-level counters plus the per-queue-pair ones.
+struct VhostUserNetStats {
+  std::vector<NetQueueStats> queues;  ///< one per queue pair
+  NetQueueStats total;                ///< sum of queues
+  uint64_t out_drop_not_ready = 0;    ///< send_burst frames refused: not connected / no RX ring
+  uint64_t connections = 0;           ///< frontends that connected
+  uint64_t disconnects = 0;           ///< connections that ended (any reason)
+  uint64_t protocol_errors = 0;       ///< connections dropped because the peer misbehaved
+  uint64_t rejected_requests = 0;     ///< requests answered with an error, connection kept
+  uint64_t announces = 0;             ///< RARP frames sent for SEND_RARP
+  bool connected = false;
+};
+
+/// A vhost-user-net backend device. Every method runs on the loop thread given at construction
+/// (the port belongs to that loop; destroy it before the loop).
+class VhostUserNetPort final : public port::Port, private VhostUserDeviceListener {
+ public:
+  VhostUserNetPort(ev::EventLoop& loop, VhostUserNetOptions options);
+  ~VhostUserNetPort() override;
+  VhostUserNetPort(const VhostUserNetPort&) = delete;
+  VhostUserNetPort& operator=(const VhostUserNetPort&) = delete;
+
+  /// Validates the options and starts listening / connecting / serving the adopted fd. A client
+  /// whose frontend is not up yet succeeds and keeps retrying. Returns the error (naming the
+  /// option or path) for bad options or a socket that cannot be created.
+  Status start();
+
+  /// Copies frames into the guest's RX buffers (round-robin over enabled RX queues); returns how
+  /// many were taken. One used-index update and at most one interrupt per queue used.
+  size_t send_burst(std::span<const port::Frame> frames) noexcept override;
+  void set_sink(port::FrameSink* sink) noexcept override { sink_ = sink; }
+  std::string_view name() const noexcept override { return opts_.name; }
+  /// port::OffloadCap bits of what the guest acked (GUEST_CSUM, GUEST_TSO4/6, GUEST_ECN): 0
+  /// before SET_FEATURES and after a disconnect; follows each SET_FEATURES. Any thread (a
+  /// relaxed snapshot: frames chosen under the old value are checked again in send_burst).
+  uint32_t offload_caps() const noexcept override {
+    return caps_.load(std::memory_order_relaxed);
+  }
+  /// kUp while connected with at least one running ring; kBroken from a peer misbehaviour until
+  /// a new frontend has connected and started a ring; kDown otherwise.
+  port::PortState state() const noexcept override;
+
+  /// Snapshot of the counters. Loop thread only (allocates: control path).
+  VhostUserNetStats stats() const;
+  /// Whether a frontend is connected now.
+  bool connected() const noexcept { return conn_fd_ >= 0 && !dying_; }
+  /// The device state machine (for tests and `uvswitchctl` introspection). Loop thread only.
+  const VhostUserDevice& device() const noexcept { return dev_; }
+
+ private:
+  class KickHandler;
+  class ConnHandler;
+  class ListenHandler;
+
+  // VhostUserDeviceListener
+  void vring_detach(uint32_t index) noexcept override;
+  void vring_attach(uint32_t index) noexcept override;
+  void announce(const uint8_t mac[6]) noexcept override;
+
+  void on_listen_readable() noexcept;
+  void on_conn_readable() noexcept;
+  void on_kick(uint32_t index) noexcept;
+  void handle_message() noexcept;
+  void on_connected(int fd) noexcept;
+  void try_connect() noexcept;
+  void schedule_reconnect() noexcept;
+  /// The peer misbehaved: log once, mark broken, drop the connection.
+  void fail(const char* what, const char* detail) noexcept;
+  /// The connection ended (EOF or failure): stop handlers now, release everything in a BH.
+  void begin_teardown() noexcept;
+  void finish_teardown() noexcept;
+  void process_tx(uint32_t pair) noexcept;
+  void on_resume() noexcept;
+  void on_nofd_poll() noexcept;
+  void send_reply_or_ack(bool explicit_reply, const DeviceReply& reply, bool ok) noexcept;
+  /// Re-derives the offloads from the acked features (after each message, and on reset).
+  void update_offloads() noexcept;
+
+  ev::EventLoop& loop_;
+  VhostUserNetOptions opts_;
+  VhostUserDevice dev_;
+  port::FrameSink* sink_ = nullptr;
+
+  int listen_fd_ = -1;
+  int conn_fd_ = -1;
+  bool dying_ = false;    // teardown scheduled: handlers off, data path refuses work
+  bool broken_ = false;   // last connection ended by a protocol error; no ring running since
+  bool started_ = false;
+  int64_t backoff_ns_ = 0;
+  bool logged_connect_failure_ = false;
+
+  std::unique_ptr<ListenHandler> listen_handler_;
+  std::unique_ptr<ConnHandler> conn_handler_;
+  std::vector<std::unique_ptr<KickHandler>> kick_handlers_;
+  ev::FdRegistration listen_reg_;
+  ev::FdRegistration conn_reg_;
+  std::vector<ev::FdRegistration> kick_regs_;
+
+  ev::Timer reconnect_timer_;
+  ev::Timer nofd_timer_;
+  ev::BottomHalf teardown_bh_;
+  ev::BottomHalf resume_bh_;
+  uint64_t resume_mask_ = 0;  // TX queue pairs with work left after their burst budget
+  uint32_t rx_rr_ = 0;
+
+  MsgReader reader_;
+  VhostUserMsg msg_;
+  DeviceReply reply_;
+  std::unique_ptr<TxScratch> tx_scratch_;
+  std::unique_ptr<RxScratch> rx_scratch_;
+  std::vector<NetQueueStats> qstats_;
+  VhostUserNetStats port_stats_;  // port-level fields only
+  LogRateLimit reject_log_;
+  LogRateLimit fail_log_;
+  LogRateLimit bad_hdr_log_;
+  NetOffloadFeatures offload_;            // from the acked features; loop thread
+  std::atomic<uint32_t> caps_{0};         // offload_.guest_caps, for offload_caps()
+};
+
+}  // namespace uvs::netback

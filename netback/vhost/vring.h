@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+// Vring: the control-plane state of one vhost-user virtqueue (size, base, addresses, kick/call
+// eventfds, started/enabled) around its data-path Virtq.
+#pragma once
+
+#include <cstdint>
+
+#include "netback/vhost/vhost_user_proto.h"
+#include "netback/vhost/virtq.h"
+
+namespace uvs::netback {
+
+/// One vring as the vhost-user messages configure it (vhost-user.rst "Ring states"). The device
+/// owns these; the port registers the kick fd with its loop while the ring is running.
+struct Vring {
+  uint32_t num = 0;         ///< SET_VRING_NUM (0: not set)
+  uint16_t base = 0;        ///< SET_VRING_BASE: first avail entry to process on start
+  bool has_addr = false;
+  vu::VringAddr addr{};     ///< SET_VRING_ADDR (frontend virtual addresses)
+  int kick_fd = -1;         ///< owned; -1 with kick_nofd means "poll, no eventfd"
+  bool kick_nofd = false;
+  int call_fd = -1;         ///< owned; -1: never interrupt
+  bool started = false;     ///< SET_VRING_KICK received (and the ring translated) until stopped
+  bool enabled = false;     ///< SET_VRING_ENABLE state, tracked while stopped too
+  Virtq vq;
+
+  /// Started, enabled and set up: the data path may use the ring.
+  bool running() const noexcept { return started && enabled && vq.ready(); }
+
+  /// Signals the driver through the call eventfd (no-op without one). Never blocks: eventfd
+  /// writes only block at a counter of 2^64-2. Returns whether a write happened.
+  bool signal() noexcept;
+
+  /// Reads (resets) the kick eventfd counter. Returns false if there was nothing to read.
+  /// Call only when the loop reported the fd readable (the fd may be blocking).
+  bool drain_kick() noexcept;
+
+  /// Stops the ring (GET_VRING_BASE, reset, disconnect) and closes its kick and call fds.
+  /// Keeps num/base/addr and the enabled flag.
+  void stop() noexcept;
+
+  /// Back to the state of a fresh connection.
+  void reset() noexcept;
+
+  /// Replaces the kick/call fd, closing the old one. `fd` may be -1.
+  void set_kick(int fd, bool nofd) noexcept;
+  void set_call(int fd) noexcept;
+};
+
+}  // namespace uvs::netback
