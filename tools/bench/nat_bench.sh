@@ -18,9 +18,7 @@
 # the gigabits moved: CPU seconds per Gbit (lower is better). iperf3's own CPU is not counted.
 set -euo pipefail
 
-BUILD=${1:-build/release}
-UVSWITCH=$BUILD/tools/uvswitch/uvswitch
-UVSWITCHCTL=$BUILD/tools/uvswitchctl/uvswitchctl
+source "$(dirname "$0")/bench_lib.sh"
 RUNS=${RUNS:-5}
 SECS=${SECS:-5}
 IDLE_SECS=${IDLE_SECS:-5}
@@ -31,13 +29,10 @@ PEER_CPU=${PEER_CPU:-0}
 IPERF_CPU=${IPERF_CPU:-1}
 PIN_PEER="taskset -c $PEER_CPU"
 PIN_IPERF="taskset -c $IPERF_CPU"
-[ -x "$UVSWITCH" ] || { echo "nat_bench: build first ($UVSWITCH missing)" >&2; exit 1; }
-for t in iperf3 slirp4netns pasta python3 taskset; do
-  command -v "$t" >/dev/null || { echo "nat_bench: $t missing (tools/install-deps.sh)" >&2; exit 1; }
-done
+BENCH_CLEANUP_EXTRA='peer_stop; stop_pid "$IPERF_PID"'
+bench_init nat-bench "${1:-build/release}" iperf3 slirp4netns pasta python3 taskset
 ulimit -n 8192
 
-TMP=$(mktemp -d /tmp/uvs-nat-bench.XXXXXX)
 NS=uvsnb$$
 TAP=unb$$
 PEER_PID=""
@@ -62,26 +57,8 @@ peer_stop() {
   PEER_PID=""
   ip netns del "$NS" 2>/dev/null || true
 }
-cleanup() {
-  peer_stop
-  stop_pid "$IPERF_PID"
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-cpu_ticks() {  # utime + stime of a process, all threads (clock ticks)
-  awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
 TCK=$(getconf CLK_TCK)
 
-wait_until() {  # wait_until SECONDS CMD...
-  local end=$(($(date +%s) + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$end" ] || return 1
-    sleep 0.1
-  done
-}
 
 # peer_start PEER MTU: a fresh namespace $NS with a NAT'd interface; sets PEER_PID and GW (the
 # address that reaches the host's loopback from inside).
@@ -122,7 +99,6 @@ peer_start() {
   esac
 }
 
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "nan" }'; }
 
 IPERF_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 $PIN_IPERF iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" >"$TMP/iperf-server.log" 2>&1 &
@@ -145,10 +121,10 @@ for mtu in $MTUS; do
       for dir in $DIRS; do
         rev=""
         [ "$dir" = down ] && rev=-R
-        c0=$(cpu_ticks "$PEER_PID")
+        c0=$(proc_ticks "$PEER_PID")
         ip netns exec "$NS" $PIN_IPERF iperf3 -c "$GW" -p "$IPERF_PORT" -t "$SECS" $rev -J \
           >"$TMP/run.json"
-        c1=$(cpu_ticks "$PEER_PID")
+        c1=$(proc_ticks "$PEER_PID")
         read -r bps bytes < <(python3 -c '
 import json, sys
 e = json.load(open(sys.argv[1]))["end"]["sum_received"]
@@ -230,9 +206,9 @@ for peer in uvswitch slirp4netns; do
     if [ "$peer" = uvswitch ]; then
       it0=$(loop_field iterations) p0=$(nat_field passes)
     fi
-    c0=$(cpu_ticks "$PEER_PID")
+    c0=$(proc_ticks "$PEER_PID")
     sleep "$IDLE_SECS"
-    c1=$(cpu_ticks "$PEER_PID")
+    c1=$(proc_ticks "$PEER_PID")
     if [ "$peer" = uvswitch ]; then
       it1=$(loop_field iterations) p1=$(nat_field passes)
       [ "$(nat_field tcp-open)" -ge "$n" ] || echo "nat_bench: only $(nat_field tcp-open) open" >&2

@@ -22,50 +22,20 @@
 # receiving namespace's stack runs for every peer; each divided by the gigabits moved.
 set -euo pipefail
 
-BUILD=${1:-build/release}
-UVSWITCH=$BUILD/tools/uvswitch/uvswitch
+source "$(dirname "$0")/bench_lib.sh"
 RUNS=${RUNS:-5}
 SECS=${SECS:-5}
 STREAMS=${STREAMS:-1 4}
 SWITCH_CPU=${SWITCH_CPU:-0}
 GEN_CPU=${GEN_CPU:-1}
 NICE=${NICE:-0}
-[ -x "$UVSWITCH" ] || { echo "tap_bench: build first ($UVSWITCH missing)" >&2; exit 1; }
-for t in iperf3 python3 taskset; do
-  command -v "$t" >/dev/null || { echo "tap_bench: $t missing (tools/install-deps.sh)" >&2; exit 1; }
-done
-[ "$(id -u)" -eq 0 ] || { echo "tap_bench: needs root (namespaces, taps, a bridge)" >&2; exit 1; }
-
-TMP=$(mktemp -d /tmp/uvs-tap-bench.XXXXXX)
 P=utb$$
-PIDS=()
-NSES=()
-cleanup() {
-  local p n
-  for p in ${PIDS[@]+"${PIDS[@]}"}; do kill "$p" 2>/dev/null || true; done
-  for p in ${PIDS[@]+"${PIDS[@]}"}; do wait "$p" 2>/dev/null || true; done
-  for n in ${NSES[@]+"${NSES[@]}"}; do
-    ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-    ip netns del "$n" 2>/dev/null || true
-  done
-  ip link del "${P}br" 2>/dev/null || true
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+BENCH_CLEANUP_EXTRA='ip link del "${P}br" 2>/dev/null || true'
+bench_init tap-bench "${1:-build/release}" iperf3 python3 taskset
 
-wait_until() {  # wait_until SECONDS CMD...
-  local end=$(($(date +%s) + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$end" ] || return 1
-    sleep 0.1
-  done
-}
 ns_add() {  # ns_add NAME DEV ADDR: makes NAME, moves DEV into it with ADDR/24, MTU 1500
-  ip netns add "$1"
-  NSES+=("$1")
+  bench_ns "$1"
   ip link set "$2" netns "$1"
-  ip -n "$1" link set lo up
   ip -n "$1" link set "$2" mtu 1500 up
   ip -n "$1" addr add "$3/24" dev "$2"
 }
@@ -108,10 +78,8 @@ for peer in on off br; do
 done
 
 TCK=$(getconf CLK_TCK)
-proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 rq_wait_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ w += $2 } END { printf "%.0f\n", w }'; }
 softirq_ticks() { awk -v c="cpu$SWITCH_CPU" '$1 == c { print $8 }' /proc/stat; }
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "nan" }'; }
 
 declare -A RATE CPU SIRQ WAIT
 run_one() {  # run_one PEER STREAMS: one measurement, appended to RATE/CPU/SIRQ

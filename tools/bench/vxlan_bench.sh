@@ -14,43 +14,15 @@
 #        SWITCH_CPU=0  GEN_CPU=1
 set -euo pipefail
 
-BUILD=${1:-build/release}
-UVSWITCH=$BUILD/tools/uvswitch/uvswitch
+source "$(dirname "$0")/bench_lib.sh"
 RUNS=${RUNS:-5}
 SECS=${SECS:-5}
 SWITCH_CPU=${SWITCH_CPU:-0}
 GEN_CPU=${GEN_CPU:-1}
-[ -x "$UVSWITCH" ] || { echo "vxlan_bench: build first ($UVSWITCH missing)" >&2; exit 1; }
-for t in iperf3 python3 taskset ethtool; do
-  command -v "$t" >/dev/null || { echo "vxlan_bench: $t missing (tools/install-deps.sh)" >&2; exit 1; }
-done
-[ "$(id -u)" -eq 0 ] || { echo "vxlan_bench: needs root (namespaces, taps, vxlan)" >&2; exit 1; }
-
-TMP=$(mktemp -d /tmp/uvs-vxlan-bench.XXXXXX)
 P=uvb$$
-PIDS=()
-NSES=()
-cleanup() {
-  local p n
-  for p in ${PIDS[@]+"${PIDS[@]}"}; do kill "$p" 2>/dev/null || true; done
-  for p in ${PIDS[@]+"${PIDS[@]}"}; do wait "$p" 2>/dev/null || true; done
-  for n in ${NSES[@]+"${NSES[@]}"}; do
-    ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-    ip netns del "$n" 2>/dev/null || true
-  done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+bench_init vxlan-bench "${1:-build/release}" iperf3 python3 taskset ethtool
 
-wait_until() {  # wait_until SECONDS CMD...
-  local end=$(($(date +%s) + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$end" ] || return 1
-    sleep 0.1
-  done
-}
-ns() { ip netns add "$1"; NSES+=("$1"); ip -n "$1" link set lo up; }
+ns() { bench_ns "$1"; }
 underlay() {  # underlay NS_A NS_B NET: a veth pair, NET.1 in NS_A, NET.2 in NS_B
   ip link add "$1x" type veth peer name "$2x"
   ip link set "$1x" netns "$1"
@@ -95,7 +67,6 @@ for peer in uvs linux; do
   wait_until 10 sh -c "ip netns exec $s ss -ltn | grep -q '$addr:5201'"
 done
 
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "nan" }'; }
 declare -A RATE
 run_one() {
   local peer=$1 c addr
@@ -112,7 +83,7 @@ for _ in $(seq 1 "$RUNS"); do
   for peer in uvs linux; do run_one "$peer"; done
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
-drops=$("$BUILD/tools/uvswitchctl/uvswitchctl" --control "$TMP/sw.ctl" --json ports |
+drops=$("$UVSWITCHCTL" --control "$TMP/sw.ctl" --json ports |
   python3 -c '
 import json, sys
 p = next(p for p in json.load(sys.stdin)["return"] if p["id"] == "vx")
