@@ -10,6 +10,7 @@
 
 #include "tools/bench/interrupt_guard.h"
 #include "tools/bench/net_run_result.h"
+#include "tools/bench/run_env.h"
 #include "tools/bench/stats_util.h"
 #include "tools/bench/switch_load.h"
 #include "tools/bench/testpmd_load.h"
@@ -53,12 +54,8 @@ int run_capture_bench(CaptureBenchOptions opts) {
     return 2;
   }
   if (opts.uvswitch.empty()) opts.uvswitch = exe_dir() + "/../uvswitch/uvswitch";
-  std::string tmpl = "/tmp/uvs-bench-capture-" + std::to_string(getpid()) + ".XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    std::perror("mkdtemp");
-    return 1;
-  }
-  const std::string base = tmpl;
+  const std::string base = make_base_dir("capture");
+  if (base.empty()) return 1;
   constexpr size_t kN = std::size(kConfigs);
   std::vector<NetRunResult> res[kN];
   int run_no = 0;

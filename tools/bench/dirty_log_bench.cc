@@ -29,12 +29,8 @@ struct Figures {
 
 int run_dirty_log_bench(const DirtyLogBenchOptions& opts) {
   install_interrupt_guard();
-  std::string tmpl = "/tmp/uvs-bench-dirty-" + std::to_string(getpid()) + ".XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    std::perror("mkdtemp");
-    return 1;
-  }
-  const std::string base = tmpl;
+  const std::string base = make_base_dir("dirty");
+  if (base.empty()) return 1;
   const std::string load_before = load_average();
   // fig[size][logging]
   std::vector<std::array<Figures, 2>> fig(opts.sizes.size());

@@ -32,12 +32,8 @@ struct Scenario {
 
 int run_gso_bench(const GsoBenchOptions& opts) {
   install_interrupt_guard();
-  std::string tmpl = "/tmp/uvs-bench-gso-" + std::to_string(getpid()) + ".XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    std::perror("mkdtemp");
-    return 1;
-  }
-  const std::string base = tmpl;
+  const std::string base = make_base_dir("gso");
+  if (base.empty()) return 1;
   const std::string load_before = load_average();
   std::vector<Scenario> sc = {{"gso-64k", opts.gso_frame_len, opts.mss, {}, {}, {}, {}, {}},
                               {"plain-mtu", opts.plain_frame_len, 0, {}, {}, {}, {}, {}}};

@@ -163,12 +163,8 @@ int run_netback_bench(const NetbackBenchOptions& opts) {
     testpmd_note = "testpmd rows skipped (--no-testpmd)";
   }
 
-  std::string tmpl = "/tmp/uvs-bench-netback-" + std::to_string(getpid()) + ".XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    std::perror("mkdtemp");
-    return 1;
-  }
-  const std::string base = tmpl;
+  const std::string base = make_base_dir("netback");
+  if (base.empty()) return 1;
   const std::string load_before = load_average();
 
   // results[size][scenario] = one entry per repeat

@@ -2,6 +2,10 @@
 // Machine facts for benchmark reports (/proc readers) and the per-run scratch directory.
 #include "tools/bench/run_env.h"
 
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -23,6 +27,15 @@ std::string cpu_model() {
     }
   }
   return "unknown";
+}
+
+std::string make_base_dir(const std::string& what) {
+  std::string tmpl = "/tmp/uvs-bench-" + what + "-" + std::to_string(::getpid()) + ".XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    std::perror("mkdtemp");
+    return "";
+  }
+  return tmpl;
 }
 
 RunDir::RunDir(const std::string& base, int n) : path_(base + "/run-" + std::to_string(n)) {

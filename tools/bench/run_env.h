@@ -12,6 +12,10 @@ std::string load_average();
 /// The CPU's model name from /proc/cpuinfo, or "unknown".
 std::string cpu_model();
 
+/// Makes the benchmark's scratch directory, /tmp/uvs-bench-WHAT-PID.XXXXXX, for the RunDirs of
+/// its runs; "" (after saying why on stderr) when it cannot.
+std::string make_base_dir(const std::string& what);
+
 /// A run's own directory (BASE/run-N) for its sockets and logs, removed with everything in it
 /// when it goes out of scope, so a failed run cannot leave sockets for the next one to trip on.
 class RunDir {

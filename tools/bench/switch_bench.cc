@@ -130,12 +130,8 @@ int run_switch_bench(SwitchBenchOptions opts) {
     }
   }
 
-  std::string tmpl = "/tmp/uvs-bench-switch-" + std::to_string(getpid()) + ".XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    std::perror("mkdtemp");
-    return 1;
-  }
-  const std::string base = tmpl;
+  const std::string base = make_base_dir("switch");
+  if (base.empty()) return 1;
   const std::string load_before = load_average();
   const size_t nt = opts.threads.size();
   // results[size][k]: k < nt is the daemon with threads[k], k == nt the baseline.
