@@ -16,6 +16,7 @@
 #include "eventloop/clock.h"
 #include "eventloop/fd_monitor.h"
 #include "eventloop/handler_node.h"
+#include "eventloop/poller_node.h"
 #include "eventloop/timer_queue.h"
 
 namespace uvs::ev {
@@ -117,6 +118,7 @@ EventLoop::~EventLoop() {
     bh = next;
   }
   for (HandlerNode* n : nodes_) delete n;
+  for (PollerNode* n : pollers_) delete n;
 }
 
 bool EventLoop::in_loop_thread() const {
@@ -173,6 +175,11 @@ void EventLoop::remove_node(HandlerNode* node) {
 void EventLoop::free_deleted_nodes() {
   has_deleted_ = false;
   std::erase_if(nodes_, [](HandlerNode* n) {
+    if (!n->deleted) return false;
+    delete n;
+    return true;
+  });
+  std::erase_if(pollers_, [](PollerNode* n) {
     if (!n->deleted) return false;
     delete n;
     return true;
@@ -290,6 +297,9 @@ int64_t EventLoop::poll_window() const {
   for (const HandlerNode* n : poll_list_) {
     if (pollable_now(n)) w = std::max(w, n->window.ns());
   }
+  for (const PollerNode* n : pollers_) {
+    if (poller_active(n)) w = std::max(w, n->window.ns());
+  }
   return w;
 }
 
@@ -320,6 +330,7 @@ bool EventLoop::run_poll_handlers_once(int64_t now) {
       progress = true;
     }
   }
+  progress |= poll_pollers(true);
   return progress;
 }
 
@@ -398,6 +409,7 @@ void EventLoop::fd_wait(int64_t timeout_ns) {
 bool EventLoop::run_once(bool blocking) {
   ++stats_.iterations;
   ++walking_;
+  for (PollerNode* n : pollers_) n->worked = false;
   const int64_t start = now_ns();
   int64_t timeout = blocking ? compute_timeout_ns() : 0;
   bool polled = false;
@@ -409,6 +421,9 @@ bool EventLoop::run_once(bool blocking) {
       polled = run_poll_handlers_once(start);
     }
   }
+
+  // An fd-less source cannot wake the loop: bound the sleep by its re-check period.
+  if (timeout != 0 && !pollers_.empty()) timeout = bound_sleep_by_pollers(timeout);
 
   if (timeout != 0) {
     // notify_me protocol (Dekker-style, paired with notify()): announce the sleep, then look for
@@ -432,16 +447,22 @@ bool EventLoop::run_once(bool blocking) {
   // Accept the wake-up before running bottom halves, so a notify() racing with them is not lost.
   notified_.store(false, std::memory_order_seq_cst);
 
+  bool progress = !pollers_.empty() && pollers_after_wait();
+
   if (opts_.poll_max_ns > 0) {
     // A handler whose fd fired is active: poll it from now on (QEMU's poll list). Joining before
     // the windows adapt lets this very event count, so the first burst already opens a window.
     for (HandlerNode* n = ready_head_; n; n = n->ready_next) {
       if (n->ready_events && pollable_now(n)) join_poll_list(n);
     }
-    if (blocking) adjust_windows(now_ns() - start);
+    if (blocking) {
+      const int64_t block_ns = now_ns() - start;
+      adjust_windows(block_ns);
+      adjust_poller_windows(block_ns);
+    }
   }
 
-  bool progress = run_bhs();
+  progress |= run_bhs();
   progress |= dispatch_ready();
   size_t fired = timers_->run_due(now_ns());
   stats_.timers_fired += fired;
@@ -574,6 +595,7 @@ LoopStats EventLoop::stats() const {
   for (const HandlerNode* n : nodes_) live += n->deleted ? 0 : 1;
   s.handlers = live - 1;  // the notifier is the loop's own
   s.polled_handlers = poll_list_.size() - 1;
+  for (const PollerNode* n : pollers_) s.pollers += n->deleted ? 0 : 1;
   s.poll_window_ns = poll_window();
   s.monitor = monitor_->name();
   return s;

@@ -12,12 +12,14 @@
 #include "eventloop/callback.h"
 #include "eventloop/fd_handler.h"
 #include "eventloop/loop_stats.h"
+#include "eventloop/poller.h"
 
 namespace uvs::ev {
 
 class EventLoop;
 class FdMonitor;
 struct HandlerNode;
+struct PollerNode;
 struct BhNode;
 class TimerQueue;
 
@@ -67,6 +69,28 @@ class FdRegistration {
   HandlerNode* node_ = nullptr;
 };
 
+/// RAII registration of a Poller. Destroying or reset()ing it unregisters the poller; from then
+/// on it is never called again.
+class PollerRegistration {
+ public:
+  PollerRegistration() = default;
+  PollerRegistration(PollerRegistration&& o) noexcept;
+  PollerRegistration& operator=(PollerRegistration&& o) noexcept;
+  PollerRegistration(const PollerRegistration&) = delete;
+  PollerRegistration& operator=(const PollerRegistration&) = delete;
+  ~PollerRegistration() { reset(); }
+
+  /// Unregisters now. Loop thread only; safe from inside the poller's own poll().
+  void reset();
+  bool valid() const { return node_ != nullptr; }
+
+ private:
+  friend class EventLoop;
+  PollerRegistration(EventLoop* loop, PollerNode* node) : loop_(loop), node_(node) {}
+  EventLoop* loop_ = nullptr;
+  PollerNode* node_ = nullptr;
+};
+
 /// The loop. Everything except notify(), request_stop(), run_in_loop*() and BottomHalf::schedule()
 /// must be called on the loop's thread (or before the loop first runs).
 class EventLoop {
@@ -85,6 +109,12 @@ class EventLoop {
   /// The handler and fd must outlive the registration.
   [[nodiscard]] FdRegistration add_fd(int fd, Events events, FdHandler* handler,
                                       bool external = false);
+
+  /// Registers a source with no fd. Its poll() runs in every busy-poll phase and once after
+  /// every wait; while it finds work the loop does not sleep, and while it finds none the loop
+  /// sleeps at most the poller's re-check period (doubling from idle_min_ns to idle_max_ns)
+  /// unless the poller enters interrupt mode. The poller must outlive the registration.
+  [[nodiscard]] PollerRegistration add_poller(Poller* poller, const PollerOptions& options = {});
 
   /// One iteration: busy-poll (if enabled and blocking), wait for fds or the next timer, then
   /// dispatch bottom halves, ready handlers and due timers. Returns whether any callback ran.
@@ -123,6 +153,7 @@ class EventLoop {
 
  private:
   friend class FdRegistration;
+  friend class PollerRegistration;
   friend class Timer;
   friend class BottomHalf;
   friend struct LoopReadySink;
@@ -150,6 +181,12 @@ class EventLoop {
   bool run_bhs();
   void push_bh(BhNode* bh);
   void free_deleted_nodes();
+  void remove_poller(PollerNode* node);
+  bool poller_active(const PollerNode* node) const;
+  bool poll_pollers(bool busy_phase);
+  int64_t bound_sleep_by_pollers(int64_t timeout_ns);
+  bool pollers_after_wait();
+  void adjust_poller_windows(int64_t block_ns);
 
   LoopOptions opts_;
   std::unique_ptr<FdMonitor> monitor_;
@@ -159,6 +196,7 @@ class EventLoop {
 
   std::vector<HandlerNode*> nodes_;      // all live and deleted-but-not-freed nodes
   std::vector<HandlerNode*> poll_list_;  // nodes being busy-polled
+  std::vector<PollerNode*> pollers_;     // fd-less sources, including deleted-but-not-freed
   HandlerNode* ready_head_ = nullptr;    // intrusive list filled by fd_wait and polling
   int walking_ = 0;                      // >0 while nodes_ or poll_list_ is being walked
   bool has_deleted_ = false;

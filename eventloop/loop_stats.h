@@ -19,9 +19,12 @@ struct LoopStats {
   uint64_t poll_events = 0;     ///< poll_ready callbacks run because poll() said yes
   uint64_t bhs_run = 0;         ///< bottom-half callbacks run
   uint64_t timers_fired = 0;    ///< timer callbacks run
+  uint64_t poller_hits = 0;     ///< Poller::poll() calls that found work
+  uint64_t poller_sleeps = 0;   ///< waits bounded by an idle poller's re-check period
   int64_t poll_window_ns = 0;   ///< current busy-poll window: max over polled handlers
   size_t handlers = 0;          ///< registered fd handlers (the loop's own notifier excluded)
   size_t polled_handlers = 0;   ///< handlers currently on the poll list
+  size_t pollers = 0;           ///< registered fd-less pollers
   const char* monitor = "";     ///< "epoll" or "ppoll": the fd monitor in use now
 };
 
