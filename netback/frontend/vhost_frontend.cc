@@ -268,7 +268,13 @@ Status VhostFrontend::start_vring(uint32_t index) {
   if (!s) return s;
   uint64_t kick = index;
   int kfd = tx ? qp.tx_kick_fd() : qp.rx_kick_fd();
-  s = request(VhostUserRequest::kSetVringKick, bytes_of(kick), {&kfd, 1});
+  if (tx && opts_.tx_kick_nofd) {
+    // vhost-user.rst SET_VRING_KICK: bit 8 set means no fd; the back-end polls the ring.
+    kick |= vu::kVringNofdMask;
+    s = request(VhostUserRequest::kSetVringKick, bytes_of(kick), {});
+  } else {
+    s = request(VhostUserRequest::kSetVringKick, bytes_of(kick), {&kfd, 1});
+  }
   if (!s) return step_failed(VhostUserRequest::kSetVringKick, s);
   uint64_t call = index;
   int cfd = tx ? qp.tx_call_fd() : qp.rx_call_fd();

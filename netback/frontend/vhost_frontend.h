@@ -71,6 +71,8 @@ struct FrontendOptions {
   bool ack_every_request = true;
   int connect_timeout_ms = 5000;
   int reply_timeout_ms = 5000;
+  /// Start TX rings with VHOST_USER_VRING_NOFD_MASK and no kick fd: the backend must poll them.
+  bool tx_kick_nofd = false;
 };
 
 /// Control-path counters (data-path counters are in QueuePairStats).

@@ -20,8 +20,9 @@ namespace {
 constexpr int kTxBurstsPerRun = 4;
 // Messages handled per readable event on the control socket.
 constexpr int kMessagesPerRun = 64;
-// Poll period for TX rings whose frontend passed no kick fd (VRING_NOFD_MASK).
-constexpr int64_t kNofdPollNs = 100'000;
+// Longest idle re-check period of TX rings whose frontend passed no kick fd (VRING_NOFD_MASK):
+// the added latency of a frame after a silence, as with the fixed 100 us timer this replaces.
+constexpr int64_t kNofdIdleMaxNs = 100'000;
 
 NetDeviceConfig device_config(const VhostUserNetOptions& o) {
   NetDeviceConfig c;
@@ -54,6 +55,17 @@ class VhostUserNetPort::KickHandler final : public ev::FdHandler {
   uint32_t index_;
 };
 
+/// The TX rings with no kick fd have nothing to wait on: the loop polls them (busy-polling
+/// while they carry traffic, re-checking within kNofdIdleMaxNs while idle).
+class VhostUserNetPort::NofdPoller final : public ev::Poller {
+ public:
+  explicit NofdPoller(VhostUserNetPort* port) : port_(port) {}
+  bool poll() override { return port_->poll_nofd_rings(); }
+
+ private:
+  VhostUserNetPort* port_;
+};
+
 class VhostUserNetPort::ConnHandler final : public ev::FdHandler {
  public:
   explicit ConnHandler(VhostUserNetPort* port) : port_(port) {}
@@ -79,11 +91,11 @@ VhostUserNetPort::VhostUserNetPort(ev::EventLoop& loop, VhostUserNetOptions opti
       opts_(std::move(options)),
       dev_(device_config(opts_), this),
       reconnect_timer_(loop, ev::Callback::bind<&VhostUserNetPort::try_connect>(this)),
-      nofd_timer_(loop, ev::Callback::bind<&VhostUserNetPort::on_nofd_poll>(this)),
       teardown_bh_(loop, ev::Callback::bind<&VhostUserNetPort::finish_teardown>(this)),
       resume_bh_(loop, ev::Callback::bind<&VhostUserNetPort::on_resume>(this)) {
   listen_handler_ = std::make_unique<ListenHandler>(this);
   conn_handler_ = std::make_unique<ConnHandler>(this);
+  nofd_poller_ = std::make_unique<NofdPoller>(this);
   uint32_t nvrings = dev_.vring_count();
   kick_regs_.resize(nvrings);
   for (uint32_t i = 0; i < nvrings; ++i) {
@@ -96,7 +108,7 @@ VhostUserNetPort::VhostUserNetPort(ev::EventLoop& loop, VhostUserNetOptions opti
 
 VhostUserNetPort::~VhostUserNetPort() {
   reconnect_timer_.cancel();
-  nofd_timer_.cancel();
+  nofd_reg_.reset();
   teardown_bh_.cancel();
   resume_bh_.cancel();
   listen_reg_.reset();
@@ -263,7 +275,7 @@ void VhostUserNetPort::begin_teardown() noexcept {
   // until the bottom half: a TX burst further up the stack may still hold frames lent from it.
   conn_reg_.reset();
   for (auto& r : kick_regs_) r.reset();
-  nofd_timer_.cancel();
+  nofd_reg_.reset();
   resume_bh_.cancel();
   resume_mask_ = 0;
   teardown_bh_.schedule();
@@ -383,8 +395,11 @@ void VhostUserNetPort::vring_attach(uint32_t index) noexcept {
   if (v.kick_fd >= 0) {
     kick_regs_[index] = loop_.add_fd(v.kick_fd, ev::Events::kRead, kick_handlers_[index].get(),
                                      /*external=*/true);
-  } else if (tx && !nofd_timer_.armed()) {
-    nofd_timer_.arm_in(kNofdPollNs);
+  } else if (tx && !nofd_reg_.valid()) {
+    ev::PollerOptions po;
+    po.idle_max_ns = kNofdIdleMaxNs;
+    po.external = true;  // guest-triggered, like the kick fds it stands in for
+    nofd_reg_ = loop_.add_poller(nofd_poller_.get(), po);
   }
   // Buffers posted before the ring started get no kick (vhost-user.rst: back-ends SHOULD NOT
   // expect one), so look now.
@@ -471,16 +486,22 @@ void VhostUserNetPort::on_resume() noexcept {
   }
 }
 
-void VhostUserNetPort::on_nofd_poll() noexcept {
+bool VhostUserNetPort::poll_nofd_rings() noexcept {
   bool any = false;
+  bool work = false;
   for (uint32_t pair = 0; pair < qstats_.size() && !dying_; ++pair) {
     Vring& v = dev_.vring(virtio::tx_queue_index(pair));
     if (v.running() && v.kick_fd < 0) {
       any = true;
-      process_tx(pair);
+      if (v.vq.pending()) {
+        work = true;
+        process_tx(pair);
+      }
     }
   }
-  if (any && !dying_) nofd_timer_.arm_in(kNofdPollNs);
+  // The last no-fd ring stopped (or got a kick fd): nothing is left to poll.
+  if (!any) nofd_reg_.reset();
+  return work;
 }
 
 size_t VhostUserNetPort::send_burst(std::span<const port::Frame> frames) noexcept {

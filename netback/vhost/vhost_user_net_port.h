@@ -110,6 +110,7 @@ class VhostUserNetPort final : public port::Port, private VhostUserDeviceListene
   class KickHandler;
   class ConnHandler;
   class ListenHandler;
+  class NofdPoller;
 
   // VhostUserDeviceListener
   void vring_detach(uint32_t index) noexcept override;
@@ -130,7 +131,8 @@ class VhostUserNetPort final : public port::Port, private VhostUserDeviceListene
   void finish_teardown() noexcept;
   void process_tx(uint32_t pair) noexcept;
   void on_resume() noexcept;
-  void on_nofd_poll() noexcept;
+  /// Runs the TX rings that have no kick fd; returns whether any had work.
+  bool poll_nofd_rings() noexcept;
   void send_reply_or_ack(bool explicit_reply, const DeviceReply& reply, bool ok) noexcept;
   /// Re-derives the offloads from the acked features (after each message, and on reset).
   void update_offloads() noexcept;
@@ -154,9 +156,10 @@ class VhostUserNetPort final : public port::Port, private VhostUserDeviceListene
   ev::FdRegistration listen_reg_;
   ev::FdRegistration conn_reg_;
   std::vector<ev::FdRegistration> kick_regs_;
+  std::unique_ptr<NofdPoller> nofd_poller_;
+  ev::PollerRegistration nofd_reg_;
 
   ev::Timer reconnect_timer_;
-  ev::Timer nofd_timer_;
   ev::BottomHalf teardown_bh_;
   ev::BottomHalf resume_bh_;
   uint64_t resume_mask_ = 0;  // TX queue pairs with work left after their burst budget
