@@ -286,7 +286,10 @@ HandleOutcome VhostUserDevice::dispatch(const VhostUserMsg& msg, ReceivedFds& fd
       Vring& v = vrings_[i];
       // vhost-user.rst: GET_VRING_BASE stops the ring; the reply is where to resume.
       listener_->vring_detach(i);
-      if (v.vq.ready()) v.base = v.vq.last_avail_idx();
+      if (v.vq.ready()) {
+        v.base = v.vq.last_avail_idx();
+        v.stop_used = v.vq.used_idx();
+      }
       v.stop();
       reply->send = true;
       reply->size = sizeof(vu::VringState);

@@ -335,6 +335,7 @@ void VhostUserNetPort::handle_message() noexcept {
   }
   // SET_FEATURES (again: a guest driver reloading renegotiates) or RESET_DEVICE changed them.
   update_offloads();
+  if (log_enabled(LogLevel::kDebug)) trace_message(out);
   if (dying_) return;
   if (out == HandleOutcome::kFatal) {
     // Best effort: tell a frontend that waits for the ack before it sees the hang-up.
@@ -354,6 +355,70 @@ void VhostUserNetPort::handle_message() noexcept {
     }
   }
   send_reply_or_ack(reply_.send, reply_, out == HandleOutcome::kOk);
+}
+
+void VhostUserNetPort::trace_message(HandleOutcome out) const {
+  // What a migration's hand-over depends on (vhost-user.rst "Migration"): where each ring stops
+  // and resumes, the used index beside it, the log and when logging starts and stops.
+  using R = vu::VhostUserRequest;
+  const auto& p = msg_.payload;
+  const char* name = request_name(msg_.request());
+  const char* res = out == HandleOutcome::kOk         ? "ok"
+                    : out == HandleOutcome::kRejected ? "rejected"
+                                                      : "fatal";
+  switch (msg_.request()) {
+    case R::kSetFeatures:
+      log_port(LogLevel::kDebug, opts_.name, "%s 0x%llx log_all=%d (%s)", name,
+               static_cast<unsigned long long>(p.u64), dev_.dirty_log().active() ? 1 : 0, res);
+      break;
+    case R::kSetVringBase:
+      log_port(LogLevel::kDebug, opts_.name, "%s ring %u base %u (%s)", name, p.state.index,
+               p.state.num, res);
+      break;
+    case R::kGetVringBase:
+      log_port(LogLevel::kDebug, opts_.name, "%s ring %u -> %u used %u (%s)", name,
+               p.state.index, reply_.payload.state.num,
+               p.state.index < dev_.vring_count() ? dev_.vring(p.state.index).stop_used : 0, res);
+      break;
+    case R::kSetVringAddr:
+      log_port(LogLevel::kDebug, opts_.name, "%s ring %u flags %u log_gpa 0x%llx (%s)", name,
+               p.addr.index, p.addr.flags, static_cast<unsigned long long>(p.addr.log_guest_addr),
+               res);
+      break;
+    case R::kSetVringKick: {
+      uint32_t i = static_cast<uint32_t>(p.u64 & vu::kVringIndexMask);
+      if (i < dev_.vring_count()) {
+        const Vring& v = dev_.vring(i);
+        log_port(LogLevel::kDebug, opts_.name, "%s ring %u started=%d avail %u used %u (%s)",
+                 name, i, v.started ? 1 : 0, v.vq.last_avail_idx(), v.vq.used_idx(), res);
+      }
+      break;
+    }
+    case R::kSetLogBase:
+      log_port(LogLevel::kDebug, opts_.name, "%s size %llu offset %llu active=%d (%s)", name,
+               static_cast<unsigned long long>(p.log.mmap_size),
+               static_cast<unsigned long long>(p.log.mmap_offset),
+               dev_.dirty_log().active() ? 1 : 0, res);
+      break;
+    case R::kSetVringEnable:
+      log_port(LogLevel::kDebug, opts_.name, "%s ring %u %u (%s)", name, p.state.index,
+               p.state.num, res);
+      break;
+    case R::kAddMemReg:
+    case R::kRemMemReg: {
+      const vu::MemoryRegion& r = p.mem_reg.region;
+      log_port(LogLevel::kDebug, opts_.name,
+               "%s gpa 0x%llx size 0x%llx uva 0x%llx off 0x%llx (%s)", name,
+               static_cast<unsigned long long>(r.guest_phys_addr),
+               static_cast<unsigned long long>(r.memory_size),
+               static_cast<unsigned long long>(r.userspace_addr),
+               static_cast<unsigned long long>(r.mmap_offset), res);
+      break;
+    }
+    default:
+      log_port(LogLevel::kDebug, opts_.name, "%s (%s)", name, res);
+      break;
+  }
 }
 
 void VhostUserNetPort::send_reply_or_ack(bool explicit_reply, const DeviceReply& reply,

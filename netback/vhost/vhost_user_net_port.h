@@ -134,6 +134,8 @@ class VhostUserNetPort final : public port::Port, private VhostUserDeviceListene
   /// Runs the TX rings that have no kick fd; returns whether any had work.
   bool poll_nofd_rings() noexcept;
   void send_reply_or_ack(bool explicit_reply, const DeviceReply& reply, bool ok) noexcept;
+  /// Logs the message just handled at debug level (ring indices and migration state).
+  void trace_message(HandleOutcome out) const;
   /// Re-derives the offloads from the acked features (after each message, and on reset).
   void update_offloads() noexcept;
 

@@ -15,6 +15,7 @@ namespace uvs::netback {
 struct Vring {
   uint32_t num = 0;         ///< SET_VRING_NUM (0: not set)
   uint16_t base = 0;        ///< SET_VRING_BASE: first avail entry to process on start
+  uint16_t stop_used = 0;   ///< used index when GET_VRING_BASE last stopped the ring
   bool has_addr = false;
   vu::VringAddr addr{};     ///< SET_VRING_ADDR (frontend virtual addresses)
   int kick_fd = -1;         ///< owned; -1 with kick_nofd means "poll, no eventfd"
