@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/frontend/backend_harness.h"
@@ -107,6 +109,51 @@ bool wait_out_frames(BackendHarness& h, size_t port, uint64_t want, int timeout_
   }
   return h.stats(port).total.out_frames >= want;
 }
+
+/// The 16-bit guest memory field at `gpa` (a used index), read as the driver reads it.
+uint16_t guest_u16(VhostFrontend& fe, uint64_t gpa) {
+  const uint8_t* p = fe.ram().host(gpa, sizeof(uint16_t));
+  REQUIRE(p != nullptr);
+  return __atomic_load_n(reinterpret_cast<const uint16_t*>(p), __ATOMIC_ACQUIRE);
+}
+
+/// Stops vring `index` as QEMU's vhost_virtqueue_stop does, with GET_VRING_BASE on a connection
+/// that stays open; returns where the ring is to resume.
+uint16_t stop_ring(VhostFrontend& fe, uint32_t index) {
+  uvs::netback::vu::VringState st{index, 0};
+  uvs::netback::vu::VringState reply{};
+  REQUIRE(fe.query(uvs::netback::vu::VhostUserRequest::kGetVringBase,
+                   {reinterpret_cast<const uint8_t*>(&st), sizeof st},
+                   {reinterpret_cast<uint8_t*>(&reply), sizeof reply}));
+  CHECK(reply.index == index);
+  return static_cast<uint16_t>(reply.num);
+}
+
+/// A peer that keeps sending broadcast frames from its own thread, one small burst per
+/// millisecond, until destroyed: traffic that races with the migration's control messages.
+class Trickle {
+ public:
+  explicit Trickle(VhostFrontend& fe)
+      : thread_([this, &fe] {
+          uint32_t seq = 0;
+          while (!stop_.load()) {
+            auto frames = frames_of(2, seq, 4);
+            seq += 4;
+            sent_ += send_all(fe, frames, 0, 100);
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+        }) {}
+  ~Trickle() {
+    stop_ = true;
+    thread_.join();
+  }
+  uint64_t sent() const { return sent_.load(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> sent_{0};
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -242,4 +289,62 @@ TEST_CASE("dirty log: GET_VRING_BASE on stop returns exact indices after logged 
   CHECK(bases_b[0] == frames.size());  // b's RX ring: one buffer per frame (no merging needed)
   CHECK(bases_a[0] == 0);
   CHECK(bases_b[1] == 0);
+}
+
+TEST_CASE("dirty log: under traffic, what is written before GET_VRING_BASE is logged, nothing after") {
+  // The migrating guest is `a` on port 0; its peer `b` (port 1) floods it while the frontend
+  // starts the log, replaces it (QEMU's vhost_dev_log_resize: SET_LOG_BASE with a new fd while
+  // the rings run) and stops the rings as vhost_dev_stop does. `a`'s driver stays idle, so every
+  // change to its memory is the backend's. vhost-user.rst "Migration": the frontend syncs the log
+  // once the rings are stopped; a store that is not logged by then, or one made after, leaves the
+  // destination with a stale page.
+  BackendHarness h(2);
+  VhostFrontend a, b;
+  REQUIRE(a.connect(h.path(0)));
+  REQUIRE(b.connect(h.path(1)));
+  Log first(a.dirty_log_size());
+  Log second(a.dirty_log_size());
+  REQUIRE(a.start_dirty_log(first.fd, first.size));
+  (void)first.take();
+  const Snapshot before(a);
+  const uint64_t rx_used_gpa = a.queue_pair(0).rx().placement().used_gpa;
+  const uint16_t used_before = guest_u16(a, rx_used_gpa + offsetof(v::VringUsed, idx));
+  std::set<uint64_t> logged;
+  std::set<uint64_t> changed;
+  uint16_t rx_base = 0;
+  {
+    Trickle peer(b);
+    REQUIRE(wait_out_frames(h, 0, 16));
+    REQUIRE(a.start_dirty_log(second.fd, second.size));
+    const uint64_t out_now = h.stats(0).total.out_frames;
+    REQUIRE(wait_out_frames(h, 0, out_now + 16));
+    rx_base = stop_ring(a, 0);
+    (void)stop_ring(a, 1);
+    for (Log* l : {&first, &second}) {
+      for (uint64_t p : l->take()) logged.insert(p);
+    }
+    changed = before.changed_pages(a);
+    // The backend must still have had room: otherwise it stopped writing on its own.
+    REQUIRE(static_cast<uint16_t>(rx_base - used_before) < a.queue_pair(0).rx().size() / 2);
+    const Snapshot at_stop(a);
+    // Frames keep coming for `a`: the backend takes them from b's TX ring and hands them to a's
+    // port in the same burst, which must leave a's memory alone.
+    const uint64_t taken = h.stats(1).total.in_frames;
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (h.stats(1).total.in_frames < taken + 32 && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    REQUIRE(h.stats(1).total.in_frames >= taken + 32);
+    const std::set<uint64_t> late = at_stop.changed_pages(a);
+    CHECK_MESSAGE(late.empty(), late.size(), " page(s) written after GET_VRING_BASE");
+    CHECK(first.take().empty());
+    CHECK(second.take().empty());
+    CHECK(h.stats(0).out_drop_not_ready >= 32);
+  }
+  REQUIRE_FALSE(changed.empty());
+  for (uint64_t p : changed) CHECK_MESSAGE(logged.count(p) == 1, "unlogged page ", p);
+  // Nothing in flight: every chain the backend took was completed, so the destination resumes
+  // at the guest's used index.
+  CHECK(guest_u16(a, rx_used_gpa + offsetof(v::VringUsed, idx)) == rx_base);
+  CHECK(h.stats(0).protocol_errors == 0);
 }
