@@ -17,7 +17,8 @@
 #include "netback/host/frame_batch.h"
 #include "netback/common/netback_log.h"
 #include "netback/common/netback_status.h"
-#include "netback/host/socket_address.h"
+#include "netback/common/socket_address.h"
+#include "netback/common/socket_endpoint.h"
 #include "port/port.h"
 
 namespace uvs::netback {

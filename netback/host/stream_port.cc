@@ -66,33 +66,17 @@ class StreamPort::ConnHandler final : public ev::FdHandler {
   StreamPort* port_;
 };
 
-class StreamPort::ListenHandler final : public ev::FdHandler {
- public:
-  explicit ListenHandler(StreamPort* port) : port_(port) {}
-  void on_readable() override { port_->on_listen_readable(); }
-
- private:
-  StreamPort* port_;
-};
-
 // ---- construction ----
 
 StreamPort::StreamPort(ev::EventLoop& loop, StreamPortOptions options)
     : loop_(loop),
       opts_(std::move(options)),
       conn_handler_(std::make_unique<ConnHandler>(this)),
-      listen_handler_(std::make_unique<ListenHandler>(this)),
-      timer_(loop, ev::Callback::bind<&StreamPort::on_timer>(this)) {}
+      endpoint_(loop, this) {}
 
 StreamPort::~StreamPort() {
-  timer_.cancel();
   conn_reg_.reset();
-  listen_reg_.reset();
   if (conn_fd_ >= 0) ::close(conn_fd_);
-  if (listen_fd_ >= 0) {
-    ::close(listen_fd_);
-    if (addr_.is_unix()) ::unlink(opts_.path.c_str());
-  }
 }
 
 Status StreamPort::start() {
@@ -100,11 +84,6 @@ Status StreamPort::start() {
   if (opts_.path.empty() == opts_.addr.empty()) {
     return Status::fail(NetbackError::kInvalidOption,
                         opts_.name + ": give exactly one of path (unix) and addr (TCP)");
-  }
-  if (opts_.role == StreamRole::kClient &&
-      (opts_.reconnect_min_ns <= 0 || opts_.reconnect_max_ns < opts_.reconnect_min_ns ||
-       opts_.connect_timeout_ns <= 0)) {
-    return Status::fail(NetbackError::kInvalidOption, opts_.name + ": bad reconnect delays");
   }
   AddressResult a = opts_.path.empty() ? parse_ip_address(opts_.addr, "addr")
                                        : unix_address(opts_.path, "path");
@@ -120,30 +99,17 @@ Status StreamPort::start() {
   rx_buf_ = std::make_unique_for_overwrite<uint8_t[]>(kRxBufferSize);
   pending_ = std::make_unique_for_overwrite<uint8_t[]>(kPendingSize);
 
-  if (opts_.role == StreamRole::kServer) {
-    // Backlog 1: one peer is served, the next may already wait (QEMU's stream server does the
-    // same); further ones are refused by the kernel until we accept again.
-    SocketResult r = bind_socket(addr_, SOCK_STREAM, 1);
-    if (!r.status) {
-      r.status.message = opts_.name + ": " + r.status.message;
-      return r.status;
-    }
-    if (addr_.is_unix()) {
-      if (Status acc = apply_socket_access(opts_.path, opts_.access); !acc) {
-        ::close(r.fd);
-        ::unlink(opts_.path.c_str());
-        acc.message = opts_.name + ": " + acc.message;
-        return acc;
-      }
-    }
-    listen_fd_ = r.fd;
-    listen_reg_ = loop_.add_fd(listen_fd_, ev::Events::kRead, listen_handler_.get());
-    started_ = true;
-    return Status::success();
-  }
+  EndpointOptions ep;
+  ep.name = opts_.name;
+  ep.peer_kind = "stream peer";
+  ep.role = opts_.role == StreamRole::kServer ? EndpointRole::kListen : EndpointRole::kConnect;
+  ep.address = addr_;
+  ep.access = opts_.access;
+  ep.reconnect_min_ns = opts_.reconnect_min_ns;
+  ep.reconnect_max_ns = opts_.reconnect_max_ns;
+  ep.connect_timeout_ns = opts_.connect_timeout_ns;
+  if (Status st = endpoint_.start(std::move(ep)); !st) return st;
   started_ = true;
-  backoff_ns_ = opts_.reconnect_min_ns;
-  try_connect();
   return Status::success();
 }
 
@@ -156,113 +122,19 @@ StreamPortStats StreamPort::stats() const noexcept {
   StreamPortStats s = stats_;
   s.pending_bytes = pending_len_ - pending_off_;
   s.connected = connected();
+  s.connect_timeouts = endpoint_.connect_timeouts();
   return s;
 }
 
-std::string StreamPort::local_address() const {
-  if (listen_fd_ >= 0) return local_address_of(listen_fd_).to_string();
-  return addr_.to_string();
-}
+std::string StreamPort::local_address() const { return endpoint_.local_address(); }
 
 // ---- connection lifecycle ----
 
-void StreamPort::on_listen_readable() noexcept {
-  SocketAddress peer;
-  int fd;
-  do {
-    socklen_t plen = sizeof peer.storage;
-    fd = ::accept4(listen_fd_, peer.sa(), &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    peer.len = fd >= 0 ? plen : 0;
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return;  // EAGAIN, or the connection died in the backlog
-  if (conn_fd_ >= 0) {
-    ::close(fd);  // not reached: the listener is unwatched while a peer is connected
-    return;
-  }
-  // One peer at a time: the next one waits in the backlog until this one leaves.
-  listen_reg_.reset();
-  on_connected(fd, peer);
-}
-
-void StreamPort::try_connect() noexcept {
-  if (conn_fd_ >= 0) return;
-  bool in_progress = false;
-  int fd = start_connect(addr_, SOCK_STREAM, &in_progress);
-  if (fd < 0) {
-    if (!logged_connect_failure_) {
-      log_port(LogLevel::kInfo, opts_.name, "waiting for stream peer at %s: %s", addr_.to_string().c_str(),
-               std::strerror(-fd));
-      logged_connect_failure_ = true;
-    }
-    schedule_reconnect();
-    return;
-  }
-  if (!in_progress) {
-    on_connected(fd, addr_);
-    return;
-  }
-  // TCP: the handshake completes later; writability (or an error) tells, SO_ERROR says which.
+void StreamPort::endpoint_connected(int fd, const SocketAddress& peer) noexcept {
   conn_fd_ = fd;
-  connecting_ = true;
-  conn_reg_ = loop_.add_fd(fd, ev::Events::kWrite, conn_handler_.get());
-  timer_.arm_in(opts_.connect_timeout_ns);
-}
-
-void StreamPort::finish_connect() noexcept {
-  int err = 0;
-  socklen_t len = sizeof err;
-  if (::getsockopt(conn_fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-  if (err == EINPROGRESS || err == EALREADY) return;
-  int fd = conn_fd_;
-  conn_reg_.reset();
-  timer_.cancel();
-  connecting_ = false;
-  if (err == 0) {
-    on_connected(fd, addr_);
-    return;
-  }
-  ::close(fd);
-  conn_fd_ = -1;
-  if (!logged_connect_failure_) {
-    log_port(LogLevel::kInfo, opts_.name, "waiting for stream peer at %s: %s", addr_.to_string().c_str(),
-             std::strerror(err));
-    logged_connect_failure_ = true;
-  }
-  schedule_reconnect();
-}
-
-void StreamPort::on_timer() noexcept {
-  if (!connecting_) {
-    try_connect();
-    return;
-  }
-  // The handshake is hanging (a peer that drops SYNs): give up on this attempt and retry.
-  ++stats_.connect_timeouts;
-  conn_reg_.reset();
-  ::close(conn_fd_);
-  conn_fd_ = -1;
-  connecting_ = false;
-  if (!logged_connect_failure_) {
-    log_port(LogLevel::kInfo, opts_.name, "waiting for stream peer at %s: connect timed out",
-             addr_.to_string().c_str());
-    logged_connect_failure_ = true;
-  }
-  schedule_reconnect();
-}
-
-void StreamPort::schedule_reconnect() noexcept {
-  timer_.arm_in(backoff_ns_);
-  backoff_ns_ = backoff_ns_ > opts_.reconnect_max_ns / 2 ? opts_.reconnect_max_ns : backoff_ns_ * 2;
-}
-
-void StreamPort::on_connected(int fd, const SocketAddress& peer) noexcept {
-  conn_fd_ = fd;
-  connecting_ = false;
   broken_ = false;
   ++conn_gen_;
   ++stats_.connections;
-  backoff_ns_ = opts_.reconnect_min_ns;
-  logged_connect_failure_ = false;
   rx_off_ = rx_len_ = 0;
   pending_off_ = pending_len_ = 0;
   if (!addr_.is_unix()) {
@@ -282,7 +154,7 @@ void StreamPort::on_connected(int fd, const SocketAddress& peer) noexcept {
 }
 
 void StreamPort::drop_connection(Drop why, const char* detail) noexcept {
-  if (conn_fd_ < 0 || connecting_) return;
+  if (conn_fd_ < 0) return;
   // Safe from inside the connection's own callbacks: the registration stops at once, and the
   // generation bump tells a delivery loop further up the stack that its frames are stale.
   conn_reg_.reset();
@@ -313,20 +185,12 @@ void StreamPort::drop_connection(Drop why, const char* detail) noexcept {
       }
       break;
   }
-  if (opts_.role == StreamRole::kServer) {
-    listen_reg_ = loop_.add_fd(listen_fd_, ev::Events::kRead, listen_handler_.get());
-  } else {
-    schedule_reconnect();
-  }
+  endpoint_.connection_ended();
 }
 
 // ---- RX: peer → sink ----
 
 void StreamPort::on_conn_readable() noexcept {
-  if (connecting_) {
-    finish_connect();
-    return;
-  }
   for (int round = 0; round < kReadsPerEvent && conn_fd_ >= 0; ++round) {
     // Move the partial frame at the end to the front; it is at most one prefix + frame, so at
     // least kRxBufferSize / 2 bytes are free afterwards. Delivered frames are no longer lent.
@@ -444,10 +308,6 @@ bool StreamPort::flush_pending() noexcept {
 }
 
 void StreamPort::on_conn_writable() noexcept {
-  if (connecting_) {
-    finish_connect();
-    return;
-  }
   if (conn_fd_ >= 0) flush_pending();
 }
 

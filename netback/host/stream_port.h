@@ -13,11 +13,9 @@
 
 #include "eventloop/event_loop.h"
 #include "eventloop/fd_handler.h"
-#include "eventloop/timer.h"
 #include "netback/common/netback_log.h"
 #include "netback/common/netback_status.h"
-#include "netback/host/socket_address.h"
-#include "netback/common/unix_socket.h"
+#include "netback/common/socket_endpoint.h"
 #include "port/port.h"
 
 namespace uvs::netback {
@@ -62,7 +60,7 @@ struct StreamPortStats {
 
 /// One end of a QEMU-compatible `-netdev stream` link. Every method runs on the loop thread
 /// given at construction (or before that loop first runs); destroy the port before the loop.
-class StreamPort final : public port::Port {
+class StreamPort final : public port::Port, private EndpointListener {
  public:
   /// Bytes of the receive buffer: frames are reassembled in place and lent to the sink from it.
   static constexpr size_t kRxBufferSize = 256 * 1024;
@@ -94,26 +92,22 @@ class StreamPort final : public port::Port {
 
   /// Snapshot of the counters. Loop thread only.
   StreamPortStats stats() const noexcept;
-  bool connected() const noexcept { return conn_fd_ >= 0 && !connecting_; }
+  bool connected() const noexcept { return conn_fd_ >= 0; }
   /// Where a server listens ("127.0.0.1:40123" with the kernel's port for addr port 0, or the
   /// unix path); the peer address for a client. Control path.
   std::string local_address() const;
 
  private:
   class ConnHandler;
-  class ListenHandler;
   enum class Drop { kPeerClosed, kIoError, kProtocol };
 
-  void on_listen_readable() noexcept;
+  // EndpointListener
+  void endpoint_connected(int fd, const SocketAddress& peer) noexcept override;
+
   void on_conn_readable() noexcept;
   void on_conn_writable() noexcept;
-  void on_timer() noexcept;
-  void try_connect() noexcept;
-  void finish_connect() noexcept;
-  void on_connected(int fd, const SocketAddress& peer) noexcept;
   /// Ends the connection (closing the socket now) and goes back to accepting / reconnecting.
   void drop_connection(Drop why, const char* detail) noexcept;
-  void schedule_reconnect() noexcept;
   /// Parses complete frames out of the receive buffer and delivers them in bursts. Returns false
   /// when the connection was dropped meanwhile (bad length, or by the sink's doing).
   bool deliver_frames() noexcept;
@@ -128,21 +122,15 @@ class StreamPort final : public port::Port {
   SocketAddress addr_;
   port::FrameSink* sink_ = nullptr;
 
-  int listen_fd_ = -1;
   int conn_fd_ = -1;
-  bool connecting_ = false;  // client: TCP connect in progress
   bool watching_write_ = false;  // conn_reg_ includes kWrite (pending bytes wait for room)
   bool broken_ = false;      // the last peer sent garbage; cleared by the next connection
   bool started_ = false;
-  bool logged_connect_failure_ = false;
   uint64_t conn_gen_ = 0;    // bumped on every connect and drop: detects drops during a callback
-  int64_t backoff_ns_ = 0;
 
   std::unique_ptr<ConnHandler> conn_handler_;
-  std::unique_ptr<ListenHandler> listen_handler_;
-  ev::FdRegistration listen_reg_;
   ev::FdRegistration conn_reg_;
-  ev::Timer timer_;  // reconnect delay, or the connect timeout while connecting_
+  SocketEndpoint endpoint_;
 
   // RX: bytes [rx_off_, rx_len_) of rx_buf_ are received but not yet consumed.
   std::unique_ptr<uint8_t[]> rx_buf_;

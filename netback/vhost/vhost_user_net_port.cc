@@ -75,25 +75,15 @@ class VhostUserNetPort::ConnHandler final : public ev::FdHandler {
   VhostUserNetPort* port_;
 };
 
-class VhostUserNetPort::ListenHandler final : public ev::FdHandler {
- public:
-  explicit ListenHandler(VhostUserNetPort* port) : port_(port) {}
-  void on_readable() override { port_->on_listen_readable(); }
-
- private:
-  VhostUserNetPort* port_;
-};
-
 // ---- construction ----
 
 VhostUserNetPort::VhostUserNetPort(ev::EventLoop& loop, VhostUserNetOptions options)
     : loop_(loop),
       opts_(std::move(options)),
       dev_(device_config(opts_), this),
-      reconnect_timer_(loop, ev::Callback::bind<&VhostUserNetPort::try_connect>(this)),
+      endpoint_(loop, this),
       teardown_bh_(loop, ev::Callback::bind<&VhostUserNetPort::finish_teardown>(this)),
       resume_bh_(loop, ev::Callback::bind<&VhostUserNetPort::on_resume>(this)) {
-  listen_handler_ = std::make_unique<ListenHandler>(this);
   conn_handler_ = std::make_unique<ConnHandler>(this);
   nofd_poller_ = std::make_unique<NofdPoller>(this);
   uint32_t nvrings = dev_.vring_count();
@@ -107,23 +97,16 @@ VhostUserNetPort::VhostUserNetPort(ev::EventLoop& loop, VhostUserNetOptions opti
 }
 
 VhostUserNetPort::~VhostUserNetPort() {
-  reconnect_timer_.cancel();
   nofd_reg_.reset();
   teardown_bh_.cancel();
   resume_bh_.cancel();
-  listen_reg_.reset();
   conn_reg_.reset();
   dev_.reset();  // detaches (unregisters) every kick fd before closing it
   for (auto& r : kick_regs_) r.reset();
   reader_.reset();
   if (conn_fd_ >= 0) ::close(conn_fd_);
-  if (listen_fd_ >= 0) {
-    ::close(listen_fd_);
-    // An adopted listener's path (if it has one) belongs to whoever created the socket.
-    if (opts_.role == SocketRole::kServer) ::unlink(opts_.socket_path.c_str());
-  }
   bool adopted = opts_.role == SocketRole::kFd || opts_.role == SocketRole::kListenFd;
-  if (!started_ && adopted && opts_.fd >= 0) ::close(opts_.fd);
+  if (!fd_given_ && adopted && opts_.fd >= 0) ::close(opts_.fd);
 }
 
 Status VhostUserNetPort::start() {
@@ -135,121 +118,55 @@ Status VhostUserNetPort::start() {
   if (opts_.mtu < 68) {
     return Status::fail(NetbackError::kInvalidOption, opts_.name + ": mtu must be 68..65535");
   }
-  if (opts_.reconnect_min_ns <= 0 || opts_.reconnect_max_ns < opts_.reconnect_min_ns) {
-    return Status::fail(NetbackError::kInvalidOption, opts_.name + ": bad reconnect delays");
-  }
+  EndpointOptions ep;
+  ep.name = opts_.name;
+  ep.peer_kind = "vhost-user frontend";
+  ep.access = opts_.access;
+  ep.reconnect_min_ns = opts_.reconnect_min_ns;
+  ep.reconnect_max_ns = opts_.reconnect_max_ns;
   switch (opts_.role) {
-    case SocketRole::kServer: {
-      SocketResult r = listen_unix(opts_.socket_path);
-      if (!r.status) {
-        r.status.message = opts_.name + ": " + r.status.message;
-        return r.status;
+    case SocketRole::kServer:
+    case SocketRole::kClient: {
+      AddressResult a = unix_address(opts_.socket_path, "path");
+      if (!a.status) {
+        a.status.message = opts_.name + ": " + a.status.message;
+        return a.status;
       }
-      if (Status a = apply_socket_access(opts_.socket_path, opts_.access); !a) {
-        ::close(r.fd);
-        ::unlink(opts_.socket_path.c_str());
-        a.message = opts_.name + ": " + a.message;
-        return a;
-      }
-      listen_fd_ = r.fd;
-      listen_reg_ = loop_.add_fd(listen_fd_, ev::Events::kRead, listen_handler_.get());
+      ep.address = a.addr;
+      ep.role = opts_.role == SocketRole::kServer ? EndpointRole::kListen : EndpointRole::kConnect;
       break;
     }
-    case SocketRole::kClient:
-      if (!unix_path_fits(opts_.socket_path)) {
-        return Status::fail(NetbackError::kInvalidOption,
-                            opts_.name + ": socket path '" + opts_.socket_path +
-                                "' is empty or too long");
-      }
-      backoff_ns_ = opts_.reconnect_min_ns;
-      started_ = true;
-      try_connect();
-      return Status::success();
     case SocketRole::kFd:
-    case SocketRole::kListenFd: {
-      if (opts_.fd < 0) {
-        return Status::fail(NetbackError::kInvalidOption, opts_.name + ": no fd given");
-      }
-      // An inherited fd is ours now: non-blocking for the loop, and not passed on to children.
-      int fl = ::fcntl(opts_.fd, F_GETFL);
-      if (fl < 0 || ::fcntl(opts_.fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-          ::fcntl(opts_.fd, F_SETFD, FD_CLOEXEC) < 0) {
-        return Status::fail(NetbackError::kSocket, opts_.name + ": fd " + std::to_string(opts_.fd),
-                            errno);
-      }
-      int listening = socket_is_listening(opts_.fd);
-      if (listening < 0) {
-        return Status::fail(NetbackError::kInvalidOption,
-                            opts_.name + ": fd " + std::to_string(opts_.fd) +
-                                " is not a stream socket",
-                            -listening);
-      }
-      if ((listening == 1) != (opts_.role == SocketRole::kListenFd)) {
-        return Status::fail(NetbackError::kInvalidOption,
-                            opts_.name + ": fd " + std::to_string(opts_.fd) +
-                                (listening ? " is a listening socket" : " is not listening"));
-      }
-      started_ = true;
-      if (opts_.role == SocketRole::kFd) {
-        on_connected(opts_.fd);
-      } else {
-        listen_fd_ = opts_.fd;
-        listen_reg_ = loop_.add_fd(listen_fd_, ev::Events::kRead, listen_handler_.get());
-      }
-      return Status::success();
-    }
+    case SocketRole::kListenFd:
+      ep.fd = opts_.fd;
+      ep.role = opts_.role == SocketRole::kFd ? EndpointRole::kAdoptConnected
+                                              : EndpointRole::kAdoptListening;
+      fd_given_ = true;
+      break;
   }
+  // A connected frontend (an inherited connected fd, a client's immediate connect) is served
+  // from within start(): the port counts as started by then.
   started_ = true;
+  if (Status st = endpoint_.start(std::move(ep)); !st) {
+    started_ = false;
+    return st;
+  }
   return Status::success();
 }
 
 // ---- connection lifecycle ----
 
-void VhostUserNetPort::on_listen_readable() noexcept {
-  int fd = accept_unix(listen_fd_);
-  if (fd < 0) return;  // EAGAIN, or a connection that died in the backlog
-  if (conn_fd_ >= 0) {
-    ::close(fd);  // not reached: the listener is unwatched while a frontend is connected
-    return;
-  }
-  // One frontend at a time: further ones wait in the backlog until this one leaves.
-  listen_reg_.reset();
-  on_connected(fd);
-}
-
-void VhostUserNetPort::on_connected(int fd) noexcept {
+void VhostUserNetPort::endpoint_connected(int fd, const SocketAddress&) noexcept {
   conn_fd_ = fd;
   dying_ = false;
   // broken_ stays set until the new frontend brings a ring up (vring_attach): a reconnect alone
   // does not mean the port forwards again.
-  backoff_ns_ = opts_.reconnect_min_ns;
-  logged_connect_failure_ = false;
   ++port_stats_.connections;
   reader_.reset();
   dev_.reset();
   update_offloads();
   conn_reg_ = loop_.add_fd(fd, ev::Events::kRead, conn_handler_.get());
   log_port(LogLevel::kInfo, opts_.name, "vhost-user frontend connected");
-}
-
-void VhostUserNetPort::try_connect() noexcept {
-  if (conn_fd_ >= 0) return;
-  int fd = connect_unix(opts_.socket_path);
-  if (fd >= 0) {
-    on_connected(fd);
-    return;
-  }
-  if (!logged_connect_failure_) {
-    log_port(LogLevel::kInfo, opts_.name, "waiting for vhost-user frontend at %s: %s", opts_.socket_path.c_str(),
-             std::strerror(-fd));
-    logged_connect_failure_ = true;
-  }
-  schedule_reconnect();
-}
-
-void VhostUserNetPort::schedule_reconnect() noexcept {
-  reconnect_timer_.arm_in(backoff_ns_);
-  backoff_ns_ = backoff_ns_ * 2 > opts_.reconnect_max_ns ? opts_.reconnect_max_ns : backoff_ns_ * 2;
 }
 
 void VhostUserNetPort::fail(const char* what, const char* detail) noexcept {
@@ -289,17 +206,7 @@ void VhostUserNetPort::finish_teardown() noexcept {
   conn_fd_ = -1;
   dying_ = false;
   ++port_stats_.disconnects;
-  switch (opts_.role) {
-    case SocketRole::kServer:
-    case SocketRole::kListenFd:
-      listen_reg_ = loop_.add_fd(listen_fd_, ev::Events::kRead, listen_handler_.get());
-      break;
-    case SocketRole::kClient:
-      schedule_reconnect();
-      break;
-    case SocketRole::kFd:
-      break;  // nobody to reconnect to
-  }
+  endpoint_.connection_ended();
 }
 
 // ---- control messages ----

@@ -20,6 +20,7 @@
 #include "netback/vhost/net_queue_stats.h"
 #include "netback/common/netback_log.h"
 #include "netback/common/netback_status.h"
+#include "netback/common/socket_endpoint.h"
 #include "netback/common/unix_socket.h"
 #include "netback/vhost/vhost_user_device.h"
 #include "netback/vhost/vhost_user_msg.h"
@@ -72,7 +73,9 @@ struct VhostUserNetStats {
 
 /// A vhost-user-net backend device. Every method runs on the loop thread given at construction
 /// (the port belongs to that loop; destroy it before the loop).
-class VhostUserNetPort final : public port::Port, private VhostUserDeviceListener {
+class VhostUserNetPort final : public port::Port,
+                               private VhostUserDeviceListener,
+                               private EndpointListener {
  public:
   VhostUserNetPort(ev::EventLoop& loop, VhostUserNetOptions options);
   ~VhostUserNetPort() override;
@@ -109,7 +112,6 @@ class VhostUserNetPort final : public port::Port, private VhostUserDeviceListene
  private:
   class KickHandler;
   class ConnHandler;
-  class ListenHandler;
   class NofdPoller;
 
   // VhostUserDeviceListener
@@ -117,13 +119,12 @@ class VhostUserNetPort final : public port::Port, private VhostUserDeviceListene
   void vring_attach(uint32_t index) noexcept override;
   void announce(const uint8_t mac[6]) noexcept override;
 
-  void on_listen_readable() noexcept;
+  // EndpointListener
+  void endpoint_connected(int fd, const SocketAddress& peer) noexcept override;
+
   void on_conn_readable() noexcept;
   void on_kick(uint32_t index) noexcept;
   void handle_message() noexcept;
-  void on_connected(int fd) noexcept;
-  void try_connect() noexcept;
-  void schedule_reconnect() noexcept;
   /// The peer misbehaved: log once, mark broken, drop the connection.
   void fail(const char* what, const char* detail) noexcept;
   /// The connection ended (EOF or failure): stop handlers now, release everything in a BH.
@@ -144,24 +145,20 @@ class VhostUserNetPort final : public port::Port, private VhostUserDeviceListene
   VhostUserDevice dev_;
   port::FrameSink* sink_ = nullptr;
 
-  int listen_fd_ = -1;
   int conn_fd_ = -1;
   bool dying_ = false;    // teardown scheduled: handlers off, data path refuses work
   bool broken_ = false;   // last connection ended by a protocol error; no ring running since
   bool started_ = false;
-  int64_t backoff_ns_ = 0;
-  bool logged_connect_failure_ = false;
+  bool fd_given_ = false;  // opts_.fd went to the endpoint, which closes it
 
-  std::unique_ptr<ListenHandler> listen_handler_;
   std::unique_ptr<ConnHandler> conn_handler_;
   std::vector<std::unique_ptr<KickHandler>> kick_handlers_;
-  ev::FdRegistration listen_reg_;
   ev::FdRegistration conn_reg_;
   std::vector<ev::FdRegistration> kick_regs_;
   std::unique_ptr<NofdPoller> nofd_poller_;
   ev::PollerRegistration nofd_reg_;
 
-  ev::Timer reconnect_timer_;
+  SocketEndpoint endpoint_;
   ev::BottomHalf teardown_bh_;
   ev::BottomHalf resume_bh_;
   uint64_t resume_mask_ = 0;  // TX queue pairs with work left after their burst budget

@@ -16,6 +16,7 @@
 
 #include "eventloop/clock.h"
 #include "eventloop/event_loop.h"
+#include "netback/common/socket_endpoint.h"
 #include "netback/common/unix_socket.h"
 #include "netback/vhost/vhost_user_net_port.h"
 #include "netback/vhost/vhost_user_proto.h"
@@ -29,6 +30,16 @@ using R = vu::VhostUserRequest;
 namespace feat = virtio::feature;
 
 namespace {
+
+// A frontend's side of the socket roles, through the same calls the endpoint uses.
+int connect_unix(const std::string& path) {
+  bool in_progress = false;
+  return start_connect(unix_address(path, "path").addr, SOCK_STREAM, &in_progress);
+}
+SocketResult listen_unix(const std::string& path) {
+  return bind_socket(unix_address(path, "path").addr, SOCK_STREAM, 1);
+}
+int accept_unix(int listen_fd) { return accept_peer(listen_fd, nullptr); }
 
 struct CollectSink final : port::FrameSink {
   std::vector<std::vector<uint8_t>> frames;

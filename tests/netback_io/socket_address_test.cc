@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "netback/host/socket_address.h"
+#include "netback/common/socket_address.h"
 
 using namespace uvs::netback;
 

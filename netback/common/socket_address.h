@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
-// SocketAddress: a unix or IP socket address for the stream and dgram ports, and the start-up
-// calls that parse, bind and listen on one.
+// SocketAddress: a unix or IP socket address for the socket ports, parsed from option text.
 #pragma once
 
 #include <sys/socket.h>
@@ -47,20 +46,7 @@ AddressResult parse_ip_address(const std::string& text, const char* what);
 /// Makes a unix socket address for `path`; fails when it is empty or does not fit sun_path.
 AddressResult unix_address(const std::string& path, const char* what);
 
-/// Creates a non-blocking, close-on-exec socket of `type` (SOCK_STREAM / SOCK_DGRAM) for
-/// `local`'s family and binds it there. A unix path that already exists is unlinked first only
-/// when it is a socket (stale, from a previous run); anything else fails with kPathInUse. IP
-/// stream sockets get SO_REUSEADDR so a restarted server can bind at once. With `listen_backlog`
-/// > 0 the socket also listens. Control path.
-SocketResult bind_socket(const SocketAddress& local, int type, int listen_backlog);
-
 /// The address `fd` is bound to (getsockname); empty on failure. Control path.
 SocketAddress local_address_of(int fd) noexcept;
-
-/// Starts a non-blocking connect of a new `type` socket to `remote`. Returns the fd with
-/// `*in_progress` set when the connect completes later (TCP: wait for writability, then read
-/// SO_ERROR), or -errno (ECONNREFUSED, ENOENT while the peer is not up; EAGAIN when a unix
-/// listener's backlog is full). Never blocks.
-int start_connect(const SocketAddress& remote, int type, bool* in_progress) noexcept;
 
 }  // namespace uvs::netback

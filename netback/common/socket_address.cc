@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// SocketAddress parsing and the bind / listen / connect start-up calls of the socket ports.
-#include "netback/host/socket_address.h"
+// SocketAddress parsing, formatting and comparison.
+#include "netback/common/socket_address.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -121,69 +121,12 @@ AddressResult unix_address(const std::string& path, const char* what) {
   return r;
 }
 
-SocketResult bind_socket(const SocketAddress& local, int type, int listen_backlog) {
-  SocketResult res;
-  const std::string text = local.to_string();
-  if (local.is_unix()) {
-    struct stat st;
-    if (::lstat(text.c_str(), &st) == 0) {
-      if (!S_ISSOCK(st.st_mode)) {
-        res.status = Status::fail(NetbackError::kPathInUse, "socket path '" + text + "'");
-        return res;
-      }
-      // Left by a previous run: once we bind a new socket nobody can reach the old one anyway.
-      ::unlink(text.c_str());
-    }
-  }
-  int fd = ::socket(local.family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    res.status = Status::fail(NetbackError::kSocket, "socket() for '" + text + "'", errno);
-    return res;
-  }
-  if (!local.is_unix() && type == SOCK_STREAM) {
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  }
-  if (::bind(fd, local.sa(), local.len) != 0) {
-    int e = errno;
-    ::close(fd);
-    res.status = Status::fail(NetbackError::kSocket, "bind to '" + text + "'", e);
-    return res;
-  }
-  if (listen_backlog > 0 && ::listen(fd, listen_backlog) != 0) {
-    int e = errno;
-    ::close(fd);
-    if (local.is_unix()) ::unlink(text.c_str());
-    res.status = Status::fail(NetbackError::kSocket, "listen on '" + text + "'", e);
-    return res;
-  }
-  res.fd = fd;
-  return res;
-}
-
 SocketAddress local_address_of(int fd) noexcept {
   SocketAddress a;
   socklen_t len = sizeof a.storage;
   if (::getsockname(fd, a.sa(), &len) != 0) return SocketAddress{};
   a.len = len;
   return a;
-}
-
-int start_connect(const SocketAddress& remote, int type, bool* in_progress) noexcept {
-  *in_progress = false;
-  int fd = ::socket(remote.family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -errno;
-  for (;;) {
-    if (::connect(fd, remote.sa(), remote.len) == 0) return fd;
-    if (errno == EINTR) continue;
-    if (errno == EINPROGRESS) {
-      *in_progress = true;
-      return fd;
-    }
-    int e = errno;
-    ::close(fd);
-    return -e;
-  }
 }
 
 bool SocketAddress::same_endpoint(const sockaddr_storage& o, socklen_t olen) const noexcept {
