@@ -45,4 +45,7 @@ function(uvs_module name)
     target_link_libraries(${name} INTERFACE ${ARG_DEPS})
   endif()
   add_library(uvs::${name} ALIAS ${name})
+  # Which library a folder's sources are in, for targets that name sources (tests/fuzz).
+  file(RELATIVE_PATH dir ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
+  set_property(GLOBAL PROPERTY UVS_MODULE_OF_${dir} uvs::${name})
 endfunction()
