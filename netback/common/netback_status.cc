@@ -14,6 +14,7 @@ const char* error_name(NetbackError e) noexcept {
     case NetbackError::kPathInUse: return "path in use";
     case NetbackError::kMemory: return "guest memory error";
     case NetbackError::kProtocol: return "vhost-user protocol error";
+    case NetbackError::kDevice: return "device error";
   }
   return "unknown error";
 }

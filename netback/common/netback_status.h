@@ -15,6 +15,7 @@ enum class NetbackError {
   kPathInUse,      ///< the socket path is not a socket, or another process listens on it
   kMemory,         ///< mmap of a guest memory region failed, or the region table is invalid
   kProtocol,       ///< the vhost-user peer broke the protocol
+  kDevice,         ///< a DPDK device could not be probed, configured or started
 };
 
 /// Readable name ("socket error", ...). Never returns nullptr.
