@@ -97,7 +97,7 @@ Result<Keyval> table_to_keyval(const toml::table& t, bool typed) {
   }
   if (typed && kv.type.empty()) {
     return Error::make(ConfigError::kMissingKey,
-                       "missing required key 'type' (vhost-user, tap, stream, dgram, nat or vxlan)",
+                       "missing required key 'type' (vhost-user, tap, stream, dgram, nat, vxlan or dpdk)",
                        "type");
   }
   return kv;

@@ -37,12 +37,23 @@ Result<std::string> parse_output(std::string_view v) {
   return std::string(v);
 }
 
+// dpdk-args: DPDK's EAL arguments, passed on as they are; refused by name without DPDK.
+Result<std::string> parse_dpdk_args(std::string_view v) {
+#ifdef UVS_WITH_DPDK
+  return std::string(v);
+#else
+  (void)v;
+  return Error::make(ConfigError::kBadValue,
+                     "this uvswitch was built without DPDK (configure with -DUVS_WITH_DPDK=ON)");
+#endif
+}
+
 struct OptionDef {
   std::string_view name;
   OptionSetter set;
 };
 
-constexpr std::array<OptionDef, 13> kOptions = {{
+constexpr std::array<OptionDef, 14> kOptions = {{
     {"threads",
      [](ConfigLayer& l, std::string_view v, std::string_view o) {
        return store(&l.threads, v, o,
@@ -89,6 +100,8 @@ constexpr std::array<OptionDef, 13> kOptions = {{
        return store(&l.metrics_interval_s, v, o,
                     [](std::string_view s) { return parse_uint(s, 1, kMaxMetricsInterval); });
      }},
+    {"dpdk-args", [](ConfigLayer& l, std::string_view v,
+                     std::string_view o) { return store(&l.dpdk_args, v, o, parse_dpdk_args); }},
 }};
 
 constexpr std::array<std::string_view, kOptions.size()> kOptionNames = [] {

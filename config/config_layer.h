@@ -30,7 +30,7 @@ class ConfigLayer {
  public:
   /// The top-level option keys: flag names without "--" and config-file keys alike
   /// (threads, control, poll-max-ns, poll-grow, poll-shrink, log-level, fdb-aging,
-  /// metrics-file, metrics-interval).
+  /// metrics-file, metrics-interval, dpdk-args).
   static std::span<const std::string_view> option_names();
 
   /// Parses `value` for option `key` and stores it (a later set wins). `label` says where it came
@@ -63,6 +63,7 @@ class ConfigLayer {
   std::optional<Setting<bool>> seccomp;
   std::optional<Setting<std::string>> metrics_file;
   std::optional<Setting<unsigned>> metrics_interval_s;
+  std::optional<Setting<std::string>> dpdk_args;
   std::vector<Setting<PortSpec>> ports;
   std::vector<Setting<CaptureSpec>> captures;
 };

@@ -121,6 +121,7 @@ Result<DaemonConfig> merge_config(const ConfigLayer& file, const ConfigLayer& fl
                        "keep-cap-net-admin needs user (it keeps a capability across --user's drop)",
                        "keep-cap-net-admin");
   }
+  cfg.dpdk_args = pick(flags.dpdk_args, file.dpdk_args, cfg.dpdk_args);
   cfg.metrics_file = pick(flags.metrics_file, file.metrics_file, cfg.metrics_file);
   cfg.metrics_interval_s =
       pick(flags.metrics_interval_s, file.metrics_interval_s, cfg.metrics_interval_s);

@@ -53,6 +53,9 @@ struct DaemonConfig {
   /// collector); empty: none.
   std::string metrics_file;
   unsigned metrics_interval_s = 10;
+  /// DPDK's EAL arguments (--dpdk-args), used once at start-up when a dpdk port exists or this
+  /// is set; empty: EAL's defaults.
+  std::string dpdk_args;
   std::vector<PortSpec> ports;
   std::vector<CaptureSpec> captures;
   bool default_ports = false;  ///< no port was configured, so the built-in vm0 and nat0 were added

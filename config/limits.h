@@ -17,6 +17,8 @@ inline constexpr unsigned kDefaultMaxThreads = 8;
 /// vhost-user queues=N: what the backend really serves (netback::kMaxQueuePairs, one bit per
 /// pair in its 64-bit masks; the daemon checks at compile time that the two agree).
 inline constexpr unsigned kMaxQueuePairs = 64;
+/// dpdk queues=N: DpdkPort's limit (RX queues polled round-robin by one loop).
+inline constexpr unsigned kMaxDpdkQueues = 64;
 inline constexpr unsigned kMinMtu = 68;               ///< RFC 791: every IPv4 host handles 68
 inline constexpr unsigned kMaxMtu = 65535;            ///< virtio-net config mtu is 16 bits
 inline constexpr unsigned kMaxNatMtu = 65521;         ///< libslirp's IF_MTU_MAX

@@ -18,6 +18,9 @@ static_assert(
 static_assert(
     std::is_same_v<std::variant_alternative_t<static_cast<size_t>(PortType::kVxlan), PortBackend>,
                    VxlanPortSpec>);
+static_assert(
+    std::is_same_v<std::variant_alternative_t<static_cast<size_t>(PortType::kDpdk), PortBackend>,
+                   DpdkPortSpec>);
 
 using Settings = std::vector<std::pair<std::string, std::string>>;
 
@@ -90,6 +93,11 @@ void add_backend(const VxlanPortSpec& s, Settings& out) {
   if (s.mtu) out.emplace_back("mtu", std::to_string(*s.mtu));
 }
 
+void add_backend(const DpdkPortSpec& s, Settings& out) {
+  out.emplace_back("devargs", s.devargs);
+  out.emplace_back("queues", std::to_string(s.queues));
+}
+
 void add_backend(const NatPortSpec& s, Settings& out) {
   out.emplace_back("net", s.net.to_string());
   out.emplace_back("host", s.host.to_string());
@@ -123,6 +131,8 @@ const char* port_type_name(PortType t) {
       return "nat";
     case PortType::kVxlan:
       return "vxlan";
+    case PortType::kDpdk:
+      return "dpdk";
   }
   return "unknown";
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // PortSpec: the typed, validated description of one --port (vhost-user, tap, stream, dgram, nat,
-// vxlan).
+// vxlan, dpdk).
 #pragma once
 
 #include <cstdint>
@@ -15,9 +15,9 @@
 
 namespace uvs::config {
 
-enum class PortType { kVhostUser, kTap, kStream, kDgram, kNat, kVxlan };
+enum class PortType { kVhostUser, kTap, kStream, kDgram, kNat, kVxlan, kDpdk };
 
-/// The spec's type word: "vhost-user", "tap", "stream", "dgram", "nat", "vxlan".
+/// The spec's type word: "vhost-user", "tap", "stream", "dgram", "nat", "vxlan", "dpdk".
 const char* port_type_name(PortType t);
 
 /// How a port takes part in VLANs (IEEE 802.1Q).
@@ -142,8 +142,16 @@ struct VxlanPortSpec {
   bool operator==(const VxlanPortSpec&) const = default;
 };
 
+/// dpdk,id=,devargs=DEVARGS[,queues=N]: a DPDK ethdev, probed by the daemon's EAL (--dpdk-args).
+/// Only in a build configured with -DUVS_WITH_DPDK=ON; others refuse the type by name.
+struct DpdkPortSpec {
+  std::string devargs;  ///< as rte_dev_probe takes it: a PCI address or "net_xxx0,key=value,..."
+  unsigned queues = 1;  ///< RX/TX queue pairs
+  bool operator==(const DpdkPortSpec&) const = default;
+};
+
 using PortBackend = std::variant<VhostUserPortSpec, TapPortSpec, StreamPortSpec, DgramPortSpec,
-                                 NatPortSpec, VxlanPortSpec>;
+                                 NatPortSpec, VxlanPortSpec, DpdkPortSpec>;
 
 /// One configured port: what every type shares plus the type's own settings.
 struct PortSpec {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Port spec parsing and per-type validation (vhost-user, tap, stream, dgram, nat, vxlan).
+// Port spec parsing and per-type validation (vhost-user, tap, stream, dgram, nat, vxlan, dpdk).
 #include "config/port_spec_parser.h"
 
 #include <array>
@@ -16,8 +16,8 @@
 namespace uvs::config {
 namespace {
 
-constexpr std::array<std::string_view, 6> kTypeNames = {"vhost-user", "tap", "stream", "dgram",
-                                                        "nat",        "vxlan"};
+constexpr std::array<std::string_view, 7> kTypeNames = {"vhost-user", "tap", "stream", "dgram",
+                                                        "nat",        "vxlan", "dpdk"};
 
 constexpr KeyRule kVhostUserKeys[] = {{"id"},     {"thread"}, {"vlan"}, {"trunk"}, {"path"},
                                       {"fd"},     {"server"}, {"queues"}, {"mac"}, {"mtu"},
@@ -30,6 +30,7 @@ constexpr KeyRule kStreamKeys[] = {{"id"},   {"thread"}, {"vlan"},  {"trunk"},
 constexpr KeyRule kDgramKeys[] = {{"id"}, {"thread"}, {"vlan"}, {"trunk"}, {"local"}, {"remote"}};
 constexpr KeyRule kVxlanKeys[] = {{"id"},    {"thread"},       {"vlan"},    {"trunk"}, {"vni"},
                                   {"local"}, {"remote", true}, {"dstport"}, {"mtu"}};
+constexpr KeyRule kDpdkKeys[] = {{"id"}, {"thread"}, {"vlan"}, {"trunk"}, {"devargs"}, {"queues"}};
 constexpr KeyRule kNatKeys[] = {
     {"id"},        {"thread"}, {"vlan"},          {"net"},         {"host"},
     {"dhcpstart"}, {"dns"},    {"ipv6"},          {"ipv6-prefix"}, {"domain"},
@@ -252,6 +253,38 @@ Result<PortBackend> read_vxlan(const KeyReader& r) {
   return PortBackend(std::move(s));
 }
 
+[[maybe_unused]] Result<std::string> parse_devargs(std::string_view text) {
+  // rte_dev_probe takes NAME[,KEY=VALUE...]; the name is what DPDK registers the device as.
+  const std::string_view name = text.substr(0, text.find(','));
+  if (name.empty()) {
+    return Error::make(ConfigError::kBadValue,
+                       quoted(text) + " has no device name (a PCI address like 0000:01:00.0, or a "
+                                      "vdev like net_af_packet0,iface=eth0)");
+  }
+  for (char c : name) {
+    if (c <= ' ' || c == '=' || c == '"' || c == '\\') {
+      return Error::make(ConfigError::kBadValue,
+                         quoted(text) + ": device name " + quoted(name) + " is not a DPDK name");
+    }
+  }
+  return std::string(text);
+}
+
+Result<PortBackend> read_dpdk(const KeyReader& r) {
+#ifdef UVS_WITH_DPDK
+  DpdkPortSpec s;
+  UVS_CFG_RETURN_IF_ERROR(r.read_required("devargs", &s.devargs, parse_devargs));
+  UVS_CFG_RETURN_IF_ERROR(r.read("queues", &s.queues, uint_in(1, kMaxDpdkQueues)));
+  return PortBackend(std::move(s));
+#else
+  (void)r;
+  return Error::make(ConfigError::kBadValue,
+                     "dpdk: this uvswitch was built without DPDK (configure with "
+                     "-DUVS_WITH_DPDK=ON)",
+                     "type");
+#endif
+}
+
 // Checks that a NAT address is a usable host address of `net`. `given` says whether the user
 // wrote it, so a bad default points at the key to set instead of blaming the user.
 Result<void> check_in_net(const Ipv4Net& net, Ipv4Addr a, std::string_view key, bool given) {
@@ -465,9 +498,12 @@ Result<PortSpec> parse_port_spec(const Keyval& kv) {
   } else if (kv.type == "vxlan") {
     keys = kVxlanKeys;
     read_backend = read_vxlan;
+  } else if (kv.type == "dpdk") {
+    keys = kDpdkKeys;
+    read_backend = read_dpdk;
   } else {
     std::string hint = did_you_mean(kv.type, kTypeNames);
-    if (hint.empty()) hint = " (types: vhost-user, tap, stream, dgram, nat, vxlan)";
+    if (hint.empty()) hint = " (types: vhost-user, tap, stream, dgram, nat, vxlan, dpdk)";
     return Error::make(ConfigError::kBadValue, "unknown port type '" + kv.type + "'" + hint,
                        "type");
   }

@@ -108,7 +108,7 @@ sever = true
         "u.toml:1: port vm0: missing required key 'path' (unix socket) or 'fd' (inherited "
         "socket)");
   CHECK(error_of("[[port]]\nid = \"vm0\"\npath = \"/tmp/x\"\n") ==
-        "u.toml:1: port: missing required key 'type' (vhost-user, tap, stream, dgram, nat or vxlan)");
+        "u.toml:1: port: missing required key 'type' (vhost-user, tap, stream, dgram, nat, vxlan or dpdk)");
   CHECK(error_of("[[port]]\ntype = \"tap\"\nid = \"t0\"\nifname = \"tap0\"\nvlan = 4095\n") ==
         "u.toml:5: port t0: vlan: '4095' is not a VLAN id (1..4094; 0 and 4095 are reserved)");
   CHECK(error_of("[[port]]\ntype = \"tap\"\nid = \"t0\"\nifname = [\"a\"]\n") ==

@@ -180,7 +180,7 @@ TEST_CASE("unknown port type") {
   CHECK(r.error().code == ConfigError::kBadValue);
   CHECK(r.error().message == "unknown port type 'vhost' (did you mean 'vhost-user'?)");
   CHECK(error_of("socket,id=x") ==
-        "unknown port type 'socket' (types: vhost-user, tap, stream, dgram, nat, vxlan)");
+        "unknown port type 'socket' (types: vhost-user, tap, stream, dgram, nat, vxlan, dpdk)");
 }
 
 TEST_CASE("missing and duplicate keys") {
@@ -527,4 +527,25 @@ TEST_CASE("vhost-user: queues= is refused above what the backend serves, naming 
   CHECK(r.error().message.find("64") != std::string::npos);
   CHECK_FALSE(parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,queues=256").ok());
   CHECK_FALSE(parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,queues=0").ok());
+}
+
+TEST_CASE("dpdk: devargs keep their doubled commas as one value; a build without DPDK says so") {
+  auto r = parse_port_spec("dpdk,id=d0,devargs=net_af_packet0,,iface=eth0,queues=2");
+  if (!r.ok()) {
+    // Default build: the type is known, and refused by name.
+    CHECK(r.error().message ==
+          "dpdk: this uvswitch was built without DPDK (configure with -DUVS_WITH_DPDK=ON)");
+    return;
+  }
+  const auto& d = std::get<DpdkPortSpec>(r->backend);
+  CHECK(d.devargs == "net_af_packet0,iface=eth0");
+  CHECK(d.queues == 2);
+  CHECK(std::string(port_type_name(r->type())) == "dpdk");
+  auto again = parse_port_spec(to_keyval(*r));
+  REQUIRE(again.ok());
+  CHECK(*again == *r);
+  CHECK(error_of("dpdk,id=d0") == "missing required key 'devargs'");
+  CHECK(error_of("dpdk,id=d0,devargs=,,x=1").find("has no device name") != std::string::npos);
+  CHECK(error_of("dpdk,id=d0,devargs=net_ring0,queues=65") ==
+        "queues: 65 is out of range 1..64");
 }

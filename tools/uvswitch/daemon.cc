@@ -26,6 +26,9 @@
 #include "tools/uvswitch/nat_commands.h"
 #include "tools/uvswitch/privileges.h"
 #include "tools/uvswitch/seccomp_filter.h"
+#ifdef UVS_WITH_DPDK
+#include "tools/uvswitch/dpdk_port_factory.h"
+#endif
 
 namespace uvs::daemon {
 
@@ -251,6 +254,15 @@ int Daemon::run() {
     ::close(sfd);
     return kExitRuntime;
   }
+
+#ifdef UVS_WITH_DPDK
+  // Before the I/O threads: EAL pins its caller while it starts and creates its own threads.
+  if (!start_dpdk(cfg_, &error)) {
+    std::fprintf(stderr, "uvswitch: %s\n", error.c_str());
+    ::close(sfd);
+    return kExitRuntime;
+  }
+#endif
 
   if (!start_switch(&error)) {
     std::fprintf(stderr, "uvswitch: %s\n", error.c_str());

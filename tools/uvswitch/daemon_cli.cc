@@ -46,6 +46,13 @@ constexpr const char* kFooter =
       broadcast, multicast and unknown unicast go to every remote. Only datagrams from a
       remote are accepted; others are counted (in-drop-foreign). mtu: the inner MTU (default
       1450 over IPv4, 1430 over IPv6); larger frames are dropped, never fragmented.
+  dpdk,id=ID,devargs=DEVARGS[,queues=N]
+      a DPDK ethdev (only in builds configured with UVS_WITH_DPDK on): DEVARGS is a PCI
+      address or a vdev with its arguments, commas doubled:
+      (e.g. net_af_packet0,,iface=eth0 or net_memif0,,role=server,,socket=/run/m.sock)
+      queues: RX/TX queue pairs, 1..64 (default 1; RSS spreads RX). RX is polled by the port's
+      thread (RX interrupts where the driver has them, else a re-check at least every 1 ms when
+      idle). Plain frames: no offloads. The EAL starts once, with --dpdk-args.
   nat,id=ID[,net=CIDR][,host=IP][,dhcpstart=IP][,dns=IP][,ipv6=on|off][,ipv6-prefix=P/LEN]
       [,domain=NAME][,restrict=on|off][,dhcp=on|off][,hostfwd=RULE]...[,mtu=N]
       [,dns-server=IP[:PORT]][,host-loopback=on|off][,max-connections=N]
@@ -123,7 +130,7 @@ EXIT CODES:
   2  bad usage or configuration (unknown flag, bad value, bad config file, an --fd that is not
      an open stream socket); nothing was started
 
-PORT TYPES: vhost-user, tap, stream, dgram, nat and vxlan ports forward through the switch. A NAT
+PORT TYPES: vhost-user, tap, stream, dgram, nat, vxlan and dpdk ports forward through the switch. A NAT
 port's forwards change at run time with uvswitchctl hostfwd-add / hostfwd-del / hostfwd-list.)HELP";
 
 // The options whose value goes through the config layer's parser, so flags and file keys share
@@ -159,6 +166,9 @@ std::vector<ValueFlag> value_flags() {
        "write every counter in Prometheus text format to PATH (atomically: PATH.tmp, then "
        "rename) for node_exporter's textfile collector (default: none)"},
       {"metrics-interval", "S", "seconds between metrics-file rewrites, 1..86400 (default 10)"},
+      {"dpdk-args", "ARGS",
+       "DPDK EAL arguments, one string, e.g. \"--no-huge -m 512 --no-pci --file-prefix sw0\"; "
+       "only in builds with DPDK (default: EAL's own, when a dpdk port exists)"},
   };
 }
 

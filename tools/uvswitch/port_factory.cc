@@ -12,6 +12,9 @@
 #include "netback/vhost/vhost_user_net_port.h"
 #include "netback/host/vxlan_port.h"
 #include "tools/uvswitch/nat_commands.h"
+#ifdef UVS_WITH_DPDK
+#include "tools/uvswitch/dpdk_port_factory.h"
+#endif
 
 namespace uvs::daemon {
 namespace {
@@ -254,6 +257,11 @@ std::unique_ptr<port::Port> make_port(const config::PortSpec& spec, ev::EventLoo
   if (const auto* x = std::get_if<config::VxlanPortSpec>(&spec.backend)) {
     return make_vxlan(spec, *x, loop, error);
   }
+#ifdef UVS_WITH_DPDK
+  if (const auto* d = std::get_if<config::DpdkPortSpec>(&spec.backend)) {
+    return make_dpdk_port(spec, *d, loop, error);
+  }
+#endif
   *error = "port " + spec.id + ": type '" + config::port_type_name(spec.type()) +
            "' is parsed and checked but cannot run yet";
   return nullptr;
@@ -348,6 +356,9 @@ Json backend_stats_json(const config::PortSpec& spec, const port::Port& port) {
   if (spec.type() == config::PortType::kVxlan) {
     return vxlan_json(static_cast<const netback::VxlanPort&>(port));
   }
+#ifdef UVS_WITH_DPDK
+  if (spec.type() == config::PortType::kDpdk) return dpdk_stats_json(port);
+#endif
   return Json::object();
 }
 
