@@ -20,7 +20,9 @@ run_ctest() {  # run_ctest PRESET [ctest args...]
 }
 
 step "release build: every test"
-cmake --preset release >/dev/null
+# Both flavours without a build of their own: release carries the optional DPDK port (and its
+# real-peer tests); the sanitizer and fuzz builds below are the default build, without DPDK.
+cmake --preset release -DUVS_WITH_DPDK=ON >/dev/null
 cmake --build --preset release -j "$jobs"
 # Real-peer tests boot guests and start testpmd: they take the machine's cores, so they run
 # one at a time (their ctest RESOURCE_LOCK) while unit suites run in parallel beside them.
