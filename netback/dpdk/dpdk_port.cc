@@ -214,6 +214,10 @@ Status DpdkPort::start() {
   max_frame_ = multi_seg ? port::kMaxFrameLen
                          : rte_pktmbuf_data_room_size(pool_) - RTE_PKTMBUF_HEADROOM;
 
+  // Interrupt mode must re-check the queues after arming (see enter_interrupt_mode), which
+  // needs rte_eth_rx_queue_count: without it a frame that raced with the arming could wait for
+  // the next one, so such drivers keep the timed re-checks.
+  if (want_irq && rte_eth_rx_queue_count(port_id_, 0) < 0) want_irq = false;
   if (want_irq) {
     auto h = std::make_unique<IrqHandler[]>(1);
     h[0].epfd = epoll_create1(EPOLL_CLOEXEC);
