@@ -51,8 +51,8 @@ constexpr const char* kFooter =
       address or a vdev with its arguments, commas doubled:
       (e.g. net_af_packet0,,iface=eth0 or net_memif0,,role=server,,socket=/run/m.sock)
       queues: RX/TX queue pairs, 1..64 (default 1; RSS spreads RX). RX is polled by the port's
-      thread (RX interrupts where the driver has them, else a re-check at least every 1 ms when
-      idle). Plain frames: no offloads. The EAL starts once, with --dpdk-args.
+      thread (asleep on RX interrupts where the driver has them and a queue count, else
+      re-checked at least every 1 ms when idle). Plain frames: no offloads. The EAL starts once, with --dpdk-args.
   nat,id=ID[,net=CIDR][,host=IP][,dhcpstart=IP][,dns=IP][,ipv6=on|off][,ipv6-prefix=P/LEN]
       [,domain=NAME][,restrict=on|off][,dhcp=on|off][,hostfwd=RULE]...[,mtu=N]
       [,dns-server=IP[:PORT]][,host-loopback=on|off][,max-connections=N]
