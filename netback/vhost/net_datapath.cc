@@ -130,7 +130,8 @@ void count_out(const virtio::VirtioNetHdrV1& h, NetQueueStats& st) noexcept {
 
 }  // namespace
 
-BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, const NetOffloadFeatures& feat,
+template <typename Ring>
+BurstResult net_tx_burst(Ring& vq, uint32_t hdr_len, const NetOffloadFeatures& feat,
                          port::Port& from, port::FrameSink* sink, TxScratch& s,
                          NetQueueStats& stats) noexcept {
   BurstResult res;
@@ -150,18 +151,18 @@ BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, const NetOffloadFeatures& 
     ++res.count;
     if (e != VirtqError::kOk) {
       ++stats.in_drop_bad_chain;
-      vq.push(c.head, 0);
+      vq.push(c.ref(), 0);
       continue;
     }
     if (c.readable_len < hdr_len + port::kMinFrameLen) {
       ++stats.in_drop_too_short;
-      vq.push(c.head, 0);
+      vq.push(c.ref(), 0);
       continue;
     }
     uint64_t len = c.readable_len - hdr_len;
     if (len > port::kMaxFrameLen) {
       ++stats.in_drop_too_big;
-      vq.push(c.head, 0);
+      vq.push(c.ref(), 0);
       continue;
     }
     // Only the device-readable part is the packet; writable descriptors in a TX chain carry
@@ -176,10 +177,10 @@ BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, const NetOffloadFeatures& 
       ++stats.in_drop_bad_hdr[static_cast<uint32_t>(bad)];
       ++res.bad_hdrs;
       res.last_bad_hdr = bad;
-      vq.push(c.head, 0);
+      vq.push(c.ref(), 0);
       continue;
     }
-    s.heads[n] = c.head;
+    s.refs[n] = c.ref();
     bytes += len;
     ++n;
   }
@@ -196,7 +197,7 @@ BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, const NetOffloadFeatures& 
       stats.in_drop_no_sink += n;
     }
     // The frames lent guest memory to the sink; only now may the guest reuse the buffers.
-    for (uint32_t k = 0; k < n; ++k) vq.push(s.heads[k], 0);
+    for (uint32_t k = 0; k < n; ++k) vq.push(s.refs[k], 0);
   }
   res.notify = vq.flush();
   vq.flush_log();
@@ -204,7 +205,8 @@ BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, const NetOffloadFeatures& 
   return res;
 }
 
-BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t guest_caps,
+template <typename Ring>
+BurstResult net_rx_burst(Ring& vq, uint32_t hdr_len, bool mergeable, uint32_t guest_caps,
                          std::span<const Frame> frames, RxScratch& s,
                          NetQueueStats& stats) noexcept {
   BurstResult res;
@@ -226,6 +228,7 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t g
     uint64_t written = 0;    // header + frame bytes copied so far
     uint32_t first_cnt = 0;
     bool too_big = false;
+    const auto mark = vq.avail_mark();
     SrcCursor src{f};
 
     while (written < need) {
@@ -246,7 +249,7 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t g
       if (e != VirtqError::kOk) {
         // Returned unused together with the frame (or un-popped with it), so the un-pop
         // arithmetic below stays exact.
-        s.pending[npending++] = {c.head, 0, false};
+        s.pending[npending++] = {c.ref(), 0, false};
         continue;
       }
       if (c.readable != 0 || c.writable_len == 0) {
@@ -273,7 +276,7 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t g
       }
       in_chain += src.copy_into(dst, need - written - in_chain);
       written += in_chain;
-      s.pending[npending++] = {c.head, static_cast<uint32_t>(in_chain), true};
+      s.pending[npending++] = {c.ref(), static_cast<uint32_t>(in_chain), true};
       ++nbuffers;
       if (!mergeable && written < need) {
         too_big = true;
@@ -284,7 +287,7 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t g
     if (out_of_buffers || too_big) {
       // Give every chain popped for this frame back to the guest untouched (as far as it can
       // tell: used entries were not pushed). The bytes we already copied are harmless.
-      vq.unpop(static_cast<uint16_t>(npending));
+      vq.rewind(mark);
       if (out_of_buffers) break;
       ++stats.out_drop_too_big;
       continue;  // counted as taken: it can never fit
@@ -308,7 +311,7 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t g
       hdr.write(reinterpret_cast<const uint8_t*>(&nb), sizeof nb);
     }
     for (uint32_t k = 0; k < npending; ++k) {
-      vq.push(s.pending[k].head, s.pending[k].len);
+      vq.push(s.pending[k].ref, s.pending[k].len);
       if (!s.pending[k].counts) ++stats.out_drop_bad_chain;
     }
     ++stats.out_frames;
@@ -322,5 +325,11 @@ BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t g
   if (vq.log_overflowed()) [[unlikely]] res.reason = kLogOverflow;
   return res;
 }
+
+template BurstResult net_tx_burst<Virtq>(Virtq&, uint32_t, const NetOffloadFeatures&, port::Port&,
+                                        port::FrameSink*, TxScratch&, NetQueueStats&) noexcept;
+template BurstResult net_rx_burst<Virtq>(Virtq&, uint32_t, bool, uint32_t,
+                                        std::span<const port::Frame>, RxScratch&,
+                                        NetQueueStats&) noexcept;
 
 }  // namespace uvs::netback

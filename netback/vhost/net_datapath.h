@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// virtio-net data path over a Virtq: guest TX chains → Frames for a sink (header stripped, zero
+// virtio-net data path over either ring layout (split Virtq, packed PackedVirtq): guest TX chains → Frames for a sink (header stripped, zero
 // copy), and Frames → guest RX buffers (header added, mergeable buffers when negotiated).
 #pragma once
 
@@ -29,7 +29,7 @@ inline constexpr uint32_t kRxMaxChainsPerFrame = 64;
 struct TxScratch {
   iovec iov[port::kMaxBurst * kTxMaxSegs];
   port::Frame frames[port::kMaxBurst];
-  uint16_t heads[port::kMaxBurst];
+  UsedRef refs[port::kMaxBurst];
 };
 
 /// Fixed scratch space for RX.
@@ -39,7 +39,7 @@ struct RxScratch {
   iovec first_iov[kRxMaxSegs];     // the frame's first chain (holds the header)
   uint64_t first_gpa[kRxMaxSegs];
   struct Pending {
-    uint16_t head;
+    UsedRef ref;
     uint32_t len;
     bool counts;  // a buffer the frame uses (num_buffers), not a dropped chain
   } pending[kRxMaxChainsPerFrame];
@@ -56,6 +56,10 @@ struct BurstResult {
   bool broken() const noexcept { return is_fatal(error) || reason != nullptr; }
 };
 
+// Both bursts are written once against the ring operations Virtq and PackedVirtq share (pop,
+// avail_mark/rewind, push, flush, flush_log, log_overflowed, buffer_writer) and instantiated for
+// each in net_datapath.cc: no virtual call per descriptor.
+
 /// Pops up to port::kMaxBurst chains from the guest's TX ring `vq`, strips the `hdr_len`-byte
 /// virtio-net header (12 with VERSION_1, §5.1.6; it may share a descriptor with data or not)
 /// after turning it into each Frame's `ol` (parse_tx_hdr, against the offloads `feat` allows),
@@ -64,7 +68,8 @@ struct BurstResult {
 /// oversize and per-chain-invalid chains and malformed headers (by reason; result.bad_hdrs). A
 /// fatal ring error returns at once (result.error) without completing anything; a used-ring
 /// store outside the dirty log sets result.reason. Loop thread only; noexcept, allocation-free.
-BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, const NetOffloadFeatures& feat,
+template <typename Ring>
+BurstResult net_tx_burst(Ring& vq, uint32_t hdr_len, const NetOffloadFeatures& feat,
                          port::Port& from, port::FrameSink* sink, TxScratch& s,
                          NetQueueStats& stats) noexcept;
 
@@ -77,7 +82,8 @@ BurstResult net_tx_burst(Virtq& vq, uint32_t hdr_len, const NetOffloadFeatures& 
 /// for the whole burst. Every byte stored goes through the ring's GuestWriter, so a migration's
 /// dirty log sees each page written. result.count is how many frames were taken; the caller
 /// counts the rest (no buffers).
-BurstResult net_rx_burst(Virtq& vq, uint32_t hdr_len, bool mergeable, uint32_t guest_caps,
+template <typename Ring>
+BurstResult net_rx_burst(Ring& vq, uint32_t hdr_len, bool mergeable, uint32_t guest_caps,
                          std::span<const port::Frame> frames, RxScratch& s,
                          NetQueueStats& stats) noexcept;
 

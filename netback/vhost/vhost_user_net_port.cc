@@ -45,10 +45,10 @@ class VhostUserNetPort::KickHandler final : public ev::FdHandler {
   void on_readable() override { port_->on_kick(index_); }
   // Only TX rings are work sources: RX buffers are consumed when frames arrive for the guest.
   bool can_poll() const override { return virtio::is_tx_queue(index_); }
-  bool poll() override { return port_->dev_.vring(index_).vq.pending(); }
+  bool poll() override { return port_->dev_.vring(index_).pending(); }
   void poll_ready() override { port_->process_tx(index_ / 2); }
-  void poll_begin() override { port_->dev_.vring(index_).vq.disable_notifications(); }
-  void poll_end() override { port_->dev_.vring(index_).vq.enable_notifications(); }
+  void poll_begin() override { port_->dev_.vring(index_).disable_notifications(); }
+  void poll_end() override { port_->dev_.vring(index_).enable_notifications(); }
 
  private:
   VhostUserNetPort* port_;
@@ -363,7 +363,7 @@ void VhostUserNetPort::vring_attach(uint32_t index) noexcept {
   bool tx = virtio::is_tx_queue(index);
   // We never wait for RX buffers (send_burst takes what fits, the switch drops the rest), so
   // the guest need not kick after refilling: that saves it an exit per refill.
-  if (!tx) v.vq.disable_notifications();
+  if (!tx) v.disable_notifications();
   if (v.kick_fd >= 0) {
     kick_regs_[index] = loop_.add_fd(v.kick_fd, ev::Events::kRead, kick_handlers_[index].get(),
                                      /*external=*/true);
@@ -375,7 +375,7 @@ void VhostUserNetPort::vring_attach(uint32_t index) noexcept {
   }
   // Buffers posted before the ring started get no kick (vhost-user.rst: back-ends SHOULD NOT
   // expect one), so look now.
-  if (tx && v.vq.pending()) {
+  if (tx && v.pending()) {
     resume_mask_ |= uint64_t{1} << (index / 2);
     resume_bh_.schedule();
   }
@@ -420,8 +420,9 @@ void VhostUserNetPort::process_tx(uint32_t pair) noexcept {
   if (!v.running()) return;
   const uint32_t hdr_len = dev_.net_hdr_len();
   for (int b = 0; b < kTxBurstsPerRun; ++b) {
-    BurstResult r =
-        net_tx_burst(v.vq, hdr_len, offload_, *this, sink_, *tx_scratch_, qstats_[pair]);
+    BurstResult r = v.with_ring([&](auto& ring) {
+      return net_tx_burst(ring, hdr_len, offload_, *this, sink_, *tx_scratch_, qstats_[pair]);
+    });
     if (r.notify && v.signal()) ++qstats_[pair].calls;
     if (r.bad_hdrs != 0) [[unlikely]] {
       uint64_t suppressed = 0;
@@ -442,7 +443,7 @@ void VhostUserNetPort::process_tx(uint32_t pair) noexcept {
   }
   // Re-arm the guest's kick (EVENT_IDX) and catch buffers that raced with it; leftover work
   // continues in a bottom half so other fds get their turn first.
-  if (v.vq.update_avail_event()) {
+  if (v.update_avail_event()) {
     resume_mask_ |= uint64_t{1} << pair;
     resume_bh_.schedule();
   }
@@ -465,7 +466,7 @@ bool VhostUserNetPort::poll_nofd_rings() noexcept {
     Vring& v = dev_.vring(virtio::tx_queue_index(pair));
     if (v.running() && v.kick_fd < 0) {
       any = true;
-      if (v.vq.pending()) {
+      if (v.pending()) {
         work = true;
         process_tx(pair);
       }
@@ -492,8 +493,10 @@ size_t VhostUserNetPort::send_burst(std::span<const port::Frame> frames) noexcep
     Vring& v = dev_.vring(virtio::rx_queue_index(pair));
     if (!v.running()) continue;
     if (first < 0) first = static_cast<int>(pair);
-    BurstResult r = net_rx_burst(v.vq, hdr_len, mergeable, offload_.guest_caps,
-                                 frames.subspan(done), *rx_scratch_, qstats_[pair]);
+    BurstResult r = v.with_ring([&](auto& ring) {
+      return net_rx_burst(ring, hdr_len, mergeable, offload_.guest_caps, frames.subspan(done),
+                          *rx_scratch_, qstats_[pair]);
+    });
     if (r.notify && v.signal()) ++qstats_[pair].calls;
     if (r.broken()) {
       fail("RX ring", r.reason ? r.reason : to_string(r.error));

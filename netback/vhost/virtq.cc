@@ -2,6 +2,8 @@
 // Virtq: split-ring descriptor walking, used-ring publishing and notification suppression.
 #include "netback/vhost/virtq.h"
 
+#include "netback/vhost/chain_segments.h"
+
 #include <atomic>
 #include <cstddef>
 
@@ -29,8 +31,6 @@ inline uint16_t read_u16(const uint16_t* p) noexcept {
   return *reinterpret_cast<const volatile uint16_t*>(p);
 }
 
-constexpr uint64_t k4GiB = uint64_t{1} << 32;
-
 }  // namespace
 
 const char* to_string(VirtqError e) noexcept {
@@ -52,20 +52,9 @@ const char* to_string(VirtqError e) noexcept {
     case VirtqError::kIndirectNested: return "nested indirect descriptor";
     case VirtqError::kIndirectWithNext: return "indirect descriptor with NEXT flag";
     case VirtqError::kIndirectUnmapped: return "indirect table outside guest memory";
+    case VirtqError::kChainLongerThanRing: return "descriptor chain longer than the ring";
   }
   return "unknown virtqueue error";
-}
-
-bool Virtq::mapped(uint64_t gpa, uint64_t len) const noexcept {
-  // Same translation as gpa_to_iov(), without storing segments. gpa + len cannot wrap here:
-  // every chunk translated is inside a region, and regions do not wrap.
-  while (len > 0) {
-    uint64_t chunk = len;
-    if (!mem_->gpa_to_host(gpa, &chunk)) return false;
-    gpa += chunk;
-    len -= chunk;
-  }
-  return true;
 }
 
 bool Virtq::setup(const GuestMemory* mem, const VirtqLayout& l, uint16_t last_avail_idx,
@@ -164,6 +153,7 @@ VirtqError Virtq::pop(iovec* iov, uint32_t capacity, VirtqChain* chain,
   if (head >= size_) return VirtqError::kHeadOutOfRange;
   *chain = VirtqChain{};
   chain->head = head;
+  chain->ndescs = 1;
   return walk(head, iov, capacity, chain, gpas);
 }
 
@@ -174,10 +164,7 @@ VirtqError Virtq::walk(uint16_t head, iovec* iov, uint32_t capacity, VirtqChain*
   bool in_indirect = false;
   uint32_t i = head;
   uint32_t visited = 0;
-  uint32_t n = 0;
-  bool seen_writable = false;
-  bool overflow = false;
-  uint64_t total = 0;
+  ChainSegments segs(mem_, iov, capacity, gpas, chain);
 
   for (;;) {
     // Each descriptor can be visited once per table; more means the chain loops (§2.7.5.2
@@ -208,40 +195,9 @@ VirtqError Virtq::walk(uint16_t head, iovec* iov, uint32_t capacity, VirtqChain*
       continue;
     }
 
-    if (d.len == 0) return VirtqError::kZeroLength;
-    total += d.len;
-    if (total >= k4GiB) return VirtqError::kChainTooLong;
-
-    bool writable = (d.flags & virtio::kDescFWrite) != 0;
-    if (!writable && seen_writable) return VirtqError::kReadableAfterWritable;
-    seen_writable |= writable;
-
-    if (!overflow) {
-      bool needed_more = false;
-      int k = mem_->gpa_to_iov(d.addr, d.len, iov + n, static_cast<int>(capacity - n),
-                               &needed_more, gpas ? gpas + n : nullptr);
-      if (k >= 0) {
-        n += static_cast<uint32_t>(k);
-        if (writable) {
-          chain->writable += static_cast<uint32_t>(k);
-          chain->writable_len += d.len;
-        } else {
-          chain->readable += static_cast<uint32_t>(k);
-          chain->readable_len += d.len;
-        }
-      } else if (needed_more) {
-        // Out of iovecs: keep walking (checking only) so a loop or a bad address further on is
-        // still caught; the chain is then dropped as too long.
-        overflow = true;
-      } else {
-        return VirtqError::kUnmapped;
-      }
-    }
-    if (overflow && !mapped(d.addr, d.len)) return VirtqError::kUnmapped;
-
-    if (!(d.flags & virtio::kDescFNext)) {
-      return overflow ? VirtqError::kTooManySegments : VirtqError::kOk;
-    }
+    VirtqError e = segs.add(d.addr, d.len, (d.flags & virtio::kDescFWrite) != 0);
+    if (e != VirtqError::kOk) return e;
+    if (!(d.flags & virtio::kDescFNext)) return segs.finish();
     i = d.next;
     if (i >= table_size) return VirtqError::kNextOutOfRange;
   }

@@ -7,52 +7,12 @@
 
 #include <cstdint>
 
+#include "netback/common/virtio_defs.h"
 #include "netback/vhost/guest_memory.h"
 #include "netback/vhost/guest_writer.h"
-#include "netback/common/virtio_defs.h"
+#include "netback/vhost/virtq_chain.h"
 
 namespace uvs::netback {
-
-/// What pop() found. Three groups: kOk / kEmpty; per-chain problems that drop that one chain
-/// (the queue stays usable; the chain's head must still be returned with push(head, 0)); and
-/// fatal ones that mean the driver broke the ring (the port must stop using the queue).
-enum class VirtqError : uint8_t {
-  kOk,
-  kEmpty,  ///< nothing available
-  // Drop the chain, keep the queue (is_fatal() is false).
-  kTooManySegments,  ///< legal but more segments than the caller's iovec capacity
-  // Fatal (is_fatal() is true).
-  kNotReady,               ///< pop() on a queue that was never set up
-  kZeroLength,             ///< a zero-length buffer descriptor
-  kAvailIdxJump,           ///< avail idx moved more than the ring size past last_avail_idx
-  kHeadOutOfRange,         ///< avail ring entry >= queue size
-  kNextOutOfRange,         ///< desc.next >= table size
-  kChainLoop,              ///< more descriptors visited than the table holds
-  kUnmapped,               ///< a buffer lies (partly) outside guest memory
-  kChainTooLong,           ///< total length >= 4 GiB
-  kReadableAfterWritable,  ///< §2.7.4.2: device-readable descriptors must come first
-  kIndirectNotNegotiated,  ///< INDIRECT flag without VIRTIO_F_RING_INDIRECT_DESC
-  kIndirectBadSize,        ///< indirect table length 0, not a multiple of 16, or too big
-  kIndirectNested,         ///< INDIRECT inside an indirect table (§2.7.5.3.1)
-  kIndirectWithNext,       ///< INDIRECT and NEXT on one descriptor (§2.7.5.3.1)
-  kIndirectUnmapped,       ///< the indirect table is not inside one guest memory region
-};
-
-/// Readable name ("descriptor chain loops", ...). Never nullptr.
-const char* to_string(VirtqError e) noexcept;
-
-/// True for errors that mean the ring is broken (not kOk/kEmpty and not a per-chain drop).
-constexpr bool is_fatal(VirtqError e) noexcept { return e >= VirtqError::kNotReady; }
-
-/// One popped descriptor chain: iov[0, readable) are device-readable segments, iov[readable,
-/// readable + writable) device-writable ones. Lengths are byte totals of each kind.
-struct VirtqChain {
-  uint16_t head = 0;
-  uint32_t readable = 0;
-  uint32_t writable = 0;
-  uint64_t readable_len = 0;
-  uint64_t writable_len = 0;
-};
 
 /// Host pointers and parameters of a split ring, already translated and checked by the caller
 /// (sizes: virtio::desc_table_bytes() etc.).
@@ -61,13 +21,6 @@ struct VirtqLayout {
   void* avail = nullptr;
   void* used = nullptr;
   uint32_t size = 0;  ///< power of two, 1 .. virtio::kMaxQueueSize
-};
-
-/// Which negotiated features the ring honours.
-struct VirtqFeatures {
-  bool event_idx = false;
-  bool indirect = false;
-  bool notify_on_empty = false;
 };
 
 /// Device side of a split virtqueue. Loop thread only; data-path calls are noexcept and never
@@ -115,8 +68,17 @@ class Virtq {
   /// frame). They will be popped again.
   void unpop(uint16_t n) noexcept { last_avail_idx_ = static_cast<uint16_t>(last_avail_idx_ - n); }
 
+  /// Where the next pop() reads (see rewind()).
+  using Mark = uint16_t;
+  Mark avail_mark() const noexcept { return last_avail_idx_; }
+  /// Goes back to `m` (taken since the last flush): the chains popped after it will be popped
+  /// again. The data path's generic form of unpop().
+  void rewind(Mark m) noexcept { last_avail_idx_ = m; }
+
   /// Writes a used element (head, bytes written). Not visible to the driver until flush().
   void push(uint16_t head, uint32_t len) noexcept;
+  /// push() for a popped chain's ref().
+  void push(UsedRef r, uint32_t len) noexcept { push(r.id, len); }
 
   /// Publishes pushed elements with one release store of used->idx. Returns whether the driver
   /// wants an interrupt for them (EVENT_IDX: §2.7.10 used_event; otherwise avail->flags
@@ -159,7 +121,6 @@ class Virtq {
                   uint64_t* gpas) noexcept;
   /// Guest-physical address logged for byte `off` of the used ring.
   uint64_t used_gpa(uint64_t off) const noexcept { return used_log_gpa_ + off; }
-  bool mapped(uint64_t gpa, uint64_t len) const noexcept;
   uint16_t load_avail_idx() const noexcept;
   void write_avail_event(uint16_t v) noexcept;
 

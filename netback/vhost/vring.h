@@ -28,6 +28,20 @@ struct Vring {
   /// Started, enabled and set up: the data path may use the ring.
   bool running() const noexcept { return started && enabled && vq.ready(); }
 
+  /// Calls `f` with the ring in use (the data path is a template over the ring layout) and
+  /// returns what it returns.
+  template <typename F>
+  decltype(auto) with_ring(F&& f) noexcept {
+    return f(vq);
+  }
+  /// The driver made buffers available that were not popped (FdHandler::poll()).
+  bool pending() const noexcept { return vq.pending(); }
+  /// Virtq::disable_notifications() / enable_notifications() / update_avail_event() of the
+  /// ring in use.
+  void disable_notifications() noexcept { vq.disable_notifications(); }
+  bool enable_notifications() noexcept { return vq.enable_notifications(); }
+  bool update_avail_event() noexcept { return vq.update_avail_event(); }
+
   /// Signals the driver through the call eventfd (no-op without one). Never blocks: eventfd
   /// writes only block at a counter of 2^64-2. Returns whether a write happened.
   bool signal() noexcept;
