@@ -112,6 +112,39 @@ constexpr bool vring_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t o
          static_cast<uint16_t>(new_idx - old_idx);
 }
 
+// ---- Packed virtqueue (virtio 1.1 §2.7) ----
+
+/// Descriptor flags beyond NEXT/WRITE/INDIRECT ("Driver and Device Ring Wrap Counters"): a descriptor is available when AVAIL
+/// equals the driver's wrap counter and USED does not; used when both equal the device's.
+inline constexpr uint16_t kPackedDescFAvail = 1 << 7;
+inline constexpr uint16_t kPackedDescFUsed = 1 << 15;
+
+/// One descriptor-ring entry of a packed ring (16 bytes, "The Virtqueue Descriptor Format").
+struct PackedDesc {
+  uint64_t addr;  ///< guest-physical
+  uint32_t len;
+  uint16_t id;    ///< buffer id (in the last descriptor of a chain)
+  uint16_t flags;
+};
+static_assert(sizeof(PackedDesc) == 16);
+
+/// Driver / device event suppression structure ("Event Suppression Structure Format"): `off_wrap` is a ring offset (bits
+/// 0-14) and wrap counter (bit 15), used with kPackedEventDesc.
+struct PackedEvent {
+  uint16_t off_wrap;
+  uint16_t flags;
+};
+static_assert(sizeof(PackedEvent) == 4);
+inline constexpr uint16_t kPackedEventEnable = 0;
+inline constexpr uint16_t kPackedEventDisable = 1;
+inline constexpr uint16_t kPackedEventDesc = 2;  ///< only with VIRTIO_F_RING_EVENT_IDX
+
+/// Largest packed queue size (§2.7: up to 2^15 entries, not necessarily a power of 2).
+inline constexpr uint32_t kMaxPackedQueueSize = 32768;
+
+/// Bytes of a packed descriptor ring of `size` entries.
+constexpr uint64_t packed_desc_ring_bytes(uint32_t size) noexcept { return uint64_t{16} * size; }
+
 // ---- virtio-net (§5.1) ----
 
 /// Virtqueue numbering: pair p has receiveq 2p and transmitq 2p+1 (§5.1.2).

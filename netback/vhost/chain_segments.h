@@ -24,7 +24,8 @@ class ChainSegments {
 
   /// Adds one buffer of `len` bytes at guest-physical `addr`. Returns kOk, or the fatal error
   /// that breaks the ring: a zero length, a chain of 4 GiB or more, a device-readable buffer
-  /// after a writable one (virtio 1.1 §2.6.4.2 / §2.7.17), or a byte outside guest memory.
+  /// after a writable one (the "Scatter-Gather Support" rule of either layout), or a byte
+  /// outside guest memory.
   /// Past `capacity` segments the rest is only checked (so a bad address further on is still
   /// found) and finish() reports kTooManySegments.
   VirtqError add(uint64_t addr, uint32_t len, bool writable) noexcept {

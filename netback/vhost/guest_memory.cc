@@ -196,4 +196,16 @@ void* GuestMemory::uva_to_host(uint64_t uva, uint64_t len) const noexcept {
   return nullptr;
 }
 
+uint64_t GuestMemory::uva_to_gpa(uint64_t uva, uint64_t len) const noexcept {
+  if (len == 0) return kNoGpa;
+  for (size_t i = 0; i < count_; ++i) {
+    const Region& r = regions_[i];
+    uint64_t off = uva - r.desc.userspace_addr;
+    if (off < r.desc.memory_size && len <= r.desc.memory_size - off) {
+      return r.desc.guest_phys_addr + off;
+    }
+  }
+  return kNoGpa;
+}
+
 }  // namespace uvs::netback

@@ -66,6 +66,11 @@ class GuestMemory {
   /// SET_VRING_ADDR). Returns nullptr if [uva, uva+len) is not entirely inside one region.
   void* uva_to_host(uint64_t uva, uint64_t len) const noexcept;
 
+  /// The guest-physical address of a frontend virtual range inside one region (a packed ring's
+  /// descriptor ring, which the dirty log keys by guest-physical address), or kNoGpa.
+  uint64_t uva_to_gpa(uint64_t uva, uint64_t len) const noexcept;
+  static constexpr uint64_t kNoGpa = ~uint64_t{0};
+
   /// Number of regions mapped.
   size_t region_count() const noexcept { return count_; }
   /// Copy of region `i`'s description (i < region_count()).

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // GuestWriter: the one way the backend stores into guest memory (RX headers and payload, used
-// ring entries, used->idx, flags and avail_event), marking each store in the dirty log while a
-// migration logs.
+// ring entries, used->idx, flags and avail_event, packed-ring used descriptors and event
+// suppression), marking each store in the dirty log while a migration logs.
 #pragma once
 
 #include <cstddef>
@@ -47,6 +47,15 @@ class GuestWriter {
   void store_u16_release(uint16_t* host, uint64_t gpa, uint16_t v) const noexcept {
     __atomic_store_n(host, v, __ATOMIC_RELEASE);
     note(gpa, sizeof v);
+  }
+
+  /// Writes the id and length of a used packed-ring descriptor (plain stores: the release store
+  /// of its flags, store_u16_release(), publishes them; virtio 1.1 §2.7.1).
+  void store_packed_used(virtio::PackedDesc* host, uint64_t gpa, uint16_t id,
+                         uint32_t len) const noexcept {
+    host->len = len;
+    host->id = id;
+    note(gpa, sizeof *host);
   }
 
   /// Writes one used ring element (plain stores: the release of used->idx orders them).

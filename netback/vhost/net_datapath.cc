@@ -331,5 +331,11 @@ template BurstResult net_tx_burst<Virtq>(Virtq&, uint32_t, const NetOffloadFeatu
 template BurstResult net_rx_burst<Virtq>(Virtq&, uint32_t, bool, uint32_t,
                                         std::span<const port::Frame>, RxScratch&,
                                         NetQueueStats&) noexcept;
+template BurstResult net_tx_burst<PackedVirtq>(PackedVirtq&, uint32_t, const NetOffloadFeatures&,
+                                              port::Port&, port::FrameSink*, TxScratch&,
+                                              NetQueueStats&) noexcept;
+template BurstResult net_rx_burst<PackedVirtq>(PackedVirtq&, uint32_t, bool, uint32_t,
+                                              std::span<const port::Frame>, RxScratch&,
+                                              NetQueueStats&) noexcept;
 
 }  // namespace uvs::netback

@@ -11,6 +11,7 @@
 
 #include "netback/common/net_hdr.h"
 #include "netback/vhost/net_queue_stats.h"
+#include "netback/vhost/packed_virtq.h"
 #include "netback/vhost/virtq.h"
 #include "port/frame.h"
 #include "port/port.h"

@@ -42,6 +42,7 @@ VhostUserDevice::VhostUserDevice(const NetDeviceConfig& config, VhostUserDeviceL
                       feature_bit(feat::kRingEventIdx) | feature_bit(feat::kRingIndirectDesc) |
                       feature_bit(feat::kNetMtu) | feature_bit(feat::kNetStatus) |
                       feature_bit(feat::kNotifyOnEmpty) | feature_bit(feat::kAnyLayout) |
+                      feature_bit(feat::kRingPacked) |
                       feature_bit(feat::kVhostUserProtocolFeatures);
   // vhost-user.rst "Migration": every store into guest memory is logged while LOG_ALL is acked.
   // Without the bit QEMU refuses to migrate the guest ("vhost lacks VHOST_F_LOG_ALL").
@@ -138,6 +139,31 @@ bool VhostUserDevice::layout_of(const Vring& v, VirtqLayout* l) const noexcept {
   return l->desc && l->avail && l->used;
 }
 
+bool VhostUserDevice::packed_layout_of(const Vring& v, PackedLayout* l) const noexcept {
+  // virtio 1.1 §2.7: descriptor ring, driver area (driver event suppression, sent as the avail
+  // address) and device area (device event suppression, sent as the used address).
+  const uint64_t ring_bytes = virtio::packed_desc_ring_bytes(v.num);
+  l->desc = mem_.uva_to_host(v.addr.desc_user_addr, ring_bytes);
+  l->driver_event = mem_.uva_to_host(v.addr.avail_user_addr, sizeof(virtio::PackedEvent));
+  l->device_event = mem_.uva_to_host(v.addr.used_user_addr, sizeof(virtio::PackedEvent));
+  l->desc_gpa = mem_.uva_to_gpa(v.addr.desc_user_addr, ring_bytes);
+  l->size = v.num;
+  return l->desc && l->driver_event && l->device_event && l->desc_gpa != GuestMemory::kNoGpa;
+}
+
+bool VhostUserDevice::relocate(Vring& v) noexcept {
+  if (v.packed) {
+    PackedLayout l;
+    return packed_layout_of(v, &l) && v.pvq.relocate(l);
+  }
+  VirtqLayout l;
+  return layout_of(v, &l) && v.vq.relocate(l);
+}
+
+bool VhostUserDevice::packed_ring() const noexcept {
+  return (acked_features_ & feature_bit(feat::kRingPacked)) != 0;
+}
+
 template <typename F>
 HandleOutcome VhostUserDevice::change_memory(F&& change, std::string* error) {
   for (uint32_t i = 0; i < vring_count_; ++i) {
@@ -147,9 +173,8 @@ HandleOutcome VhostUserDevice::change_memory(F&& change, std::string* error) {
   for (uint32_t i = 0; i < vring_count_; ++i) {
     Vring& v = vrings_[i];
     if (!v.started) continue;
-    VirtqLayout l;
     // A running ring must stay inside guest memory (QEMU only remaps around it on hotplug).
-    if (out == HandleOutcome::kOk && (!layout_of(v, &l) || !v.vq.relocate(l))) {
+    if (out == HandleOutcome::kOk && !relocate(v)) {
       *error = "vring " + std::to_string(i) + " no longer inside guest memory";
       out = HandleOutcome::kFatal;
     }
@@ -193,7 +218,7 @@ HandleOutcome VhostUserDevice::dispatch(const VhostUserMsg& msg, ReceivedFds& fd
           vrings_[i].enabled = true;
           listener_->vring_attach(i);
         }
-        if (vrings_[i].vq.ready()) vrings_[i].vq.set_features(vf);
+        if (vrings_[i].ready()) vrings_[i].with_ring([&](auto& q) { q.set_features(vf); });
       }
       return HandleOutcome::kOk;
     }
@@ -240,8 +265,12 @@ HandleOutcome VhostUserDevice::dispatch(const VhostUserMsg& msg, ReceivedFds& fd
     case R::kSetVringNum: {
       if (!valid_index(p.state.index, error)) return HandleOutcome::kFatal;
       uint32_t n = p.state.num;
-      if (n == 0 || n > virtio::kMaxQueueSize || (n & (n - 1)) != 0) {
-        return fail(error, HandleOutcome::kFatal, msg, "queue size not a power of 2 in 1..32768");
+      // virtio 1.1 §2.7: a packed ring need not be a power of 2 in size.
+      if (packed_ring() ? (n == 0 || n > virtio::kMaxPackedQueueSize)
+                        : (n == 0 || n > virtio::kMaxQueueSize || (n & (n - 1)) != 0)) {
+        return fail(error, HandleOutcome::kFatal, msg,
+                    packed_ring() ? "packed queue size outside 1..32768"
+                                  : "queue size not a power of 2 in 1..32768");
       }
       Vring& v = vrings_[p.state.index];
       if (v.started) return fail(error, HandleOutcome::kFatal, msg, "ring is running");
@@ -253,10 +282,13 @@ HandleOutcome VhostUserDevice::dispatch(const VhostUserMsg& msg, ReceivedFds& fd
       if (!valid_index(p.state.index, error)) return HandleOutcome::kFatal;
       Vring& v = vrings_[p.state.index];
       if (v.started) return fail(error, HandleOutcome::kFatal, msg, "ring is running");
-      if (p.state.num > 0xffff) {
+      // vhost-user.rst: a packed ring's base carries the avail index and wrap counter in bits
+      // 0-15 and (QEMU) the used ones in bits 16-31; the used position is where the avail one
+      // is, since no chain is in flight across a stop, so those bits are not needed.
+      if (!packed_ring() && p.state.num > 0xffff) {
         return fail(error, HandleOutcome::kFatal, msg, "split ring base above 0xffff");
       }
-      v.base = static_cast<uint16_t>(p.state.num);
+      v.base = p.state.num;
       return HandleOutcome::kOk;
     }
 
@@ -269,8 +301,7 @@ HandleOutcome VhostUserDevice::dispatch(const VhostUserMsg& msg, ReceivedFds& fd
         // A running ring gets SET_VRING_ADDR when logging toggles (vhost-user.rst "Migration":
         // VHOST_VRING_F_LOG): re-translate in place, keeping every index.
         listener_->vring_detach(p.addr.index);
-        VirtqLayout l;
-        if (!layout_of(v, &l) || !v.vq.relocate(l)) {
+        if (!relocate(v)) {
           v.stop();
           return fail(error, HandleOutcome::kFatal, msg, "ring outside guest memory");
         }
@@ -286,9 +317,14 @@ HandleOutcome VhostUserDevice::dispatch(const VhostUserMsg& msg, ReceivedFds& fd
       Vring& v = vrings_[i];
       // vhost-user.rst: GET_VRING_BASE stops the ring; the reply is where to resume.
       listener_->vring_detach(i);
-      if (v.vq.ready()) {
-        v.base = v.vq.last_avail_idx();
-        v.stop_used = v.vq.used_idx();
+      if (v.ready()) {
+        if (v.packed) {
+          v.base = v.pvq.vring_base();
+          v.stop_used = PackedVirtq::encode(v.pvq.used_pos());
+        } else {
+          v.base = v.vq.last_avail_idx();
+          v.stop_used = v.vq.used_idx();
+        }
       }
       v.stop();
       reply->send = true;
@@ -431,12 +467,27 @@ HandleOutcome VhostUserDevice::set_vring_kick(const VhostUserMsg& msg, ReceivedF
     if (v.num == 0 || !v.has_addr) {
       return fail(error, HandleOutcome::kFatal, msg, "ring size or addresses not set");
     }
-    VirtqLayout l;
-    if (!layout_of(v, &l)) {
-      return fail(error, HandleOutcome::kFatal, msg, "ring addresses outside guest memory");
-    }
-    if (!v.vq.setup(&mem_, l, v.base, virtq_features())) {
-      return fail(error, HandleOutcome::kFatal, msg, "ring misaligned");
+    if (packed_ring()) {
+      PackedLayout l;
+      if (!packed_layout_of(v, &l)) {
+        return fail(error, HandleOutcome::kFatal, msg, "ring addresses outside guest memory");
+      }
+      PackedPos base = PackedVirtq::decode(static_cast<uint16_t>(v.base));
+      if (base.idx >= v.num) {
+        return fail(error, HandleOutcome::kFatal, msg, "packed ring base outside the ring");
+      }
+      if (!v.pvq.setup(&mem_, l, base, virtq_features())) {
+        return fail(error, HandleOutcome::kFatal, msg, "ring misaligned");
+      }
+      v.packed = true;
+    } else {
+      VirtqLayout l;
+      if (!layout_of(v, &l)) {
+        return fail(error, HandleOutcome::kFatal, msg, "ring addresses outside guest memory");
+      }
+      if (!v.vq.setup(&mem_, l, static_cast<uint16_t>(v.base), virtq_features())) {
+        return fail(error, HandleOutcome::kFatal, msg, "ring misaligned");
+      }
     }
     apply_log(v);
     v.started = true;
@@ -447,7 +498,14 @@ HandleOutcome VhostUserDevice::set_vring_kick(const VhostUserMsg& msg, ReceivedF
 }
 
 void VhostUserDevice::apply_log(Vring& v) noexcept {
-  v.vq.set_log(&log_, (v.addr.flags & vu::kVringAddrFlagLog) != 0, v.addr.log_guest_addr);
+  const bool log_ring = (v.addr.flags & vu::kVringAddrFlagLog) != 0;
+  if (v.packed) {
+    // QEMU gives a packed ring's device area as log_guest_addr; the used descriptors are logged
+    // at the descriptor ring's own guest address.
+    v.pvq.set_log(&log_, log_ring, v.addr.log_guest_addr);
+  } else {
+    v.vq.set_log(&log_, log_ring, v.addr.log_guest_addr);
+  }
 }
 
 HandleOutcome VhostUserDevice::set_log_base(const VhostUserMsg& msg, ReceivedFds& fds,

@@ -80,7 +80,7 @@ class VhostUserDevice {
   void reset() noexcept;
 
   /// Virtio feature bits we offer (GET_FEATURES): VERSION_1, MRG_RXBUF, EVENT_IDX,
-  /// INDIRECT_DESC, MTU, STATUS, NOTIFY_ON_EMPTY, ANY_LAYOUT, PROTOCOL_FEATURES, LOG_ALL, MQ
+  /// INDIRECT_DESC, RING_PACKED, MTU, STATUS, NOTIFY_ON_EMPTY, ANY_LAYOUT, PROTOCOL_FEATURES, LOG_ALL, MQ
   /// with more than one pair, MAC when configured, and with `offloads` CSUM, GUEST_CSUM,
   /// HOST_TSO4/6, HOST_ECN, GUEST_TSO4/6, GUEST_ECN.
   uint64_t offered_features() const noexcept { return offered_features_; }
@@ -126,6 +126,12 @@ class VhostUserDevice {
   bool valid_index(uint32_t index, std::string* error) const;
   /// Translates ring `i`'s addresses; false if outside guest memory.
   bool layout_of(const Vring& v, VirtqLayout* layout) const noexcept;
+  bool packed_layout_of(const Vring& v, PackedLayout* layout) const noexcept;
+  /// Re-translates a started ring in its layout, keeping its positions; false if it left guest
+  /// memory.
+  bool relocate(Vring& v) noexcept;
+  /// VIRTIO_F_RING_PACKED acked: rings started from now on are packed.
+  bool packed_ring() const noexcept;
   VirtqFeatures virtq_features() const noexcept;
   /// Memory changed: detach every started ring, run `change`, re-translate them, attach.
   template <typename F>

@@ -53,6 +53,7 @@ const char* to_string(VirtqError e) noexcept {
     case VirtqError::kIndirectWithNext: return "indirect descriptor with NEXT flag";
     case VirtqError::kIndirectUnmapped: return "indirect table outside guest memory";
     case VirtqError::kChainLongerThanRing: return "descriptor chain longer than the ring";
+    case VirtqError::kChainNotAvailable: return "chained descriptor not made available";
   }
   return "unknown virtqueue error";
 }

@@ -8,8 +8,8 @@
 namespace uvs::netback {
 
 /// A popped chain as the used ring takes it back: the split ring's head index or the packed
-/// ring's buffer id, and the ring entries the chain occupied (virtio 1.1 §2.7.6: the device
-/// skips forward that many entries after writing the chain's one used descriptor).
+/// ring's buffer id, and the ring entries the chain occupied (virtio 1.1 §2.7 "Next Flag:
+/// Descriptor Chaining": the device skips that many entries after the chain's used descriptor).
 struct UsedRef {
   uint16_t id = 0;
   uint16_t ndescs = 0;
@@ -39,6 +39,7 @@ enum class VirtqError : uint8_t {
   kIndirectWithNext,       ///< INDIRECT and NEXT on one descriptor (§2.7.5.3.1)
   kIndirectUnmapped,       ///< the indirect table is not inside one guest memory region
   kChainLongerThanRing,    ///< packed ring: a chain of more descriptors than the ring holds
+  kChainNotAvailable,      ///< packed ring: a chain continues into a descriptor not made available
 };
 
 /// Readable name ("descriptor chain loops", ...). Never nullptr.

@@ -42,6 +42,8 @@ void Vring::set_call(int fd) noexcept {
 void Vring::stop() noexcept {
   started = false;
   vq.reset();
+  pvq.reset();
+  packed = false;
   set_kick(-1, false);
   set_call(-1);
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "netback/vhost/packed_virtq.h"
 #include "netback/vhost/vhost_user_proto.h"
 #include "netback/vhost/virtq.h"
 
@@ -14,8 +15,12 @@ namespace uvs::netback {
 /// owns these; the port registers the kick fd with its loop while the ring is running.
 struct Vring {
   uint32_t num = 0;         ///< SET_VRING_NUM (0: not set)
-  uint16_t base = 0;        ///< SET_VRING_BASE: first avail entry to process on start
-  uint16_t stop_used = 0;   ///< used index when GET_VRING_BASE last stopped the ring
+  /// SET_VRING_BASE: where to start. Split: the next avail index (bits 0-15). Packed: the next
+  /// descriptor index (bits 0-14) and its wrap counter (bit 15); vhost-user.rst "Vring
+  /// descriptor indices for packed virtqueues".
+  uint32_t base = 0;
+  /// Used index when GET_VRING_BASE last stopped the ring (packed: index | wrap counter << 15).
+  uint16_t stop_used = 0;
   bool has_addr = false;
   vu::VringAddr addr{};     ///< SET_VRING_ADDR (frontend virtual addresses)
   int kick_fd = -1;         ///< owned; -1 with kick_nofd means "poll, no eventfd"
@@ -23,24 +28,34 @@ struct Vring {
   int call_fd = -1;         ///< owned; -1: never interrupt
   bool started = false;     ///< SET_VRING_KICK received (and the ring translated) until stopped
   bool enabled = false;     ///< SET_VRING_ENABLE state, tracked while stopped too
-  Virtq vq;
+  bool packed = false;      ///< the ring in use is `pvq` (VIRTIO_F_RING_PACKED at start)
+  Virtq vq;                 ///< split layout
+  PackedVirtq pvq;          ///< packed layout
 
+  /// Set up (in the layout in use).
+  bool ready() const noexcept { return packed ? pvq.ready() : vq.ready(); }
   /// Started, enabled and set up: the data path may use the ring.
-  bool running() const noexcept { return started && enabled && vq.ready(); }
+  bool running() const noexcept { return started && enabled && ready(); }
 
   /// Calls `f` with the ring in use (the data path is a template over the ring layout) and
   /// returns what it returns.
   template <typename F>
   decltype(auto) with_ring(F&& f) noexcept {
-    return f(vq);
+    return packed ? f(pvq) : f(vq);
   }
   /// The driver made buffers available that were not popped (FdHandler::poll()).
-  bool pending() const noexcept { return vq.pending(); }
-  /// Virtq::disable_notifications() / enable_notifications() / update_avail_event() of the
-  /// ring in use.
-  void disable_notifications() noexcept { vq.disable_notifications(); }
-  bool enable_notifications() noexcept { return vq.enable_notifications(); }
-  bool update_avail_event() noexcept { return vq.update_avail_event(); }
+  bool pending() const noexcept { return packed ? pvq.pending() : vq.pending(); }
+  /// disable_notifications() / enable_notifications() / update_avail_event() of the ring in
+  /// use (see Virtq).
+  void disable_notifications() noexcept {
+    with_ring([](auto& q) { q.disable_notifications(); });
+  }
+  bool enable_notifications() noexcept {
+    return with_ring([](auto& q) { return q.enable_notifications(); });
+  }
+  bool update_avail_event() noexcept {
+    return with_ring([](auto& q) { return q.update_avail_event(); });
+  }
 
   /// Signals the driver through the call eventfd (no-op without one). Never blocks: eventfd
   /// writes only block at a counter of 2^64-2. Returns whether a write happened.

@@ -89,6 +89,50 @@ write("virtq", "rx_plain", ring(3, 2, 0, [[(1600, True)], [(1600, True)]]))
 write("virtq", "rx_mergeable", ring(4, 3, 1, [[(64, True)]] * 8, frame_len_byte=60))
 
 
+# ---- packed_virtq: 8 config bytes + guest memory (descriptor ring at 0, driver event, device
+# event, buffers after; gpa base 0x10000) ----
+def packed_ring(qsize, mode, feats, chains, indirect=False, hdr12=True, reverse=False,
+                frame_len_byte=20):
+    ev = 16 * qsize
+    buf_off = (ev + 8 + 15) & ~15
+    mem = bytearray(buf_off + 4096)
+    nxt = buf_off
+    d = 0
+    for i, chain in enumerate(chains):  # chain: list of (len, writable); buffer id 100 + i
+        wrap = (d // qsize) % 2 == 0
+        bits = 1 << 7 if wrap else 1 << 15
+        if indirect:
+            table = nxt
+            nxt += 16 * len(chain)
+            for k, (ln, w) in enumerate(chain):
+                struct.pack_into("<QIHH", mem, table + 16 * k, GPA + nxt, ln, 0, 2 if w else 0)
+                nxt += ln
+            struct.pack_into("<QIHH", mem, 16 * (d % qsize), GPA + table, 16 * len(chain),
+                             100 + i, 4 | bits)
+            d += 1
+            continue
+        for k, (ln, w) in enumerate(chain):
+            last = k + 1 == len(chain)
+            bits = 1 << 7 if (d // qsize) % 2 == 0 else 1 << 15
+            flags = (2 if w else 0) | (0 if last else 1) | bits
+            struct.pack_into("<QIHH", mem, 16 * (d % qsize), GPA + nxt, ln,
+                             100 + i if last else 0, flags)
+            nxt += ln
+            d += 1
+    cfg = bytes([(qsize - 1) | mode << 6, feats, 0, 0x80, 0xFF, 0x7F,
+                 (1 if hdr12 else 0) | (2 if reverse else 0), frame_len_byte])
+    return cfg + bytes(mem[: nxt + 16])
+
+
+write("packed_virtq", "pop_chains", packed_ring(8, 0, 0, [[(64, False), (64, True)], [(100, False)]]))
+write("packed_virtq", "pop_reverse", packed_ring(5, 0, 1, [[(8, False)] * 2] * 3, reverse=True))
+write("packed_virtq", "pop_indirect", packed_ring(8, 0, 2, [[(32, False), (32, True)]], indirect=True))
+write("packed_virtq", "tx_two_frames", packed_ring(10, 1, 1, [[(12, False), (60, False)], [(72, False)]]))
+write("packed_virtq", "tx_indirect", packed_ring(16, 1, 3, [[(12, False), (100, False)]], indirect=True))
+write("packed_virtq", "rx_plain", packed_ring(8, 2, 0, [[(1600, True)], [(1600, True)]]))
+write("packed_virtq", "rx_mergeable", packed_ring(12, 3, 1 | 8 | 16, [[(64, True)]] * 8, frame_len_byte=60))
+
+
 # ---- offload: flags, gso, ecn, caps, scatter-1, gso_size, csum_start, csum_offset + frame ----
 def ipv4_tcp(payload, tag=False, udp=False):
     eth = bytes(12) + (b"\x81\x00\x00\x0a" if tag else b"") + b"\x08\x00"
