@@ -5,10 +5,12 @@
 #
 # Guest 1 (10.0.0.1) attaches through the backend-program --fd path: tests/cli/fd_launcher.py
 # listens on its socket and execs the daemon with that listener as --fd 3 (port vm0). Guest 2
-# (10.0.0.2) is on a plain path port, vm2, on the second port thread. Both QEMUs are vhost-user
-# clients with reconnect=1; the guest side is tests/e2e/guest/peer1.sh and peer2.sh. One boot of
-# each checks, in order:
-#   1. ping both ways and an HTTP download from guest 2, compared by md5;
+# (10.0.0.2) is on a plain path port, vm2, on the second port thread. Guest 1 uses split rings,
+# guest 2 packed rings (virtio-net-pci packed=on: virtio 1.1 VIRTIO_F_RING_PACKED). Both QEMUs are
+# vhost-user clients with reconnect=1; the guest side is tests/e2e/guest/peer1.sh and peer2.sh.
+# One boot of each checks, in order:
+#   1. ping both ways and an HTTP download from guest 2, compared by md5; vm2 negotiated packed
+#      rings and vm0 split ones;
 #   2. guest 2's QEMU is SIGKILLed, guest 1 sees the outage;
 #   3. a new guest 2 on the same port: guest 1 pings and downloads again, then uploads the file;
 #   4. the daemon's counters: vm0 served one guest and vm2 two, without protocol errors; vm0's
@@ -32,9 +34,13 @@ daemon_start sw --threads 2 --port "vhost-user,id=vm2,path=$b,thread=1"
 DAEMON_PREFIX=()
 # Both guests boot at once: the boots dominate the test's time.
 guest_start g1 "$a" 52:54:00:00:00:01 "$guests/peer1.sh" client
-guest_start g2 "$b" 52:54:00:00:00:02 "$guests/peer2.sh" client
+GUEST_NIC_OPTS=packed=on guest_start g2 "$b" 52:54:00:00:00:02 "$guests/peer2.sh" client
 
 guest_wait_line g1 'UVS-STEP PHASE1-OK' 200 || fail "first checks"
+# VIRTIO_F_RING_PACKED is feature bit 34.
+packed_bit() { echo "(int(port('$1')['backend']['offloads']['features'], 16) >> 34) & 1"; }
+daemon_check sw "$(packed_bit vm2) == 1 and $(packed_bit vm0) == 0" >/dev/null ||
+  fail "vm2 should run packed rings and vm0 split ones"
 t_phase1=$(e2e_elapsed "$t_all")
 e2e_log "first checks passed at ${t_phase1}s; killing guest 2 (SIGKILL)"
 g2_pid=$(guest_pid g2)
@@ -44,7 +50,7 @@ guest_wait_line g1 'UVS-STEP outage seen' 90 || fail "guest 1 saw no outage"
 e2e_wait_log "$E2E_TMP/sw.log" 'vm2: vhost-user frontend disconnected' 10 || fail "the daemon did not see guest 2 go"
 
 e2e_log "starting a new guest 2 on the same port"
-guest_start g2b "$b" 52:54:00:00:00:02 "$guests/peer2.sh" client
+GUEST_NIC_OPTS=packed=on guest_start g2b "$b" 52:54:00:00:00:02 "$guests/peer2.sh" client
 rc1=0 rc2=0
 guest_wait g1 240 || rc1=$?
 t_g1=$GUEST_TOTAL_S

@@ -3,7 +3,9 @@
 # Real-peer test: DPDK testpmd (virtio-user, two ports) talks to two cross-wired vhost-user-net
 # ports in one uvswitch loop (tests/netback/vhost_pair). Frames must flow both ways and the
 # counters on both sides must match. Run twice per socket role, so a second frontend is accepted
-# after the first left (server) and the backend reconnects to a restarted frontend (client).
+# after the first left (server) and the backend reconnects to a restarted frontend (client): the
+# first run with split rings, the second with packed rings (virtio-user packed_vq=1, virtio 1.1
+# VIRTIO_F_RING_PACKED), each checked to be the layout actually negotiated.
 # Usage: testpmd_pair_test.sh BUILD_DIR SOURCE_DIR [server|client ...]
 set -euo pipefail
 
@@ -32,19 +34,36 @@ fail() {
   exit 1
 }
 
-# field NAME LINE_PREFIX FILE: value of NAME=... on the line starting with LINE_PREFIX.
-field() { awk -v k="$1" -v p="$2" '$1 == p { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$3"; }
+# field NAME LINE_PREFIX FILE: value of NAME=... on the last line starting with LINE_PREFIX (the
+# final counters, after any mid-run snapshots).
+field() { awk -v k="$1" -v p="$2" '$1 == p { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) v = kv[2] } } END { print v }' "$3"; }
 
-# run_testpmd MODE RUN: one testpmd session, closed-loop io forwarding for ~3 s.
+# Mid-run snapshot of vhost_pair's counters (they carry the acked virtio features).
+snapshot() { kill -USR1 "$pair_pid"; sleep 0.3; }
+
+# run_testpmd MODE RUN LAYOUT: one testpmd session, closed-loop io forwarding for ~3 s, with
+# split or packed rings; checks that the backend acked VIRTIO_F_RING_PACKED (bit 34) exactly
+# when packed rings were asked for.
 run_testpmd() {
-  local mode=$1 run=$2 role=client
+  local mode=$1 run=$2 layout=$3 role=client extra=""
   [ "$mode" = client ] && role=server   # our backend is the client: testpmd listens
+  [ "$layout" = packed ] && extra=",packed_vq=1"
   local out=$work/tp-$mode-$run.out
   testpmd_prefix uvspair
-  testpmd_session "$out" 3 --file-prefix="$TESTPMD_PREFIX" \
-    --vdev "$(testpmd_vdev_user 0 "$work/a.sock" 02:00:00:00:00:0a "$role")" \
-    --vdev "$(testpmd_vdev_user 1 "$work/b.sock" 02:00:00:00:00:0b "$role")" \
+  TESTPMD_DURING=snapshot testpmd_session "$out" 3 --file-prefix="$TESTPMD_PREFIX" \
+    --vdev "$(testpmd_vdev_user 0 "$work/a.sock" 02:00:00:00:00:0a "$role")$extra" \
+    --vdev "$(testpmd_vdev_user 1 "$work/b.sock" 02:00:00:00:00:0b "$role")$extra" \
     -- --txpkts="${TXPKTS:-64}" || fail "testpmd ($mode run $run) exited with $?"
+  local feat packed
+  feat=$(awk '$1 == "A" || $1 == "B"' "$work/pair.out" | tail -2 | sed -n 's/.*features=//p' | sort -u)
+  [ "$(echo "$feat" | wc -l)" -eq 1 ] && [ -n "$feat" ] ||
+    fail "ports acked different features mid-run ($mode run $run): $feat"
+  packed=$(( (feat >> 34) & 1 ))
+  if [ "$layout" = packed ]; then
+    [ "$packed" -eq 1 ] || fail "packed rings asked for but not negotiated ($mode run $run, $feat)"
+  else
+    [ "$packed" -eq 0 ] || fail "packed rings negotiated unasked ($mode run $run, $feat)"
+  fi
   local p0 p1
   p0=$(testpmd_port_stats "$out" 0) && p1=$(testpmd_port_stats "$out" 1) ||
     fail "no port statistics from testpmd ($mode run $run)"
@@ -63,7 +82,9 @@ for mode in "${modes[@]}"; do
 
   tx0=0 tx1=0 rx0=0 rx1=0
   for run in 1 2; do
-    run_testpmd "$mode" "$run"
+    layout=split
+    [ "$run" -eq 2 ] && layout=packed
+    run_testpmd "$mode" "$run" "$layout"
     mapfile -t s < <(awk '{ print $2 }' "$work/tp-$mode-$run.out.stats")
     rx0=$((rx0 + s[0])) tx0=$((tx0 + s[1])) rx1=$((rx1 + s[2])) tx1=$((tx1 + s[3]))
     # Let the backend notice the disconnect (server: accept again; client: reconnect backoff).

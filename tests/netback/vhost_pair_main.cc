@@ -54,11 +54,12 @@ void print_port(const char* label, const VhostUserNetPort& p) {
       " in_drop_no_sink=%" PRIu64 " out_drop_no_buffers=%" PRIu64 " out_drop_too_big=%" PRIu64
       " out_drop_not_ready=%" PRIu64 " kicks=%" PRIu64 " calls=%" PRIu64
       " connections=%" PRIu64 " disconnects=%" PRIu64 " protocol_errors=%" PRIu64
-      " rejected=%" PRIu64 " state=%d\n",
+      " rejected=%" PRIu64 " state=%d features=0x%" PRIx64 "\n",
       label, t.in_frames, t.in_bytes, t.out_frames, t.out_bytes, t.in_drop_bad_chain,
       t.in_drop_too_short, t.in_drop_too_big, t.in_drop_no_sink, t.out_drop_no_buffers,
       t.out_drop_too_big, s.out_drop_not_ready, t.kicks, t.calls, s.connections, s.disconnects,
-      s.protocol_errors, s.rejected_requests, static_cast<int>(p.state()));
+      s.protocol_errors, s.rejected_requests, static_cast<int>(p.state()),
+      p.device().acked_features());
 }
 
 }  // namespace
