@@ -18,7 +18,7 @@ const std::set<std::string, std::less<>> kGauges = {
     "poll-max-ns",   "poll-grow",   "poll-shrink",    "tcp-listeners",   "registered-fds",
     "pending-bytes", "queue-bytes", "files",          "snaplen",         "max-size-mb",
     "max-files",     "uptime-ms",   "connected",      "attached",        "created",
-    "mtu",           "learned-macs",
+    "mtu",           "learned-macs", "pollers",        "dpdk-port-id",
 };
 
 // Keys whose bare name says too little as a metric name.
