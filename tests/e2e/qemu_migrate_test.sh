@@ -15,6 +15,9 @@
 #   2. m migrates from vmA to vmB (the source QEMU quits): downloads go on, the FDB moves to vmB
 #      and vmB sent a RARP for the guest (SEND_RARP);
 #   3. m migrates back from vmB to vmA, the same checks the other way.
+# At each switchover the destination waits paused (-S) until its guest RAM is compared with the
+# stopped source's, byte for byte: a page the switch wrote while the guest migrated but did not
+# mark in the dirty log (or wrote after GET_VRING_BASE) would differ there.
 # Then m stops: every download was md5-correct and /proc/net/snmp shows no new InCsumErrors; every
 # vhost-user port served its QEMUs without a protocol error.
 # The NAT's side: slirp keeps its ARP entry for the guest, and the switch delivers the NAT's replies
@@ -77,7 +80,7 @@ dest_start() {
     arg=${arg//path=$b,/path=$sock,}
     out+=("$arg")
   done
-  out+=(-incoming "unix:$E2E_TMP/$name.mig")
+  out+=(-incoming "unix:$E2E_TMP/$name.mig" -S)
   printf '%q ' "${out[@]}" >"$dir/cmdline"
   : >"$dir/console.log"
   e2e_bg "$dir/qemu.log" "${out[@]}"
@@ -130,8 +133,44 @@ import json, sys
 print(next((e["port"] for e in json.load(sys.stdin)["return"] if e["mac"] == sys.argv[1]), ""))' "$mac"
 }
 
+# ram_file NAME: the guest RAM of QEMU NAME (its memory-backend-memfd, through /proc).
+ram_file() {
+  local pid f
+  pid=$(guest_pid "$1")
+  for f in /proc/"$pid"/fd/*; do
+    case $(readlink "$f") in /memfd:memory-backend-memfd*) echo "$f"; return 0 ;; esac
+  done
+  fail "QEMU $1 (pid $pid) has no memory-backend-memfd"
+}
+
+# same_ram FROM TO: once TO has loaded the whole migration (it stays paused: -S), compares its
+# guest RAM with the stopped source's and names the first differing 4 KiB pages.
+same_ram() {
+  local from=$1 to=$2 src dst
+  e2e_wait_for 30 eval "hmp $to 'info status' | grep -q 'VM status: paused' &&
+    ! hmp $to 'info status' | grep -q inmigrate" || fail "destination $to did not finish loading"
+  src=$(ram_file "$from") dst=$(ram_file "$to")
+  cmp -s "$src" "$dst" && return 0
+  python3 - "$src" "$dst" <<'PY' >&2
+import sys
+a, b = open(sys.argv[1], "rb"), open(sys.argv[2], "rb")
+diff, page = [], 0
+while True:
+    x, y = a.read(4096), b.read(4096)
+    if not x and not y:
+        break
+    if x != y:
+        diff.append(page)
+    page += 1
+print("%d guest page(s) differ after the migration, first at gpa %s" %
+      (len(diff), ", ".join("0x%x" % (p * 4096) for p in diff[:16])))
+PY
+  fail "guest RAM of $to differs from its source $from's"
+}
+
 # migrate FROM TO SOCK: migrates the guest from QEMU FROM to a new QEMU TO on SOCK, waits for it to
-# complete and for FROM to quit (freeing its port). Prints the seconds it took.
+# complete, checks TO's RAM against FROM's, resumes TO and waits for FROM to quit (freeing its
+# port). Prints the seconds it took.
 migrate() {
   local from=$1 to=$2 sock=$3 t0
   dest_start "$to" "$from" "$sock"
@@ -141,9 +180,11 @@ migrate() {
   MIGRATE_S=$(e2e_elapsed "$t0")
   hmp "$from" "info migrate" | grep -aE '^(total time|downtime|transferred ram)' | tr '\n' ' ' >&2
   echo >&2
+  same_ram "$from" "$to"
+  hmp "$to" cont >/dev/null
   hmp "$from" quit >/dev/null || true
   e2e_wait_for 10 eval "! kill -0 $(guest_pid "$from") 2>/dev/null" || guest_kill "$from"
-  e2e_log "migrated $from -> $to in ${MIGRATE_S}s"
+  e2e_log "migrated $from -> $to in ${MIGRATE_S}s, guest RAM identical at the switchover"
 }
 
 guest_wait_line m1 'UVS-STEP READY' 240 || fail "guest m did not come up"
