@@ -129,17 +129,19 @@ uint16_t stop_ring(VhostFrontend& fe, uint32_t index) {
   return static_cast<uint16_t>(reply.num);
 }
 
-/// A peer that keeps sending broadcast frames from its own thread, one small burst per
-/// millisecond, until destroyed: traffic that races with the migration's control messages.
+/// A peer that sends broadcast frames from its own thread, a few per millisecond, as many as it
+/// has been allowed so far (allow()): traffic that races with the migration's control messages
+/// while the test still knows how many frames there will be.
 class Trickle {
  public:
   explicit Trickle(VhostFrontend& fe)
       : thread_([this, &fe] {
           uint32_t seq = 0;
           while (!stop_.load()) {
-            auto frames = frames_of(2, seq, 4);
-            seq += 4;
-            sent_ += send_all(fe, frames, 0, 100);
+            if (seq < allowed_.load()) {
+              auto frames = frames_of(2, seq, 4);
+              seq += static_cast<uint32_t>(send_all(fe, frames, 0, 10000));
+            }
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
           }
         }) {}
@@ -147,13 +149,23 @@ class Trickle {
     stop_ = true;
     thread_.join();
   }
-  uint64_t sent() const { return sent_.load(); }
+  /// Lets `n` more frames go (a multiple of 4).
+  void allow(uint32_t n) { allowed_ += n; }
 
  private:
   std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> sent_{0};
+  std::atomic<uint32_t> allowed_{0};
   std::thread thread_;
 };
+
+/// Waits until port `port` has taken `want` frames from its guest's TX ring.
+bool wait_in_frames(BackendHarness& h, size_t port, uint64_t want, int timeout_ms) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (h.stats(port).total.in_frames < want && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return h.stats(port).total.in_frames >= want;
+}
 
 }  // namespace
 
@@ -313,33 +325,33 @@ TEST_CASE("dirty log: under traffic, what is written before GET_VRING_BASE is lo
   std::set<uint64_t> changed;
   uint16_t rx_base = 0;
   {
+    // 64 frames before the stop (a quarter of a's RX ring: the backend never runs out of room
+    // and stops writing on its own), 64 more after it.
     Trickle peer(b);
-    REQUIRE(wait_out_frames(h, 0, 16));
+    peer.allow(32);
+    REQUIRE(wait_out_frames(h, 0, 16, 10000));
     REQUIRE(a.start_dirty_log(second.fd, second.size));
-    const uint64_t out_now = h.stats(0).total.out_frames;
-    REQUIRE(wait_out_frames(h, 0, out_now + 16));
+    peer.allow(32);
+    REQUIRE(wait_out_frames(h, 0, 48, 10000));
     rx_base = stop_ring(a, 0);
     (void)stop_ring(a, 1);
     for (Log* l : {&first, &second}) {
       for (uint64_t p : l->take()) logged.insert(p);
     }
     changed = before.changed_pages(a);
-    // The backend must still have had room: otherwise it stopped writing on its own.
-    REQUIRE(static_cast<uint16_t>(rx_base - used_before) < a.queue_pair(0).rx().size() / 2);
     const Snapshot at_stop(a);
     // Frames keep coming for `a`: the backend takes them from b's TX ring and hands them to a's
     // port in the same burst, which must leave a's memory alone.
-    const uint64_t taken = h.stats(1).total.in_frames;
-    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    while (h.stats(1).total.in_frames < taken + 32 && std::chrono::steady_clock::now() < end) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    REQUIRE(h.stats(1).total.in_frames >= taken + 32);
+    peer.allow(64);
+    REQUIRE(wait_in_frames(h, 1, 128, 10000));
     const std::set<uint64_t> late = at_stop.changed_pages(a);
     CHECK_MESSAGE(late.empty(), late.size(), " page(s) written after GET_VRING_BASE");
     CHECK(first.take().empty());
     CHECK(second.take().empty());
-    CHECK(h.stats(0).out_drop_not_ready >= 32);
+    // Each frame either reached a's RX ring before the stop or was refused after it.
+    const auto st = h.stats(0);
+    CHECK(st.total.out_frames == static_cast<uint16_t>(rx_base - used_before));
+    CHECK(st.total.out_frames + st.out_drop_not_ready == 128);
   }
   REQUIRE_FALSE(changed.empty());
   for (uint64_t p : changed) CHECK_MESSAGE(logged.count(p) == 1, "unlogged page ", p);
