@@ -13,7 +13,7 @@
 # watches. Test scripts are busybox sh and can `. /lib/uvs/lib.sh` (tools/guest/guest-lib.sh).
 #
 # Settings, read by guest_start (set them before the call):
-#   GUEST_MEM            guest RAM in MiB (default 256)
+#   GUEST_MEM            guest RAM in MiB (default 256), or with QEMU's K/M/G suffix
 #   GUEST_TEST_TIMEOUT   in-guest limit for /test.sh in seconds (default 0 = none; rc 124 if hit)
 #   GUEST_APPEND         extra kernel command line
 #   GUEST_QEMU_ARGS      array of extra QEMU arguments
@@ -137,6 +137,7 @@ guest_start() {
   [ -n "${GUEST_NIC_OPTS:-}" ] && nic+=",$GUEST_NIC_OPTS"
 
   local mem=${GUEST_MEM:-256}
+  [[ $mem =~ [0-9]$ ]] && mem+=M
   local append="console=ttyS0 panic=-1 loglevel=4 uvs.name=$name"
   [ "${GUEST_TEST_TIMEOUT:-0}" != 0 ] && append+=" uvs.timeout=$GUEST_TEST_TIMEOUT"
   [ -n "${GUEST_APPEND:-}" ] && append+=" $GUEST_APPEND"
@@ -148,7 +149,7 @@ guest_start() {
   # socket is there for tests that change links or devices at run time (guest_qmp).
   local -a cmd=(
     qemu-system-x86_64 -accel tcg -smp 1 -m "$mem" -nographic -nodefaults -no-reboot
-    -object "memory-backend-memfd,id=mem,size=${mem}M,share=on" -numa node,memdev=mem
+    -object "memory-backend-memfd,id=mem,size=$mem,share=on" -numa node,memdev=mem
     -kernel "$GUEST_IMAGE_DIR/vmlinuz" -initrd "$dir/initrd.gz" -append "$append"
     -serial "file:$dir/console.log"
     -qmp "unix:$dir/qmp.sock,server=on,wait=off"
