@@ -26,11 +26,14 @@ TEST_CASE("a timer 100 us out fires never early and within a sane bound") {
     CHECK(fired_at - armed_at >= 100'000);  // never early, not even once
     late.push_back(fired_at - armed_at - 100'000);
   }
-  // Lateness is judged by the median: one round can lose its core on a loaded 2-core CI box
-  // under TSan. The point is "not a millisecond late because epoll_wait rounds to ms".
+  // The point is "not a millisecond late because epoll_wait rounds to ms": with that rounding
+  // every round is at least 900 us late, so the best round says whether the loop sleeps with
+  // sub-ms resolution. The median and the worst round only say how busy the machine was (a
+  // loaded 2-core CI box under TSan loses its core for whole rounds).
   std::sort(late.begin(), late.end());
-  MESSAGE("timer lateness median " << late[10] << " ns, max " << late.back() << " ns");
-  CHECK(late[10] < 1'000'000);
+  MESSAGE("timer lateness min " << late.front() << " ns, median " << late[10] << " ns, max "
+                                << late.back() << " ns");
+  CHECK(late.front() < 800'000);
   CHECK(late.back() < 200'000'000);
 }
 

@@ -40,6 +40,12 @@ LOOP_PORT=$(free_port) HOST_PORT=$(free_port) ECHO_PORT=$(free_port)
 bg python3 -m http.server "$LOOP_PORT" --bind 127.0.0.1 --directory "$TMP/www"
 bg python3 -m http.server "$HOST_PORT" --bind "$HOSTIP" --directory "$TMP/www"
 bg socat "TCP-LISTEN:$ECHO_PORT,bind=$HOSTIP,fork,reuseaddr" EXEC:cat
+# Python's start-up alone takes seconds on a loaded machine: a refusal before the servers listen
+# would say nothing about the NAT.
+host_listens() { ss -ltn | grep -q ":$1 "; }
+for p in "$LOOP_PORT" "$HOST_PORT" "$ECHO_PORT"; do
+  wait_for 30 host_listens "$p" || fail "the host's server on port $p never listened"
+done
 fetch() {  # fetch NS URL: the body, within 3 s
   ip netns exec "$1" timeout 4 busybox wget -q -O - "$2" 2>>"$TMP/wget.err"
 }
@@ -61,8 +67,11 @@ reaches "$NR" "http://10.0.2.2:$LOOP_PORT/f" && fail "restrict=on: the host's lo
 reaches "$NR" "http://$HOSTIP:$HOST_PORT/f" && fail "restrict=on: $HOSTIP reached"
 mkdir -p "$TMP/guest" && echo from-guest >"$TMP/guest/g"
 bg ip netns exec "$NR" python3 -m http.server 7001 --bind 10.0.2.15 --directory "$TMP/guest"
+# The server first (python's start-up alone takes seconds on a loaded machine), then the forward.
+listening() { ip netns exec "$NR" ss -ltn | grep -q '10.0.2.15:7001 '; }
+wait_for 30 listening || fail "restrict=on: the namespace's server never listened on :7001"
 fwd_ok() { [ "$(timeout 4 busybox wget -q -O - "http://127.0.0.1:$FWD_PORT/g" 2>/dev/null)" = from-guest ]; }
-wait_for 15 fwd_ok || fail "restrict=on: the hostfwd 127.0.0.1:$FWD_PORT did not reach the guest"
+wait_for 20 fwd_ok || fail "restrict=on: the hostfwd 127.0.0.1:$FWD_PORT did not reach the guest"
 pass "restrict=on: no way out (loopback, $HOSTIP); hostfwd 127.0.0.1:$FWD_PORT -> guest :7001 works"
 
 # max-connections=3: three echo connections stay up, a fourth is refused and counted.
