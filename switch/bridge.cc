@@ -103,16 +103,39 @@ std::optional<PortIndex> Bridge::find_port(std::string_view name) const {
 }
 
 Result<PortIndex> Bridge::add_port(port::Port& port, const PortOptions& opts) {
+  unsigned thread;
+  {
+    std::lock_guard<std::mutex> lk(control_mu_);
+    thread = opts.thread ? *opts.thread
+                         : unsigned(std::min_element(thread_ports_.begin(), thread_ports_.end()) -
+                                    thread_ports_.begin());
+  }
+  const PortLaneSpec lane{&port, thread};
+  return add_port(std::span<const PortLaneSpec>(&lane, 1), opts);
+}
+
+Result<PortIndex> Bridge::add_port(std::span<const PortLaneSpec> lanes, const PortOptions& opts) {
   std::lock_guard<std::mutex> lk(control_mu_);
-  std::string name = opts.name.empty() ? std::string(port.name()) : opts.name;
-  const unsigned thread =
-      opts.thread ? *opts.thread
-                  : unsigned(std::min_element(thread_ports_.begin(), thread_ports_.end()) -
-                             thread_ports_.begin());
-  if (thread >= loops_.size()) {
-    return Error{BridgeError::kBadThread, "port " + name + ": thread " + std::to_string(thread) +
-                                              " does not exist (there are " +
-                                              std::to_string(loops_.size()) + ")"};
+  if (lanes.empty() || lanes.size() > kMaxLanes) {
+    return Error{BridgeError::kBadLanes, "port " + opts.name + ": " +
+                                             std::to_string(lanes.size()) + " lanes (1.." +
+                                             std::to_string(kMaxLanes) + ")"};
+  }
+  std::string name = opts.name.empty() ? std::string(lanes[0].port->name()) : opts.name;
+  for (size_t l = 0; l < lanes.size(); ++l) {
+    const unsigned thread = lanes[l].thread;
+    if (thread >= loops_.size()) {
+      return Error{BridgeError::kBadThread, "port " + name + ": thread " +
+                                                std::to_string(thread) +
+                                                " does not exist (there are " +
+                                                std::to_string(loops_.size()) + ")"};
+    }
+    for (size_t k = 0; k < l; ++k) {
+      if (lanes[k].thread == thread) {
+        return Error{BridgeError::kBadLanes, "port " + name + ": two lanes on thread " +
+                                                 std::to_string(thread)};
+      }
+    }
   }
   std::string vlan_error;
   std::optional<PortVlan> vlan = PortVlan::make(opts.vlan, &vlan_error);
@@ -124,8 +147,12 @@ Result<PortIndex> Bridge::add_port(port::Port& port, const PortOptions& opts) {
       free_slot = std::min(free_slot, i);
       continue;
     }
-    if (s.port == &port) {
-      return Error{BridgeError::kAlreadyAttached, "port " + name + " is attached already"};
+    for (uint8_t l = 0; l < s.nlanes; ++l) {
+      for (const PortLaneSpec& lane : lanes) {
+        if (s.lanes[l].port == lane.port) {
+          return Error{BridgeError::kAlreadyAttached, "port " + name + " is attached already"};
+        }
+      }
     }
     if (s.name == name) {
       return Error{BridgeError::kDuplicateName, "a port named " + name + " is attached already"};
@@ -141,26 +168,42 @@ Result<PortIndex> Bridge::add_port(port::Port& port, const PortOptions& opts) {
   // run_in_loop_sync hand-offs below publish them to the forwarding threads.
   const PortIndex idx = PortIndex(free_slot);
   PortSlot& slot = ports_[idx];
-  slot.port = &port;
-  slot.thread = thread;
+  slot.nlanes = uint8_t(lanes.size());
+  slot.lanes = std::make_unique<PortLane[]>(lanes.size());
   slot.vlan = *vlan;
-  slot.guard.configure(opts.security);
   slot.name = std::move(name);
   ++slot.gen;
   slot.used = true;
-  slot.counters.reset();
-  slot.sink.bind(fwd_[thread].get(), idx);
-  make_rings(thread);
-  ++thread_ports_[thread];
+  // Storm control is per port: each lane's bucket gets its share (at least one frame a second).
+  PortSecurityOptions lane_security = opts.security;
+  if (lane_security.bum_rate) {
+    lane_security.bum_rate =
+        std::max<uint32_t>(1, uint32_t(lane_security.bum_rate / lanes.size()));
+  }
+  for (uint8_t l = 0; l < slot.nlanes; ++l) {
+    PortLane& lane = slot.lanes[l];
+    lane.port = lanes[l].port;
+    lane.thread = lanes[l].thread;
+    lane.guard.configure(lane_security);
+    lane.sink.bind(fwd_[lane.thread].get(), idx, l);
+    make_rings(lane.thread);
+    ++thread_ports_[lane.thread];
+  }
 
   // Destinations first, so the port's first burst can already reach every thread.
+  auto has_lane = [&](unsigned t) {
+    return std::any_of(lanes.begin(), lanes.end(), [&](const auto& l) { return l.thread == t; });
+  };
   for (unsigned t = 0; t < loops_.size(); ++t) {
-    if (t != thread) run_on(t, [&] { fwd_[t]->activate(idx); });
+    if (!has_lane(t)) run_on(t, [&] { fwd_[t]->activate(idx); });
   }
-  run_on(thread, [&] {
-    fwd_[thread]->activate(idx);
-    port.set_sink(&slot.sink);
-  });
+  for (unsigned t = 0; t < loops_.size(); ++t) {
+    if (has_lane(t)) run_on(t, [&] { fwd_[t]->activate(idx); });
+  }
+  for (uint8_t l = 0; l < slot.nlanes; ++l) {
+    PortLane& lane = slot.lanes[l];
+    run_on(lane.thread, [&] { lane.port->set_sink(&lane.sink); });
+  }
   return idx;
 }
 
@@ -168,27 +211,31 @@ bool Bridge::remove_port(PortIndex index) {
   std::lock_guard<std::mutex> lk(control_mu_);
   if (index >= opts_.max_ports || !ports_[index].used) return false;
   PortSlot& slot = ports_[index];
-  const unsigned thread = slot.thread;
-  // On its own thread first: no new bursts from it, and no more sends to it from there (ring
-  // frames for it are dropped by the drain from now on).
-  run_on(thread, [&] {
-    slot.port->set_sink(nullptr);
-    fwd_[thread]->deactivate(index);
-    slot.taps.for_each([](Capture* c) { c->mark_port_gone(); });
-    slot.taps.clear();
-  });
+  // On its lanes' threads first: no new bursts from it, and no more sends to it from there
+  // (ring frames for it are dropped by the drain from now on).
+  std::vector<bool> done(loops_.size(), false);
+  for (uint8_t l = 0; l < slot.nlanes; ++l) {
+    PortLane& lane = slot.lanes[l];
+    run_on(lane.thread, [&] {
+      lane.port->set_sink(nullptr);
+      fwd_[lane.thread]->deactivate(index);
+      lane.taps.for_each([](Capture* c) { c->mark_port_gone(); });
+      lane.taps.clear();
+    });
+    done[lane.thread] = true;
+  }
   // Then every other thread: each one finishes the burst it is in (which may still have queued
   // frames toward the port) before running this, and never looks at the slot afterwards.
   for (unsigned t = 0; t < loops_.size(); ++t) {
-    if (t != thread) run_on(t, [&] { fwd_[t]->deactivate(index); });
+    if (!done[t]) run_on(t, [&] { fwd_[t]->deactivate(index); });
   }
   // Nobody can learn on this index any more (its bursts are refused), so the flush is final.
   fdb_.flush_port(index);
   std::erase_if(captures_, [&](const auto& e) { return e.second == index; });
-  slot.port = nullptr;
+  for (uint8_t l = 0; l < slot.nlanes; ++l) --thread_ports_[slot.lanes[l].thread];
+  slot.lanes.reset();
+  slot.nlanes = 0;
   slot.used = false;
-  slot.sink.bind(nullptr, kNoPort);
-  --thread_ports_[thread];
   return true;
 }
 
@@ -197,12 +244,18 @@ Result<PortIndex> Bridge::attach_capture(std::string_view port, Capture& capture
   for (size_t i = 0; i < opts_.max_ports; ++i) {
     PortSlot& slot = ports_[i];
     if (!slot.used || slot.name != port) continue;
+    if (slot.nlanes != 1) {
+      return Error{BridgeError::kNotSupported,
+                   "port " + std::string(port) + " runs on " + std::to_string(slot.nlanes) +
+                       " threads; captures need a port on one thread"};
+    }
+    PortLane& lane = slot.lanes[0];
     bool added = false;
     if (std::any_of(captures_.begin(), captures_.end(),
                     [&](const auto& e) { return e.first == &capture; })) {
       return Error{BridgeError::kAlreadyAttached, "this capture is attached already"};
     }
-    run_on(slot.thread, [&] { added = slot.taps.add(&capture); });
+    run_on(lane.thread, [&] { added = lane.taps.add(&capture); });
     if (!added) {
       return Error{BridgeError::kTooManyCaptures,
                    "port " + std::string(port) + " has " + std::to_string(CaptureTaps::kMax) +
@@ -221,7 +274,7 @@ bool Bridge::detach_capture(Capture& capture) {
   if (it == captures_.end()) return false;
   PortSlot& slot = ports_[it->second];
   captures_.erase(it);
-  run_on(slot.thread, [&] { slot.taps.remove(&capture); });
+  run_on(slot.lanes[0].thread, [&] { slot.lanes[0].taps.remove(&capture); });
   return true;
 }
 
@@ -231,33 +284,38 @@ BridgeStats Bridge::stats() const {
   for (size_t i = 0; i < opts_.max_ports; ++i) {
     const PortSlot& s = ports_[i];
     if (!s.used) continue;
-    const PortCounters& c = s.counters;
     PortStats p;
     p.index = PortIndex(i);
     p.name = s.name;
-    p.thread = s.thread;
-    p.in_frames = c.in_frames.get();
-    p.in_bytes = c.in_bytes.get();
-    p.out_frames = c.out_frames.get();
-    p.out_bytes = c.out_bytes.get();
-    p.drop_runt = c.drop_runt.get();
-    p.drop_vlan = c.drop_vlan.get();
-    p.drop_filtered = c.drop_filtered.get();
-    p.drop_no_buffers = c.drop_no_buffers.get();
-    p.drop_port_down = c.drop_port_down.get();
-    p.drop_broken = c.drop_broken.get();
-    p.drop_max_macs = c.drop_max_macs.get();
-    p.drop_allowed_mac = c.drop_allowed_mac.get();
-    p.drop_bum_rate = c.drop_bum_rate.get();
-    p.fdb_full = c.fdb_full.get();
-    p.in_csum = c.in_csum.get();
-    p.in_gso = c.in_gso.get();
-    p.out_csum = c.out_csum.get();
-    p.out_gso = c.out_gso.get();
-    p.sw_segmented = c.sw_segmented.get();
-    p.sw_segments = c.sw_segments.get();
-    p.sw_csum = c.sw_csum.get();
-    for (size_t k = 0; k < port::kOffloadErrorCount; ++k) p.drop_offload[k] = c.drop_offload[k].get();
+    p.thread = s.lanes[0].thread;
+    for (uint8_t l = 0; l < s.nlanes; ++l) {
+      const PortCounters& c = s.lanes[l].counters;
+      p.lane_threads.push_back(s.lanes[l].thread);
+      p.in_frames += c.in_frames.get();
+      p.in_bytes += c.in_bytes.get();
+      p.out_frames += c.out_frames.get();
+      p.out_bytes += c.out_bytes.get();
+      p.drop_runt += c.drop_runt.get();
+      p.drop_vlan += c.drop_vlan.get();
+      p.drop_filtered += c.drop_filtered.get();
+      p.drop_no_buffers += c.drop_no_buffers.get();
+      p.drop_port_down += c.drop_port_down.get();
+      p.drop_broken += c.drop_broken.get();
+      p.drop_max_macs += c.drop_max_macs.get();
+      p.drop_allowed_mac += c.drop_allowed_mac.get();
+      p.drop_bum_rate += c.drop_bum_rate.get();
+      p.fdb_full += c.fdb_full.get();
+      p.in_csum += c.in_csum.get();
+      p.in_gso += c.in_gso.get();
+      p.out_csum += c.out_csum.get();
+      p.out_gso += c.out_gso.get();
+      p.sw_segmented += c.sw_segmented.get();
+      p.sw_segments += c.sw_segments.get();
+      p.sw_csum += c.sw_csum.get();
+      for (size_t k = 0; k < port::kOffloadErrorCount; ++k) {
+        p.drop_offload[k] += c.drop_offload[k].get();
+      }
+    }
     out.ports.push_back(std::move(p));
   }
   for (const auto& f : fwd_) {

@@ -44,6 +44,12 @@ struct BridgeOptions {
   static constexpr size_t kMinRingSlots = 128;
 };
 
+/// One lane of a port spread over several threads: the Port object that runs there.
+struct PortLaneSpec {
+  port::Port* port = nullptr;  ///< lives on loop `thread`
+  unsigned thread = 0;
+};
+
 /// How a port is attached.
 struct PortOptions {
   VlanConfig vlan;                ///< default: access port of VLAN 1
@@ -82,6 +88,15 @@ class Bridge {
   /// already attached, name taken). Control thread.
   Result<PortIndex> add_port(port::Port& port, const PortOptions& opts = {});
 
+  /// Attaches one port made of `lanes`, each living on its own forwarding thread (opts.thread is
+  /// ignored): one FDB identity, one set of counters (summed over the lanes), one VLAN setting.
+  /// Ingress on a lane runs on that lane's thread. Egress goes to the lane on the sending thread
+  /// when there is one, otherwise to the lane the frame's flow hash picks, so the frames of one
+  /// flow always take one path and stay in order. Storm control (bum_rate) is shared out
+  /// between the lanes. Errors as add_port's, and for no lanes, more than kMaxLanes, or two
+  /// lanes on one thread. Control thread.
+  Result<PortIndex> add_port(std::span<const PortLaneSpec> lanes, const PortOptions& opts = {});
+
   /// Detaches port `index`: unsets its sink on its thread, makes every forwarding thread drop its
   /// references (frames already queued toward it are discarded), and flushes its FDB entries.
   /// When it returns the caller may destroy the Port. Returns false if `index` is not attached.
@@ -89,7 +104,8 @@ class Bridge {
   bool remove_port(PortIndex index);
 
   /// Attaches `capture` to the port named `port`: from then on the port's thread hands it the
-  /// frames of the directions it wants. Errors: no such port, or kMax captures on it already.
+  /// frames of the directions it wants. Errors: no such port, kMax captures on it already, or a
+  /// port spread over several threads (a capture has one producer thread).
   /// The capture must stay alive until detach_capture() or the port's removal. Control thread.
   Result<PortIndex> attach_capture(std::string_view port, Capture& capture);
   /// Detaches `capture` from whichever port has it; when this returns the port thread no longer

@@ -13,6 +13,8 @@ const char* to_string(BridgeError e) {
     case BridgeError::kDuplicateName: return "duplicate-name";
     case BridgeError::kNoSuchPort: return "no-such-port";
     case BridgeError::kTooManyCaptures: return "too-many-captures";
+    case BridgeError::kBadLanes: return "bad-lanes";
+    case BridgeError::kNotSupported: return "not-supported";
   }
   return "unknown";
 }

@@ -18,6 +18,8 @@ enum class BridgeError {
   kDuplicateName,    ///< another attached port has this name
   kNoSuchPort,       ///< index or name not attached
   kTooManyCaptures,  ///< the port has CaptureTaps::kMax captures already
+  kBadLanes,         ///< no lanes, too many, or two on one thread
+  kNotSupported,     ///< the request cannot apply to this port (e.g. capture on several threads)
 };
 
 /// A stable lower-case name ("too-many-ports", ...). Never null.

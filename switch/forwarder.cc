@@ -7,11 +7,12 @@
 #include <cstring>
 
 #include "eventloop/clock.h"
+#include "port/flow_hash.h"
 
 namespace uvs::bridge {
 
 void PortSink::receive_burst(port::Port&, std::span<const port::Frame> frames) noexcept {
-  fwd_->ingress(index_, frames);
+  fwd_->ingress(index_, lane_, frames);
 }
 
 Forwarder::Forwarder(unsigned thread, ev::EventLoop& loop, std::span<PortSlot> ports, Fdb& fdb,
@@ -22,6 +23,7 @@ Forwarder::Forwarder(unsigned thread, ev::EventLoop& loop, std::span<PortSlot> p
   sources_.reserve(nthreads);
   drain_bh_ = std::make_unique<ev::BottomHalf>(loop, ev::Callback::bind<&Forwarder::drain>(this));
   active_.assign(ports.size(), 0);
+  lane_here_.assign(ports.size(), kNoLane);
   active_list_.reserve(ports.size());
   for (auto& s : scratch_) {
     s = std::make_unique<Scratch>();
@@ -52,6 +54,11 @@ void Forwarder::set_peers(std::span<Forwarder* const> peers) {
 void Forwarder::activate(PortIndex p) {
   assert(loop_->in_loop_thread());
   if (active_[p]) return;
+  const PortSlot& slot = ports_[p];
+  lane_here_[p] = kNoLane;
+  for (uint8_t l = 0; l < slot.nlanes; ++l) {
+    if (slot.lanes[l].thread == thread_) lane_here_[p] = l;
+  }
   active_[p] = 1;
   active_list_.push_back(p);  // never reallocates: reserved for every port
 }
@@ -60,16 +67,17 @@ void Forwarder::deactivate(PortIndex p) {
   assert(loop_->in_loop_thread());
   if (!active_[p]) return;
   active_[p] = 0;
+  lane_here_[p] = kNoLane;
   active_list_.erase(std::find(active_list_.begin(), active_list_.end(), p));
 }
 
 // ---- ingress ----------------------------------------------------------------------------------
 
-void Forwarder::ingress(PortIndex in, std::span<const port::Frame> frames) noexcept {
+void Forwarder::ingress(PortIndex in, uint8_t lane, std::span<const port::Frame> frames) noexcept {
   // A port attached with the wrong thread index would run this on a foreign thread and race on
   // every per-thread structure; catch it in debug builds.
   assert(loop_->in_loop_thread());
-  if (in >= active_.size() || !active_[in]) {
+  if (in >= active_.size() || !active_[in] || lane_here_[in] != lane) {
     counters_.drop_inactive.add();
     return;
   }
@@ -77,13 +85,13 @@ void Forwarder::ingress(PortIndex in, std::span<const port::Frame> frames) noexc
     counters_.drop_reentry.add();
     return;
   }
-  PortSlot& src = ports_[in];
+  PortLane& src = ports_[in].lanes[lane];
   // Captured as the port delivered them (VLAN tags included), before any filtering.
   if (src.taps.n_in) [[unlikely]] tap_burst(src.taps.in, src.taps.n_in, frames);
   Scratch& s = *scratch_[depth_++];
   while (!frames.empty()) {
     const size_t n = std::min(frames.size(), port::kMaxBurst);
-    ingress_chunk(in, frames.first(n), s);
+    ingress_chunk(in, src, frames.first(n), s);
     frames = frames.subspan(n);
   }
   --depth_;
@@ -102,9 +110,9 @@ void Forwarder::flood(Scratch& s, size_t i, PortIndex in, uint16_t vid) noexcept
   }
 }
 
-void Forwarder::ingress_chunk(PortIndex in, std::span<const port::Frame> frames,
+void Forwarder::ingress_chunk(PortIndex in, PortLane& src, std::span<const port::Frame> frames,
                               Scratch& s) noexcept {
-  PortSlot& src = ports_[in];
+  const PortVlan& src_vlan = ports_[in].vlan;
   counters_.bursts.add();
   const int64_t now = ev::now_ns();
   s.iov_used = 0;
@@ -145,7 +153,7 @@ void Forwarder::ingress_chunk(PortIndex in, std::span<const port::Frame> frames,
       continue;
     }
     f.copy_out(0, s.hdr[i], kVlanHdrLen);
-    const IngressClass c = src.vlan.classify(s.hdr[i], f.len);
+    const IngressClass c = src_vlan.classify(s.hdr[i], f.len);
     if (c.verdict != VlanVerdict::kAccept) {
       (c.verdict == VlanVerdict::kRunt ? src.counters.drop_runt : src.counters.drop_vlan).add();
       continue;
@@ -212,7 +220,7 @@ void Forwarder::ingress_chunk(PortIndex in, std::span<const port::Frame> frames,
   s.dirty_threads.clear();
 }
 
-Counter* Forwarder::admit_source(PortSlot& src, PortIndex in, uint16_t vid, const uint8_t* mac,
+Counter* Forwarder::admit_source(PortLane& src, PortIndex in, uint16_t vid, const uint8_t* mac,
                                  int64_t now) noexcept {
   const PortGuard& g = src.guard;
   if (g.checks_source()) [[unlikely]] {
@@ -272,29 +280,42 @@ void Forwarder::deliver(Scratch& s, std::span<const port::Frame> frames, PortInd
     s.send[n++] = *v;
   }
   if (n == 0) return;
-  if (d.thread == thread_) {
-    send_local(d, {s.send, n});
+  const uint8_t here = lane_here_[p];
+  if (here != kNoLane) {
+    // The lane on the sending thread takes every flow: no hop, and one path per flow.
+    send_local(d.lanes[here], {s.send, n});
     return;
   }
-  FrameRing& ring = peers_[d.thread]->inbox(thread_);
-  size_t queued = 0;
-  for (size_t j = 0; j < n; ++j) {
-    switch (ring.push(s.send[j], p, d.gen)) {
-      case FrameRing::PushResult::kOk: ++queued; break;
-      case FrameRing::PushResult::kFull: counters_.drop_ring_full.add(); break;
-      case FrameRing::PushResult::kTooBig: counters_.drop_too_big.add(); break;
-    }
+  if (d.nlanes == 1) {
+    for (size_t j = 0; j < n; ++j) push_remote(s, s.send[j], p, d.gen, d.lanes[0].thread);
+    return;
   }
-  if (queued) {
-    counters_.ring_out.add(queued);
-    if (!s.ring_dirty[d.thread]) {
-      s.ring_dirty[d.thread] = 1;
-      s.dirty_threads.push_back(d.thread);  // capacity reserved: no allocation
-    }
+  for (size_t j = 0; j < n; ++j) {
+    const unsigned lane = port::flow_hash(s.send[j]) % d.nlanes;
+    push_remote(s, s.send[j], p, d.gen, d.lanes[lane].thread);
   }
 }
 
-void Forwarder::send_local(PortSlot& d, std::span<const port::Frame> frames) noexcept {
+void Forwarder::push_remote(Scratch& s, const port::Frame& f, PortIndex p, uint32_t gen,
+                            unsigned thread) noexcept {
+  switch (peers_[thread]->inbox(thread_).push(f, p, gen)) {
+    case FrameRing::PushResult::kOk:
+      break;
+    case FrameRing::PushResult::kFull:
+      counters_.drop_ring_full.add();
+      return;
+    case FrameRing::PushResult::kTooBig:
+      counters_.drop_too_big.add();
+      return;
+  }
+  counters_.ring_out.add();
+  if (!s.ring_dirty[thread]) {
+    s.ring_dirty[thread] = 1;
+    s.dirty_threads.push_back(thread);  // capacity reserved: no allocation
+  }
+}
+
+void Forwarder::send_local(PortLane& d, std::span<const port::Frame> frames) noexcept {
   const port::PortState st = d.port->state();
   if (st != port::PortState::kUp) {
     (st == port::PortState::kBroken ? d.counters.drop_broken : d.counters.drop_port_down)
@@ -324,7 +345,7 @@ void Forwarder::send_local(PortSlot& d, std::span<const port::Frame> frames) noe
   }
 }
 
-bool Forwarder::send_fallback(PortSlot& d, const port::Frame& f, uint32_t caps) noexcept {
+bool Forwarder::send_fallback(PortLane& d, const port::Frame& f, uint32_t caps) noexcept {
   if (fallback_depth_ == std::size(fallback_)) {
     counters_.drop_reentry.add();
     return true;
@@ -352,7 +373,7 @@ bool Forwarder::send_fallback(PortSlot& d, const port::Frame& f, uint32_t caps) 
   return ok;
 }
 
-size_t Forwarder::send_to_port(PortSlot& d, std::span<const port::Frame> frames) noexcept {
+size_t Forwarder::send_to_port(PortLane& d, std::span<const port::Frame> frames) noexcept {
   size_t sent;
   if (d.taps.n_out) [[unlikely]] {
     // What the port took, in the form it took it (tagged on a trunk, segmented for a port
@@ -391,8 +412,8 @@ void Forwarder::drain() noexcept {
       // The generation check drops frames queued for a port that was removed (and maybe its
       // slot reused) while they sat in the ring.
       if (run.port < active_.size() && active_[run.port] && ports_[run.port].gen == run.gen &&
-          ports_[run.port].thread == thread_) {
-        send_local(ports_[run.port], {drain_frames_, run.frames});
+          lane_here_[run.port] != kNoLane) {
+        send_local(ports_[run.port].lanes[lane_here_[run.port]], {drain_frames_, run.frames});
       } else {
         counters_.drop_stale.add(run.frames);
       }

@@ -31,10 +31,12 @@ namespace uvs::bridge {
 /// thread only (the bridge reaches them through run_in_loop_sync). Other threads only push into
 /// inbox(src) from thread `src` and schedule the drain bottom half.
 ///
-/// Delivery: a destination port on this thread gets the lent frames (or allocation-free VLAN
-/// views of them) directly through send_burst — for vhost-user to vhost-user that is the single
-/// guest-to-guest copy. A destination on another thread gets a copy in the ring toward that
-/// thread, then one BottomHalf::schedule() per destination thread per burst.
+/// Delivery: a destination port with a lane on this thread gets the lent frames (or
+/// allocation-free VLAN views of them) directly through that lane's send_burst — for vhost-user
+/// to vhost-user that is the single guest-to-guest copy. A destination with no lane here gets a
+/// copy in the ring toward one of its lanes' threads, then one BottomHalf::schedule() per
+/// destination thread per burst. With several such lanes, the frame's flow hash picks one, so a
+/// flow always crosses the same ring and stays in order.
 class Forwarder {
  public:
   /// Nested ingress levels (a send_burst that synchronously produces frames, e.g. a NAT port
@@ -57,11 +59,16 @@ class Forwarder {
   /// Tells the forwarder about every forwarder (index = thread). Control path, before traffic.
   void set_peers(std::span<Forwarder* const> peers);
 
-  /// Forwards a burst received on port `in`. Loop thread only; never blocks or allocates.
-  /// A port that is not active here (being removed) has its burst dropped.
-  void ingress(PortIndex in, std::span<const port::Frame> frames) noexcept;
+  /// Forwards a burst received on lane `lane` (which runs on this thread) of port `in`. Loop
+  /// thread only; never blocks or allocates. A port that is not active here (being removed) has
+  /// its burst dropped.
+  void ingress(PortIndex in, uint8_t lane, std::span<const port::Frame> frames) noexcept;
+  void ingress(PortIndex in, std::span<const port::Frame> frames) noexcept {
+    ingress(in, 0, frames);
+  }
 
-  /// Makes port `p` a possible destination (and source) on this thread. Loop thread only.
+  /// Makes port `p` a possible destination (and, for its lane on this thread, a source) on this
+  /// thread. Loop thread only.
   void activate(PortIndex p);
   /// Stops using port `p`; after this returns the thread holds no reference to it. Loop thread.
   void deactivate(PortIndex p);
@@ -98,21 +105,25 @@ class Forwarder {
     std::vector<unsigned> dirty_threads;  // those threads, capacity nthreads
   };
 
-  void ingress_chunk(PortIndex in, std::span<const port::Frame> frames, Scratch& s) noexcept;
+  void ingress_chunk(PortIndex in, PortLane& src, std::span<const port::Frame> frames,
+                     Scratch& s) noexcept;
   /// Applies the port's source rules (allowed-mac, max-macs) and learns the source. Returns the
   /// counter of the reason its frames drop, or null when they pass.
-  Counter* admit_source(PortSlot& src, PortIndex in, uint16_t vid, const uint8_t* mac,
+  Counter* admit_source(PortLane& src, PortIndex in, uint16_t vid, const uint8_t* mac,
                         int64_t now) noexcept;
   void flood(Scratch& s, size_t i, PortIndex in, uint16_t vid) noexcept;
   void enqueue(Scratch& s, PortIndex out, size_t i) noexcept;
   const port::Frame* view(Scratch& s, const port::Frame& f, size_t i, EgressForm form) noexcept;
   void deliver(Scratch& s, std::span<const port::Frame> frames, PortIndex p) noexcept;
-  void send_local(PortSlot& d, std::span<const port::Frame> frames) noexcept;
+  /// Copies `f` into the ring toward `thread` for port `p`; counts what it could not queue.
+  void push_remote(Scratch& s, const port::Frame& f, PortIndex p, uint32_t gen,
+                   unsigned thread) noexcept;
+  void send_local(PortLane& d, std::span<const port::Frame> frames) noexcept;
   /// send_burst plus capture and counters; returns how many the port took.
-  size_t send_to_port(PortSlot& d, std::span<const port::Frame> frames) noexcept;
+  size_t send_to_port(PortLane& d, std::span<const port::Frame> frames) noexcept;
   /// Hands frames that need the software fallback to d one converted chunk at a time.
   /// Returns false when the port stopped taking frames (the rest is counted as dropped).
-  bool send_fallback(PortSlot& d, const port::Frame& f, uint32_t caps) noexcept;
+  bool send_fallback(PortLane& d, const port::Frame& f, uint32_t caps) noexcept;
   void drain() noexcept;
 
   unsigned thread_;
@@ -126,6 +137,7 @@ class Forwarder {
 
   // Loop-thread-only state.
   std::vector<uint8_t> active_;         // [max_ports]
+  std::vector<uint8_t> lane_here_;      // [max_ports]: the port's lane on this thread, or kNoLane
   std::vector<PortIndex> active_list_;  // active ports, capacity max_ports
   std::unique_ptr<Scratch> scratch_[kMaxDepth];
   size_t depth_ = 0;

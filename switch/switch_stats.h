@@ -30,7 +30,7 @@ class Counter {
   std::atomic<uint64_t> v_{0};
 };
 
-/// One port's live counters. Written only by the port's own loop thread: ingress runs there,
+/// One port lane's live counters. Written only by the lane's own loop thread: ingress runs there,
 /// same-thread delivery runs there, and cross-thread frames are sent from its ring drain there.
 /// "in" is port → switch, "out" is switch → port (send_burst accepted).
 struct PortCounters {
@@ -85,7 +85,8 @@ struct ThreadCounters {
 struct PortStats {
   uint16_t index = 0;
   std::string name;
-  unsigned thread = 0;
+  unsigned thread = 0;                ///< the first lane's thread
+  std::vector<unsigned> lane_threads; ///< every lane's thread, in lane order
   uint64_t in_frames = 0, in_bytes = 0, out_frames = 0, out_bytes = 0;
   uint64_t drop_runt = 0, drop_vlan = 0, drop_filtered = 0, drop_no_buffers = 0;
   uint64_t drop_port_down = 0, drop_broken = 0;
