@@ -15,14 +15,8 @@ namespace uvs::netback {
 
 namespace {
 
-// TX bursts per wake-up before yielding to the loop (the rest continues in a bottom half), so
-// one busy guest cannot starve other ports on the thread.
-constexpr int kTxBurstsPerRun = 4;
 // Messages handled per readable event on the control socket.
 constexpr int kMessagesPerRun = 64;
-// Longest idle re-check period of TX rings whose frontend passed no kick fd (VRING_NOFD_MASK):
-// the added latency of a frame after a silence, as with the fixed 100 us timer this replaces.
-constexpr int64_t kNofdIdleMaxNs = 100'000;
 
 NetDeviceConfig device_config(const VhostUserNetOptions& o) {
   NetDeviceConfig c;
@@ -35,36 +29,39 @@ NetDeviceConfig device_config(const VhostUserNetOptions& o) {
   return c;
 }
 
+uint32_t lane_count(const VhostUserNetOptions& o) {
+  const uint32_t pairs = device_config(o).queue_pairs;
+  return o.lanes >= 1 && o.lanes <= pairs ? o.lanes : 1;
+}
+
+std::vector<uint32_t> lane_pairs(const VhostUserNetOptions& o, uint32_t lane) {
+  std::vector<uint32_t> pairs;
+  const uint32_t n = lane_count(o);
+  for (uint32_t p = lane; p < device_config(o).queue_pairs; p += n) pairs.push_back(p);
+  return pairs;
+}
+
+// Requests that only read the device's negotiable state: answered without stopping the lanes.
+bool touches_rings(vu::VhostUserRequest r) {
+  using R = vu::VhostUserRequest;
+  switch (r) {
+    case R::kGetFeatures:
+    case R::kGetProtocolFeatures:
+    case R::kGetQueueNum:
+    case R::kGetMaxMemSlots:
+    case R::kGetConfig:
+    case R::kGetStatus:
+    case R::kSetOwner:
+    case R::kSendRarp:
+      return false;
+    default:
+      return true;
+  }
+}
+
 }  // namespace
 
 // ---- handlers ----
-
-class VhostUserNetPort::KickHandler final : public ev::FdHandler {
- public:
-  KickHandler(VhostUserNetPort* port, uint32_t index) : port_(port), index_(index) {}
-  void on_readable() override { port_->on_kick(index_); }
-  // Only TX rings are work sources: RX buffers are consumed when frames arrive for the guest.
-  bool can_poll() const override { return virtio::is_tx_queue(index_); }
-  bool poll() override { return port_->dev_.vring(index_).pending(); }
-  void poll_ready() override { port_->process_tx(index_ / 2); }
-  void poll_begin() override { port_->dev_.vring(index_).disable_notifications(); }
-  void poll_end() override { port_->dev_.vring(index_).enable_notifications(); }
-
- private:
-  VhostUserNetPort* port_;
-  uint32_t index_;
-};
-
-/// The TX rings with no kick fd have nothing to wait on: the loop polls them (busy-polling
-/// while they carry traffic, re-checking within kNofdIdleMaxNs while idle).
-class VhostUserNetPort::NofdPoller final : public ev::Poller {
- public:
-  explicit NofdPoller(VhostUserNetPort* port) : port_(port) {}
-  bool poll() override { return port_->poll_nofd_rings(); }
-
- private:
-  VhostUserNetPort* port_;
-};
 
 class VhostUserNetPort::ConnHandler final : public ev::FdHandler {
  public:
@@ -82,27 +79,28 @@ VhostUserNetPort::VhostUserNetPort(ev::EventLoop& loop, VhostUserNetOptions opti
       opts_(std::move(options)),
       dev_(device_config(opts_), this),
       endpoint_(loop, this),
-      teardown_bh_(loop, ev::Callback::bind<&VhostUserNetPort::finish_teardown>(this)),
-      resume_bh_(loop, ev::Callback::bind<&VhostUserNetPort::on_resume>(this)) {
+      teardown_bh_(loop, ev::Callback::bind<&VhostUserNetPort::finish_teardown>(this)) {
   conn_handler_ = std::make_unique<ConnHandler>(this);
-  nofd_poller_ = std::make_unique<NofdPoller>(this);
-  uint32_t nvrings = dev_.vring_count();
-  kick_regs_.resize(nvrings);
-  for (uint32_t i = 0; i < nvrings; ++i) {
-    kick_handlers_.push_back(std::make_unique<KickHandler>(this, i));
-  }
-  tx_scratch_ = std::make_unique<TxScratch>();
-  rx_scratch_ = std::make_unique<RxScratch>();
-  qstats_.resize(nvrings / 2);
+  VhostUserLaneOwner& owner = *this;
+  home_ = std::make_unique<VhostUserNetLane>(loop, opts_.name, dev_, owner, lane_pairs(opts_, 0));
+  home_->set_origin(*this);
+  lanes_.assign(lane_count(opts_), nullptr);
+  lanes_[0] = home_.get();
+}
+
+std::unique_ptr<VhostUserNetLane> VhostUserNetPort::make_lane(uint32_t i, ev::EventLoop& loop) {
+  if (i == 0 || i >= lanes_.size() || lanes_[i]) return nullptr;
+  VhostUserLaneOwner& owner = *this;
+  auto lane = std::make_unique<VhostUserNetLane>(loop, opts_.name, dev_, owner, lane_pairs(opts_, i));
+  lanes_[i] = lane.get();
+  return lane;
 }
 
 VhostUserNetPort::~VhostUserNetPort() {
-  nofd_reg_.reset();
   teardown_bh_.cancel();
-  resume_bh_.cancel();
   conn_reg_.reset();
+  home_->stop();
   dev_.reset();  // detaches (unregisters) every kick fd before closing it
-  for (auto& r : kick_regs_) r.reset();
   reader_.reset();
   if (conn_fd_ >= 0) ::close(conn_fd_);
   bool adopted = opts_.role == SocketRole::kFd || opts_.role == SocketRole::kListenFd;
@@ -117,6 +115,17 @@ Status VhostUserNetPort::start() {
   }
   if (opts_.mtu < 68) {
     return Status::fail(NetbackError::kInvalidOption, opts_.name + ": mtu must be 68..65535");
+  }
+  if (opts_.lanes < 1 || opts_.lanes > opts_.queue_pairs) {
+    return Status::fail(NetbackError::kInvalidOption,
+                        opts_.name + ": threads must be 1..queues (" +
+                            std::to_string(opts_.queue_pairs) + ")");
+  }
+  for (const VhostUserNetLane* lane : lanes_) {
+    if (!lane) {
+      return Status::fail(NetbackError::kInvalidOption,
+                          opts_.name + ": not every lane was made before start");
+    }
   }
   EndpointOptions ep;
   ep.name = opts_.name;
@@ -157,6 +166,10 @@ Status VhostUserNetPort::start() {
 // ---- connection lifecycle ----
 
 void VhostUserNetPort::endpoint_connected(int fd, const SocketAddress&) noexcept {
+  if (released_) {
+    ::close(fd);  // the port is going away
+    return;
+  }
   conn_fd_ = fd;
   dying_ = false;
   // broken_ stays set until the new frontend brings a ring up (vring_attach): a reconnect alone
@@ -164,7 +177,7 @@ void VhostUserNetPort::endpoint_connected(int fd, const SocketAddress&) noexcept
   ++port_stats_.connections;
   reader_.reset();
   dev_.reset();
-  update_offloads();
+  home_->start(lane_config());
   conn_reg_ = loop_.add_fd(fd, ev::Events::kRead, conn_handler_.get());
   log_port(LogLevel::kInfo, opts_.name, "vhost-user frontend connected");
 }
@@ -189,16 +202,17 @@ void VhostUserNetPort::begin_teardown() noexcept {
   if (dying_) return;
   dying_ = true;
   // Silence every source now (safe from inside their own callbacks). Guest memory stays mapped
-  // until the bottom half: a TX burst further up the stack may still hold frames lent from it.
+  // until the bottom half: a TX burst further up the stack may still hold frames lent from it,
+  // and lanes on other threads may still be in a burst until they confirm they stopped.
   conn_reg_.reset();
-  for (auto& r : kick_regs_) r.reset();
-  nofd_reg_.reset();
-  resume_bh_.cancel();
-  resume_mask_ = 0;
+  held_ = false;
+  home_->stop();
+  stop_remote_lanes();
   teardown_bh_.schedule();
 }
 
 void VhostUserNetPort::finish_teardown() noexcept {
+  if (stops_pending_ != 0) return;  // on_lane_stopped() schedules this again
   dev_.reset();
   update_offloads();
   reader_.reset();
@@ -212,10 +226,14 @@ void VhostUserNetPort::finish_teardown() noexcept {
 // ---- control messages ----
 
 void VhostUserNetPort::on_conn_readable() noexcept {
-  for (int k = 0; k < kMessagesPerRun && !dying_; ++k) {
+  for (int k = 0; k < kMessagesPerRun && !dying_ && !released_; ++k) {
+    if (held_) return;
     MsgError err = MsgError::kOk;
     MsgReader::Status st = reader_.read(conn_fd_, &msg_, &err);
-    if (st == MsgReader::Status::kAgain) return;
+    if (st == MsgReader::Status::kAgain) {
+      start_remote_lanes();
+      return;
+    }
     if (st == MsgReader::Status::kError) {
       if (err == MsgError::kPeerClosed || err == MsgError::kIo) {
         log_port(LogLevel::kInfo, opts_.name, "vhost-user frontend disconnected");
@@ -225,9 +243,92 @@ void VhostUserNetPort::on_conn_readable() noexcept {
       }
       return;
     }
+    if (has_remote_lanes() && touches_rings(msg_.request()) &&
+        (remote_running_ || stops_pending_ != 0)) {
+      // Hold the message (and stop reading) until every other lane has let go of the rings.
+      held_ = true;
+      conn_reg_.reset();
+      stop_remote_lanes();
+      return;
+    }
     handle_message();
   }
   // More may be queued: the fd is level-triggered and reports again on the next iteration.
+}
+
+// ---- lanes on other threads ----
+
+LaneConfig VhostUserNetPort::lane_config() const noexcept {
+  LaneConfig c;
+  c.hdr_len = dev_.net_hdr_len();
+  c.mergeable = dev_.mergeable_rx();
+  c.offload = NetOffloadFeatures::from_acked(dev_.acked_features());
+  return c;
+}
+
+void VhostUserNetPort::stop_remote_lanes() noexcept {
+  if (!remote_running_) return;
+  remote_running_ = false;
+  for (size_t i = 1; i < lanes_.size(); ++i) {
+    VhostUserNetLane* lane = lanes_[i];
+    ++stops_pending_;
+    // Both calls are queued in order on their loops; release_lanes() and the destruction
+    // sequence (class comment) let them run before either object goes.
+    lane->loop().run_in_loop([this, lane] {
+      lane->stop();
+      loop_.run_in_loop([this] { on_lane_stopped(); });
+    });
+  }
+}
+
+void VhostUserNetPort::on_lane_stopped() noexcept {
+  if (--stops_pending_ != 0 || released_) return;
+  if (dying_) {
+    teardown_bh_.schedule();
+    return;
+  }
+  if (!held_) return;
+  held_ = false;
+  conn_reg_ = loop_.add_fd(conn_fd_, ev::Events::kRead, conn_handler_.get());
+  handle_message();
+  // Handle what else is queued; the lanes start again once nothing is (on_conn_readable).
+  on_conn_readable();
+}
+
+void VhostUserNetPort::start_remote_lanes() noexcept {
+  if (remote_running_ || stops_pending_ != 0 || !has_remote_lanes() || released_ || dying_ ||
+      conn_fd_ < 0) {
+    return;
+  }
+  remote_running_ = true;
+  const LaneConfig cfg = lane_config();
+  for (size_t i = 1; i < lanes_.size(); ++i) {
+    VhostUserNetLane* lane = lanes_[i];
+    lane->loop().run_in_loop([lane, cfg] { lane->start(cfg); });
+  }
+}
+
+void VhostUserNetPort::release_lanes() noexcept {
+  released_ = true;
+  conn_reg_.reset();
+  home_->stop();
+  remote_running_ = false;
+}
+
+void VhostUserNetPort::lane_failed(VhostUserNetLane& lane, const char* what,
+                                   const char* reason) noexcept {
+  if (&lane == home_.get()) {
+    fail(what, reason);
+    return;
+  }
+  // On the lane's thread: the port's state belongs to this loop.
+  loop_.run_in_loop([this, what, reason] {
+    if (!released_) fail(what, reason);
+  });
+}
+
+VhostUserNetLane* VhostUserNetPort::lane_of(uint32_t index) noexcept {
+  return lanes_[(index / 2) % lanes_.size()];
 }
 
 void VhostUserNetPort::handle_message() noexcept {
@@ -345,40 +446,24 @@ void VhostUserNetPort::send_reply_or_ack(bool explicit_reply, const DeviceReply&
 }
 
 void VhostUserNetPort::update_offloads() noexcept {
-  offload_ = NetOffloadFeatures::from_acked(dev_.acked_features());
-  caps_.store(offload_.guest_caps, std::memory_order_relaxed);
+  home_->update_config(lane_config());
 }
 
 // ---- device listener ----
 
 void VhostUserNetPort::vring_detach(uint32_t index) noexcept {
-  kick_regs_[index].reset();
-  if (virtio::is_tx_queue(index)) resume_mask_ &= ~(uint64_t{1} << (index / 2));
+  // A lane on another thread is stopped while messages are handled (on_conn_readable) and
+  // takes up its rings anew when it starts.
+  VhostUserNetLane* lane = lane_of(index);
+  if (lane == home_.get()) lane->detach_ring(index);
 }
 
 void VhostUserNetPort::vring_attach(uint32_t index) noexcept {
   Vring& v = dev_.vring(index);
   if (dying_ || conn_fd_ < 0 || !v.running()) return;
   broken_ = false;
-  bool tx = virtio::is_tx_queue(index);
-  // We never wait for RX buffers (send_burst takes what fits, the switch drops the rest), so
-  // the guest need not kick after refilling: that saves it an exit per refill.
-  if (!tx) v.disable_notifications();
-  if (v.kick_fd >= 0) {
-    kick_regs_[index] = loop_.add_fd(v.kick_fd, ev::Events::kRead, kick_handlers_[index].get(),
-                                     /*external=*/true);
-  } else if (tx && !nofd_reg_.valid()) {
-    ev::PollerOptions po;
-    po.idle_max_ns = kNofdIdleMaxNs;
-    po.external = true;  // guest-triggered, like the kick fds it stands in for
-    nofd_reg_ = loop_.add_poller(nofd_poller_.get(), po);
-  }
-  // Buffers posted before the ring started get no kick (vhost-user.rst: back-ends SHOULD NOT
-  // expect one), so look now.
-  if (tx && v.pending()) {
-    resume_mask_ |= uint64_t{1} << (index / 2);
-    resume_bh_.schedule();
-  }
+  VhostUserNetLane* lane = lane_of(index);
+  if (lane == home_.get()) lane->attach_ring(index);
 }
 
 void VhostUserNetPort::announce(const uint8_t mac[6]) noexcept {
@@ -402,118 +487,7 @@ void VhostUserNetPort::announce(const uint8_t mac[6]) noexcept {
   iovec iov{f, sizeof f};
   port::Frame frame{&iov, 1, sizeof f};
   ++port_stats_.announces;
-  if (sink_) sink_->receive_burst(*this, {&frame, 1});
-}
-
-// ---- data path ----
-
-void VhostUserNetPort::on_kick(uint32_t index) noexcept {
-  Vring& v = dev_.vring(index);
-  v.drain_kick();
-  ++qstats_[index / 2].kicks;
-  if (virtio::is_tx_queue(index)) process_tx(index / 2);
-}
-
-void VhostUserNetPort::process_tx(uint32_t pair) noexcept {
-  if (dying_) return;
-  Vring& v = dev_.vring(virtio::tx_queue_index(pair));
-  if (!v.running()) return;
-  const uint32_t hdr_len = dev_.net_hdr_len();
-  for (int b = 0; b < kTxBurstsPerRun; ++b) {
-    BurstResult r = v.with_ring([&](auto& ring) {
-      return net_tx_burst(ring, hdr_len, offload_, *this, sink_, *tx_scratch_, qstats_[pair]);
-    });
-    if (r.notify && v.signal()) ++qstats_[pair].calls;
-    if (r.bad_hdrs != 0) [[unlikely]] {
-      uint64_t suppressed = 0;
-      if (bad_hdr_log_.allow(&suppressed)) {
-        log_port(LogLevel::kWarn, opts_.name,
-                 "dropped %u guest frame(s) with a bad virtio-net header: %s (%llu similar lines "
-                 "suppressed)",
-                 r.bad_hdrs, bad_hdr_name(r.last_bad_hdr),
-                 static_cast<unsigned long long>(suppressed));
-      }
-    }
-    if (r.broken()) {
-      fail("TX ring", r.reason ? r.reason : to_string(r.error));
-      return;
-    }
-    if (dying_) return;  // the sink's work broke this port (e.g. our own RX ring)
-    if (r.count < port::kMaxBurst) break;
-  }
-  // Re-arm the guest's kick (EVENT_IDX) and catch buffers that raced with it; leftover work
-  // continues in a bottom half so other fds get their turn first.
-  if (v.update_avail_event()) {
-    resume_mask_ |= uint64_t{1} << pair;
-    resume_bh_.schedule();
-  }
-}
-
-void VhostUserNetPort::on_resume() noexcept {
-  uint64_t mask = resume_mask_;
-  resume_mask_ = 0;
-  while (mask && !dying_) {
-    uint32_t pair = static_cast<uint32_t>(__builtin_ctzll(mask));
-    mask &= mask - 1;
-    process_tx(pair);
-  }
-}
-
-bool VhostUserNetPort::poll_nofd_rings() noexcept {
-  bool any = false;
-  bool work = false;
-  for (uint32_t pair = 0; pair < qstats_.size() && !dying_; ++pair) {
-    Vring& v = dev_.vring(virtio::tx_queue_index(pair));
-    if (v.running() && v.kick_fd < 0) {
-      any = true;
-      if (v.pending()) {
-        work = true;
-        process_tx(pair);
-      }
-    }
-  }
-  // The last no-fd ring stopped (or got a kick fd): nothing is left to poll.
-  if (!any) nofd_reg_.reset();
-  return work;
-}
-
-size_t VhostUserNetPort::send_burst(std::span<const port::Frame> frames) noexcept {
-  if (frames.empty()) return 0;
-  if (dying_ || conn_fd_ < 0) {
-    port_stats_.out_drop_not_ready += frames.size();
-    return 0;
-  }
-  const uint32_t pairs = static_cast<uint32_t>(qstats_.size());
-  const uint32_t hdr_len = dev_.net_hdr_len();
-  const bool mergeable = dev_.mergeable_rx();
-  size_t done = 0;
-  int first = -1;
-  for (uint32_t k = 0; k < pairs && done < frames.size(); ++k) {
-    uint32_t pair = (rx_rr_ + k) % pairs;
-    Vring& v = dev_.vring(virtio::rx_queue_index(pair));
-    if (!v.running()) continue;
-    if (first < 0) first = static_cast<int>(pair);
-    BurstResult r = v.with_ring([&](auto& ring) {
-      return net_rx_burst(ring, hdr_len, mergeable, offload_.guest_caps, frames.subspan(done),
-                          *rx_scratch_, qstats_[pair]);
-    });
-    if (r.notify && v.signal()) ++qstats_[pair].calls;
-    if (r.broken()) {
-      fail("RX ring", r.reason ? r.reason : to_string(r.error));
-      return done;
-    }
-    done += r.count;
-  }
-  if (pairs > 1) rx_rr_ = (rx_rr_ + 1) % pairs;
-  size_t left = frames.size() - done;
-  if (left) {
-    if (first >= 0) {
-      qstats_[static_cast<uint32_t>(first)].out_drop_no_buffers += left;
-    } else {
-      port_stats_.out_drop_not_ready += left;
-    }
-  }
-  return done;
+  if (port::FrameSink* sink = home_->sink()) sink->receive_burst(*this, {&frame, 1});
 }
 
 // ---- introspection ----
@@ -529,11 +503,20 @@ port::PortState VhostUserNetPort::state() const noexcept {
 
 VhostUserNetStats VhostUserNetPort::stats() const {
   VhostUserNetStats s = port_stats_;
-  s.queues = qstats_;
+  s.queues.assign(dev_.vring_count() / 2, NetQueueStats{});
   s.total = {};
-  for (const auto& q : qstats_) s.total.add(q);
+  add_lane_stats(s, *home_);
   s.connected = connected();
   return s;
+}
+
+void VhostUserNetPort::add_lane_stats(VhostUserNetStats& s, const VhostUserNetLane& lane) {
+  const auto& q = lane.queue_stats();
+  for (size_t k = 0; k < lane.pairs().size() && k < q.size(); ++k) {
+    if (lane.pairs()[k] < s.queues.size()) s.queues[lane.pairs()[k]].add(q[k]);
+    s.total.add(q[k]);
+  }
+  s.out_drop_not_ready += lane.out_drop_not_ready();
 }
 
 }  // namespace uvs::netback

@@ -24,6 +24,7 @@
 #include "netback/common/unix_socket.h"
 #include "netback/vhost/vhost_user_device.h"
 #include "netback/vhost/vhost_user_msg.h"
+#include "netback/vhost/vhost_user_net_lane.h"
 #include "port/port.h"
 
 namespace uvs::netback {
@@ -45,6 +46,9 @@ struct VhostUserNetOptions {
   SocketRole role = SocketRole::kServer;
   int fd = -1;                  ///< kFd / kListenFd: the socket; the port takes ownership
   uint32_t queue_pairs = 1;     ///< 1 .. kMaxQueuePairs
+  /// Threads the queue pairs are spread over, 1 .. queue_pairs: pair p runs on lane
+  /// p % lanes. Lane 0 is the port itself; the others are made with make_lane().
+  uint32_t lanes = 1;
   uint16_t mtu = 1500;          ///< advertised to the guest (VIRTIO_NET_F_MTU), 68 .. 65535
   bool has_mac = false;         ///< advertise `mac` in the config space (VIRTIO_NET_F_MAC)
   std::array<uint8_t, 6> mac{};
@@ -73,67 +77,100 @@ struct VhostUserNetStats {
 
 /// A vhost-user-net backend device. Every method runs on the loop thread given at construction
 /// (the port belongs to that loop; destroy it before the loop).
+///
+/// Its queue pairs may be spread over lanes on other threads (options.lanes > 1). The port keeps
+/// the socket and the protocol state machine on its own thread and drives the other lanes by
+/// posted calls: before it handles a message that may change a ring, the memory table or the
+/// features, it stops them (VhostUserNetLane::stop) and waits, without blocking its thread, for
+/// each to confirm; it starts them again once no message is pending. So GET_VRING_BASE reads
+/// indices no other thread moves, and no lane reads memory being remapped.
+///
+/// Lifecycle with lanes, from a control thread that is none of the loops:
+///  1. construct on loop 0, then make_lane(i, loop_i) on each loop i (1 .. lanes-1);
+///  2. start() on loop 0; attach the port (lane 0) and the lanes to the switch;
+///  3. to remove: detach from the switch, release_lanes() on loop 0, VhostUserNetLane::stop()
+///     on each lane's loop, destroy the port on loop 0, then each lane on its loop.
 class VhostUserNetPort final : public port::Port,
                                private VhostUserDeviceListener,
-                               private EndpointListener {
+                               private EndpointListener,
+                               private VhostUserLaneOwner {
  public:
   VhostUserNetPort(ev::EventLoop& loop, VhostUserNetOptions options);
   ~VhostUserNetPort() override;
   VhostUserNetPort(const VhostUserNetPort&) = delete;
   VhostUserNetPort& operator=(const VhostUserNetPort&) = delete;
 
+  /// Makes lane `i` (1 .. options.lanes-1) on `loop`, serving pairs i, i + lanes, ... Call on
+  /// `loop`'s thread, before start(), ordered after the construction by the caller's hand-off.
+  /// The caller owns the lane and destroys it after the port (see the class comment).
+  std::unique_ptr<VhostUserNetLane> make_lane(uint32_t i, ev::EventLoop& loop);
+  /// Stops handling the frontend and posting to other lanes; the connection stays open until
+  /// destruction. Loop thread; before the lanes are stopped and the port destroyed.
+  void release_lanes() noexcept;
+  /// The queue pairs lane 0 (this port) serves.
+  const std::vector<uint32_t>& home_pairs() const noexcept { return home_->pairs(); }
+
   /// Validates the options and starts listening / connecting / serving the adopted fd. A client
   /// whose frontend is not up yet succeeds and keeps retrying. Returns the error (naming the
   /// option or path) for bad options or a socket that cannot be created.
   Status start();
 
-  /// Copies frames into the guest's RX buffers (round-robin over enabled RX queues); returns how
-  /// many were taken. One used-index update and at most one interrupt per queue used.
-  size_t send_burst(std::span<const port::Frame> frames) noexcept override;
-  void set_sink(port::FrameSink* sink) noexcept override { sink_ = sink; }
+  /// Copies frames into the guest's RX buffers of lane 0's queues (one queue per flow, by
+  /// port::flow_hash); returns how many were taken. One used-index update and at most one
+  /// interrupt per queue used.
+  size_t send_burst(std::span<const port::Frame> frames) noexcept override {
+    return home_->send_burst(frames);
+  }
+  void set_sink(port::FrameSink* sink) noexcept override { home_->set_sink(sink); }
   std::string_view name() const noexcept override { return opts_.name; }
   /// port::OffloadCap bits of what the guest acked (GUEST_CSUM, GUEST_TSO4/6, GUEST_ECN): 0
   /// before SET_FEATURES and after a disconnect; follows each SET_FEATURES. Any thread (a
   /// relaxed snapshot: frames chosen under the old value are checked again in send_burst).
-  uint32_t offload_caps() const noexcept override {
-    return caps_.load(std::memory_order_relaxed);
-  }
+  uint32_t offload_caps() const noexcept override { return home_->offload_caps(); }
   /// kUp while connected with at least one running ring; kBroken from a peer misbehaviour until
   /// a new frontend has connected and started a ring; kDown otherwise.
   port::PortState state() const noexcept override;
 
-  /// Snapshot of the counters. Loop thread only (allocates: control path).
+  /// Snapshot of the counters; `queues` has every pair, zero for those of other lanes (add
+  /// theirs with add_lane_stats on their threads). Loop thread only (allocates: control path).
   VhostUserNetStats stats() const;
+  /// Adds `lane`'s queue counters into `s` (queues and total). `lane`'s loop thread.
+  static void add_lane_stats(VhostUserNetStats& s, const VhostUserNetLane& lane);
   /// Whether a frontend is connected now.
   bool connected() const noexcept { return conn_fd_ >= 0 && !dying_; }
   /// The device state machine (for tests and `uvswitchctl` introspection). Loop thread only.
   const VhostUserDevice& device() const noexcept { return dev_; }
 
  private:
-  class KickHandler;
   class ConnHandler;
-  class NofdPoller;
 
   // VhostUserDeviceListener
   void vring_detach(uint32_t index) noexcept override;
   void vring_attach(uint32_t index) noexcept override;
   void announce(const uint8_t mac[6]) noexcept override;
+  // VhostUserLaneOwner
+  void lane_failed(VhostUserNetLane& lane, const char* what, const char* reason) noexcept override;
+
+  /// The lane serving vring `index`.
+  VhostUserNetLane* lane_of(uint32_t index) noexcept;
+  bool has_remote_lanes() const noexcept { return lanes_.size() > 1; }
+  /// Asks every other lane to stop; on_lane_stopped() counts the confirmations.
+  void stop_remote_lanes() noexcept;
+  void on_lane_stopped() noexcept;
+  /// Starts the other lanes again (posted) when connected and no confirmation is outstanding.
+  void start_remote_lanes() noexcept;
+  LaneConfig lane_config() const noexcept;
 
   // EndpointListener
   void endpoint_connected(int fd, const SocketAddress& peer) noexcept override;
 
   void on_conn_readable() noexcept;
-  void on_kick(uint32_t index) noexcept;
   void handle_message() noexcept;
   /// The peer misbehaved: log once, mark broken, drop the connection.
   void fail(const char* what, const char* detail) noexcept;
   /// The connection ended (EOF or failure): stop handlers now, release everything in a BH.
   void begin_teardown() noexcept;
   void finish_teardown() noexcept;
-  void process_tx(uint32_t pair) noexcept;
-  void on_resume() noexcept;
-  /// Runs the TX rings that have no kick fd; returns whether any had work.
-  bool poll_nofd_rings() noexcept;
   void send_reply_or_ack(bool explicit_reply, const DeviceReply& reply, bool ok) noexcept;
   /// Logs the message just handled at debug level (ring indices and migration state).
   void trace_message(HandleOutcome out) const;
@@ -143,7 +180,8 @@ class VhostUserNetPort final : public port::Port,
   ev::EventLoop& loop_;
   VhostUserNetOptions opts_;
   VhostUserDevice dev_;
-  port::FrameSink* sink_ = nullptr;
+  std::unique_ptr<VhostUserNetLane> home_;  // lane 0, on this loop
+  std::vector<VhostUserNetLane*> lanes_;    // [lane]; lanes_[0] == home_
 
   int conn_fd_ = -1;
   bool dying_ = false;    // teardown scheduled: handlers off, data path refuses work
@@ -152,30 +190,23 @@ class VhostUserNetPort final : public port::Port,
   bool fd_given_ = false;  // opts_.fd went to the endpoint, which closes it
 
   std::unique_ptr<ConnHandler> conn_handler_;
-  std::vector<std::unique_ptr<KickHandler>> kick_handlers_;
   ev::FdRegistration conn_reg_;
-  std::vector<ev::FdRegistration> kick_regs_;
-  std::unique_ptr<NofdPoller> nofd_poller_;
-  ev::PollerRegistration nofd_reg_;
 
   SocketEndpoint endpoint_;
   ev::BottomHalf teardown_bh_;
-  ev::BottomHalf resume_bh_;
-  uint64_t resume_mask_ = 0;  // TX queue pairs with work left after their burst budget
-  uint32_t rx_rr_ = 0;
+  // Other lanes: stopped (or asked to stop) unless remote_running_; stops_pending_ confirmations
+  // outstanding; held_ a message read but not handled until they arrive.
+  bool remote_running_ = false;
+  uint32_t stops_pending_ = 0;
+  bool held_ = false;
+  bool released_ = false;
 
   MsgReader reader_;
   VhostUserMsg msg_;
   DeviceReply reply_;
-  std::unique_ptr<TxScratch> tx_scratch_;
-  std::unique_ptr<RxScratch> rx_scratch_;
-  std::vector<NetQueueStats> qstats_;
   VhostUserNetStats port_stats_;  // port-level fields only
   LogRateLimit reject_log_;
   LogRateLimit fail_log_;
-  LogRateLimit bad_hdr_log_;
-  NetOffloadFeatures offload_;            // from the acked features; loop thread
-  std::atomic<uint32_t> caps_{0};         // offload_.guest_caps, for offload_caps()
 };
 
 }  // namespace uvs::netback
