@@ -11,6 +11,7 @@
 
 #include "config/keyval.h"
 #include "config/port_spec_parser.h"
+#include "config/port_types.h"
 #include "config/suggest.h"
 
 namespace uvs::config {
@@ -97,7 +98,7 @@ Result<Keyval> table_to_keyval(const toml::table& t, bool typed) {
   }
   if (typed && kv.type.empty()) {
     return Error::make(ConfigError::kMissingKey,
-                       "missing required key 'type' (vhost-user, tap, stream, dgram, nat, vxlan or dpdk)",
+                       "missing required key 'type' (" + port_type_names(" or ") + ")",
                        "type");
   }
   return kv;

@@ -17,7 +17,6 @@
 
 #include "eventloop/fn_handler.h"
 #include "netback/common/unix_socket.h"
-#include "netback/vhost/vhost_user_net_port.h"
 #include "tools/uvswitch/capture_commands.h"
 #include "tools/uvswitch/control_server.h"
 #include "tools/uvswitch/metrics_export.h"
@@ -106,13 +105,10 @@ void Daemon::check_fd_frontends() {
   for (const std::string& id : fd_conn_ports_) {
     std::string error;
     bool left = true;  // a port that no longer exists has no frontend either
-    ports_->with_port(
-        id,
-        [&](port::Port& p, config::PortSpec&) {
-          netback::VhostUserNetStats st = static_cast<netback::VhostUserNetPort&>(p).stats();
-          left = !st.connected && st.disconnects > 0;
-        },
-        &error);
+    Json d;
+    if (ports_->details(id, &d, &error)) {
+      left = !d.value("connected", false) && d.value("disconnects", uint64_t{0}) > 0;
+    }
     if (left) ++gone;
   }
   if (gone == fd_conn_ports_.size()) {

@@ -14,57 +14,19 @@
 #include "config/fd_check.h"
 #include "config/limits.h"
 #include "config/path_check.h"
+#include "config/port_types.h"
 #include "config/suggest.h"
 #include "tools/uvswitch/daemon.h"
 
 namespace uvs::daemon {
 namespace {
 
-constexpr const char* kFooter =
+constexpr const char* kSpecsHead =
     R"HELP(PORT SPECS (QEMU-style keyval: the type, then key=value items separated by ','):
-  vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,mac=MAC][,mtu=N][,offload=on|off][,migration=on|off]
-      server=on (default): uvswitch listens on SOCK and QEMU connects
-      (-chardev socket,path=SOCK -netdev vhost-user,chardev=...). queues: 1..64 pairs.
-      offload=on (default): offer checksum and TSO offloads (virtio-net CSUM, GUEST_CSUM,
-      HOST_/GUEST_TSO4, TSO6, ECN); off: the guest sends and gets only plain frames.
-      migration=on: offer VHOST_F_LOG_ALL so QEMU can live-migrate the guest (experimental;
-      default off: QEMU refuses to migrate it).
-      fd=N: an inherited socket, connected or listening (not with path= or server=; only at
-      start-up, port-add refuses it).
-  tap,id=ID,ifname=NAME[,vnet-hdr=on|off][,offload=on|off][,mtu=N]
-      vnet-hdr=on (default): a virtio-net header on every frame (IFF_VNET_HDR).
-      offload=on (default, needs vnet-hdr): checksum and TSO/USO offloads (TUNSETOFFLOAD), so
-      TCP crosses as frames of up to 64 KiB; off: plain frames (the switch segments for it).
-  stream,id=ID,path=SOCK|addr=IP:PORT[,server=on|off]     (QEMU -netdev stream framing)
-  vhost-user and unix stream servers also take mode=OCTAL and group=GROUP for their socket
-      (default: as bind() makes it, owner and root only), e.g. mode=0660,group=libvirt-qemu.
-  dgram,id=ID,local=IP:PORT,remote=IP:PORT                (QEMU -netdev dgram)
-      only datagrams from remote are accepted; others are counted (in-drop-foreign).
-  vxlan,id=ID,vni=N,local=IP[:PORT],remote=IP[,remote=IP]...[,dstport=N][,mtu=N]
-      Ethernet in VXLAN (RFC 7348), VNI 0..16777215, to up to 16 remote VTEPs of local's
-      family; binds local (port: dstport, default 4789). Learns each inner MAC's VTEP;
-      broadcast, multicast and unknown unicast go to every remote. Only datagrams from a
-      remote are accepted; others are counted (in-drop-foreign). mtu: the inner MTU (default
-      1450 over IPv4, 1430 over IPv6); larger frames are dropped, never fragmented.
-  dpdk,id=ID,devargs=DEVARGS[,queues=N]
-      a DPDK ethdev (only in builds configured with UVS_WITH_DPDK on): DEVARGS is a PCI
-      address or a vdev with its arguments, commas doubled:
-      (e.g. net_af_packet0,,iface=eth0 or net_memif0,,role=server,,socket=/run/m.sock)
-      queues: RX/TX queue pairs, 1..64 (default 1; RSS spreads RX). RX is polled by the port's
-      thread (asleep on RX interrupts where the driver has them and a queue count, else
-      re-checked at least every 1 ms when idle). Plain frames: no offloads. The EAL starts once, with --dpdk-args.
-  nat,id=ID[,net=CIDR][,host=IP][,dhcpstart=IP][,dns=IP][,ipv6=on|off][,ipv6-prefix=P/LEN]
-      [,domain=NAME][,restrict=on|off][,dhcp=on|off][,hostfwd=RULE]...[,mtu=N]
-      [,dns-server=IP[:PORT]][,host-loopback=on|off][,max-connections=N]
-      defaults as QEMU -netdev user: net=10.0.2.0/24, host .2, dns .3, dhcpstart .15;
-      RULE: [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT, e.g. tcp:127.0.0.1:2222-:22;
-      no HOSTADDR binds 127.0.0.1 only; no GUESTADDR means dhcpstart. dns-server: where the
-      NAT relays DNS queries (default: the host's resolv.conf server, via libslirp).
-      restrict=on: guests reach nothing outside, only hostfwd connections come in.
-      host-loopback=off: host (.2) no longer leads to the host's 127.0.0.1 (default on).
-      max-connections=N: at most N NAT sockets (TCP, UDP flows, pings) for the guests, 1..65536;
-      frames that would open more are dropped (in-drop-conn-limit). Default: no limit.
-  Every type but nat also takes: thread=K (I/O thread index), vlan=V (untagged access port of
+)HELP";
+
+constexpr const char* kSpecsTail =
+    R"HELP(  Every type but nat also takes: thread=K (I/O thread index), vlan=V (untagged access port of
   VLAN V, 1..4094; default 1) or trunk=LIST (tagged port). nat takes thread= and vlan=.
   Port security, every type (default: none): max-macs=N (1..65536: the FDB holds at most N
   source MACs of the port; frames from further sources are dropped, nothing is evicted),
@@ -130,8 +92,17 @@ EXIT CODES:
   2  bad usage or configuration (unknown flag, bad value, bad config file, an --fd that is not
      an open stream socket); nothing was started
 
-PORT TYPES: vhost-user, tap, stream, dgram, nat, vxlan and dpdk ports forward through the switch. A NAT
+PORT TYPES: )HELP";
+
+constexpr const char* kFooterEnd =
+    R"HELP( ports forward through the switch. A NAT
 port's forwards change at run time with uvswitchctl hostfwd-add / hostfwd-del / hostfwd-list.)HELP";
+
+// The help footer: each port type's block comes from the registry, in registry order.
+std::string help_footer() {
+  return std::string(kSpecsHead) + config::port_types_help() + kSpecsTail +
+         config::port_type_names(" and ") + kFooterEnd;
+}
 
 // The options whose value goes through the config layer's parser, so flags and file keys share
 // one rule set and one set of messages.
@@ -183,7 +154,7 @@ int fail(const std::string& message) {
 CliOutcome parse_daemon_cli(int argc, char** argv, const config::Environment& env) {
   CliOutcome out;
   CLI::App app{"uvswitch: a userspace virtual switch for VMs (vhost-user, tap, NAT)", "uvswitch"};
-  app.footer(kFooter);
+  app.footer(help_footer());
   app.set_version_flag("--version", std::string("uvswitch ") + UVS_VERSION);
   app.get_formatter()->column_width(34);
 

@@ -2,6 +2,8 @@
 // The dpdk port type in the daemon: EAL start-up, the DpdkPort factory and its stats JSON.
 #include "tools/uvswitch/dpdk_port_factory.h"
 
+#include "tools/uvswitch/port_factory.h"
+
 #include "config/limits.h"
 #include "netback/dpdk/dpdk_eal.h"
 #include "netback/dpdk/dpdk_port.h"
@@ -17,13 +19,16 @@ bool start_dpdk(const config::DaemonConfig& cfg, std::string* error) {
   return st.ok();
 }
 
-std::unique_ptr<port::Port> make_dpdk_port(const config::PortSpec& spec,
-                                           const config::DpdkPortSpec& d, ev::EventLoop& loop,
-                                           std::string* error) {
+namespace {
+
+Json dpdk_stats_json(const netback::DpdkPort& p);
+
+RunningPort make_dpdk_port(const config::PortSpec& spec, ev::EventLoop& loop, std::string* error) {
+  const auto& d = std::get<config::DpdkPortSpec>(spec.backend);
   if (!netback::dpdk_eal_ready()) {
     *error = "port " + spec.id +
              ": DPDK is not initialised (start uvswitch with --dpdk-args, or with a dpdk port)";
-    return nullptr;
+    return {};
   }
   netback::DpdkPortOptions o;
   o.name = spec.id;
@@ -33,13 +38,16 @@ std::unique_ptr<port::Port> make_dpdk_port(const config::PortSpec& spec,
   netback::Status st = p->start();
   if (!st) {
     *error = "port " + st.message;
-    return nullptr;
+    return {};
   }
-  return p;
+  const netback::DpdkPort* typed = p.get();
+  RunningPort rp;
+  rp.details = [typed] { return dpdk_stats_json(*typed); };
+  rp.port = std::move(p);
+  return rp;
 }
 
-Json dpdk_stats_json(const port::Port& port) {
-  const auto& p = static_cast<const netback::DpdkPort&>(port);
+Json dpdk_stats_json(const netback::DpdkPort& p) {
   netback::DpdkPortStats s = p.stats();
   return Json{{"driver", p.driver()},
               {"dpdk-port-id", p.port_id()},
@@ -63,5 +71,9 @@ Json dpdk_stats_json(const port::Port& port) {
                               {"tx-errors", s.dev_oerrors},
                               {"rx-nombuf", s.dev_rx_nombuf}}}};
 }
+
+}  // namespace
+
+const PortFactory kDpdkFactory{config::PortType::kDpdk, make_dpdk_port};
 
 }  // namespace uvs::daemon

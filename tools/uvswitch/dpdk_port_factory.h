@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The dpdk port type in the daemon: EAL start-up from --dpdk-args, the port, its counters.
-// Built only with -DUVS_WITH_DPDK=ON.
+// The dpdk port type in the daemon: EAL start-up from --dpdk-args. Its registry entry,
+// kDpdkFactory, is in dpdk_port_factory.cc (built with -DUVS_WITH_DPDK=ON) or
+// dpdk_unavailable_factory.cc (without).
 #pragma once
 
 #include <memory>
@@ -8,9 +9,6 @@
 
 #include "config/daemon_config.h"
 #include "config/port_spec.h"
-#include "eventloop/event_loop.h"
-#include "port/port.h"
-#include "tools/uvswitch/command_table.h"
 
 namespace uvs::daemon {
 
@@ -18,14 +16,5 @@ namespace uvs::daemon {
 /// dpdk-args; otherwise does nothing. Returns false with `*error` saying why (EAL refused the
 /// arguments). Call before any I/O thread starts.
 bool start_dpdk(const config::DaemonConfig& cfg, std::string* error);
-
-/// Creates and starts a dpdk port on `loop` (its thread). Null with `*error` naming the port
-/// and devargs= or queues= when the device cannot be probed or started.
-std::unique_ptr<port::Port> make_dpdk_port(const config::PortSpec& spec,
-                                           const config::DpdkPortSpec& d, ev::EventLoop& loop,
-                                           std::string* error);
-
-/// The port's own and the device's (rte_eth_stats) counters. Loop thread only.
-Json dpdk_stats_json(const port::Port& port);
 
 }  // namespace uvs::daemon

@@ -52,9 +52,14 @@ slirpglue::NatForward nat_forward_from(const config::HostFwd& f) {
   return n;
 }
 
-std::unique_ptr<port::Port> make_nat_port(const config::PortSpec& spec,
-                                          const config::NatPortSpec& s, ev::EventLoop& loop,
-                                          std::string* error) {
+namespace {
+
+Json nat_stats_json(const slirpglue::NatPort& port);
+CommandReply nat_command(slirpglue::NatPort& nat, std::string_view command, const Json& args,
+                         config::PortSpec& spec);
+
+RunningPort make_nat_port(const config::PortSpec& spec, ev::EventLoop& loop, std::string* error) {
+  const auto& s = std::get<config::NatPortSpec>(spec.backend);
   slirpglue::NatPortOptions o;
   o.name = spec.id;
   o.net = v4(s.net.addr);
@@ -91,13 +96,20 @@ std::unique_ptr<port::Port> make_nat_port(const config::PortSpec& spec,
   slirpglue::NatStatus st = port->start();
   if (!st) {
     *error = st.message;
-    return nullptr;
+    return {};
   }
-  return port;
+  slirpglue::NatPort* nat = port.get();
+  RunningPort rp;
+  rp.details = [nat] { return nat_stats_json(*nat); };
+  rp.command = [nat](std::string_view command, const Json& args, config::PortSpec& own) {
+    return nat_command(*nat, command, args, own);
+  };
+  rp.port = std::move(port);
+  return rp;
 }
 
-Json nat_stats_json(const port::Port& port) {
-  slirpglue::NatPortStats s = static_cast<const slirpglue::NatPort&>(port).stats();
+Json nat_stats_json(const slirpglue::NatPort& port) {
+  slirpglue::NatPortStats s = port.stats();
   // The offloads the NAT takes (fixed: libslirp's side needs no negotiation).
   Json offloads = Json::array();
   const uint32_t caps = port.offload_caps();
@@ -138,20 +150,62 @@ Json nat_stats_json(const port::Port& port) {
               {"registered-fds", s.registered_fds}};
 }
 
+// The NAT's own commands, on its loop thread: hostfwd-add / hostfwd-del take args["rule"].
+CommandReply nat_command(slirpglue::NatPort& nat, std::string_view command, const Json& args,
+                         config::PortSpec& spec) {
+  const std::string rule =
+      args.contains("rule") && args["rule"].is_string() ? args["rule"].get<std::string>() : "";
+  if (command == "hostfwd-add") {
+    auto fwd = parse_rule(rule, false);
+    if (!fwd) return bad("hostfwd: " + fwd.error().message);
+    auto& ns = std::get<config::NatPortSpec>(spec.backend);
+    if (fwd->guest_addr && !ns.net.contains(*fwd->guest_addr)) {
+      return bad("hostfwd '" + rule + "': guest address " +
+                 fwd->guest_addr->to_string() + " is outside net=" +
+                 ns.net.to_string());
+    }
+    slirpglue::NatStatus st = nat.add_forward(nat_forward_from(*fwd));
+    if (!st) return bad(st.message);
+    ns.hostfwd.push_back(*fwd);
+    return CommandReply::success(Json{{"rule", nat.forwards().back().to_string()}});
+  }
+  if (command == "hostfwd-del") {
+    auto fwd = parse_rule(rule, true);
+    if (!fwd) return bad("hostfwd: " + fwd.error().message);
+    slirpglue::NatForward target = nat_forward_from(*fwd);
+    slirpglue::NatStatus st = nat.remove_forward(target);
+    if (!st) return bad(st.message);
+    auto& list = std::get<config::NatPortSpec>(spec.backend).hostfwd;
+    std::erase_if(list, [&](const config::HostFwd& h) {
+      return nat_forward_from(h).same_host_side(target);
+    });
+    return CommandReply::success(Json::object());
+  }
+  if (command == "hostfwd-list") {
+    Json out = Json::array();
+    for (const slirpglue::NatForward& f : nat.forwards()) {
+      out.push_back(Json{{"rule", f.to_string()},
+                         {"proto", f.udp ? "udp" : "tcp"},
+                         {"host-port", f.host_port},
+                         {"guest-port", f.guest_port}});
+    }
+    return CommandReply::success(std::move(out));
+  }
+  return bad("a nat port has no command '" + std::string(command) + "'");
+}
+
+}  // namespace
+
+const PortFactory kNatFactory{config::PortType::kNat, make_nat_port};
+
 void register_nat_commands(CommandTable& table, Daemon& d) {
-  // Runs `fn` on the NAT port's loop; the reply names what was wrong with the arguments.
-  auto on_nat = [&d](const Json& args, bool need_rule,
-                     const std::function<CommandReply(slirpglue::NatPort&, config::PortSpec&,
-                                                      const std::string& rule)>& fn) {
+  // Checks the arguments, then runs the command on the NAT port's loop through its entry.
+  auto on_nat = [&d](std::string_view command, const Json& args, bool need_rule) {
     if (!args.contains("id") || !args["id"].is_string()) {
       return bad("needs \"id\": the NAT port's id");
     }
-    std::string rule;
-    if (need_rule) {
-      if (!args.contains("rule") || !args["rule"].is_string()) {
-        return bad("needs \"rule\": a hostfwd rule like tcp:127.0.0.1:2222-:22");
-      }
-      rule = args["rule"].get<std::string>();
+    if (need_rule && (!args.contains("rule") || !args["rule"].is_string())) {
+      return bad("needs \"rule\": a hostfwd rule like tcp:127.0.0.1:2222-:22");
     }
     const std::string id = args["id"].get<std::string>();
     const config::PortSpec* spec = d.ports().spec(id);
@@ -162,68 +216,19 @@ void register_nat_commands(CommandTable& table, Daemon& d) {
     }
     CommandReply reply;
     std::string error;
-    d.ports().with_port(
-        id,
-        [&](port::Port& p, config::PortSpec& s) {
-          reply = fn(static_cast<slirpglue::NatPort&>(p), s, rule);
-        },
-        &error);
+    if (!d.ports().command(id, command, args, &reply, &error)) return bad(error);
     return reply;
   };
 
   table.add("hostfwd-add",
             "forward a host port to the NAT's network: {\"id\": \"nat0\", \"rule\": "
             "\"tcp:127.0.0.1:2222-:22\"}",
-            [on_nat](const Json& args) {
-              return on_nat(args, true, [](slirpglue::NatPort& nat, config::PortSpec& spec,
-                                           const std::string& rule) {
-                auto fwd = parse_rule(rule, false);
-                if (!fwd) return bad("hostfwd: " + fwd.error().message);
-                auto& ns = std::get<config::NatPortSpec>(spec.backend);
-                if (fwd->guest_addr && !ns.net.contains(*fwd->guest_addr)) {
-                  return bad("hostfwd '" + rule + "': guest address " +
-                             fwd->guest_addr->to_string() + " is outside net=" +
-                             ns.net.to_string());
-                }
-                slirpglue::NatStatus st = nat.add_forward(nat_forward_from(*fwd));
-                if (!st) return bad(st.message);
-                ns.hostfwd.push_back(*fwd);
-                return CommandReply::success(Json{{"rule", nat.forwards().back().to_string()}});
-              });
-            });
-
+            [on_nat](const Json& args) { return on_nat("hostfwd-add", args, true); });
   table.add("hostfwd-del",
             "remove a forward: {\"id\": \"nat0\", \"rule\": \"tcp:127.0.0.1:2222\"}",
-            [on_nat](const Json& args) {
-              return on_nat(args, true, [](slirpglue::NatPort& nat, config::PortSpec& spec,
-                                           const std::string& rule) {
-                auto fwd = parse_rule(rule, true);
-                if (!fwd) return bad("hostfwd: " + fwd.error().message);
-                slirpglue::NatForward target = nat_forward_from(*fwd);
-                slirpglue::NatStatus st = nat.remove_forward(target);
-                if (!st) return bad(st.message);
-                auto& list = std::get<config::NatPortSpec>(spec.backend).hostfwd;
-                std::erase_if(list, [&](const config::HostFwd& h) {
-                  return nat_forward_from(h).same_host_side(target);
-                });
-                return CommandReply::success(Json::object());
-              });
-            });
-
+            [on_nat](const Json& args) { return on_nat("hostfwd-del", args, true); });
   table.add("hostfwd-list", "the forwards of a NAT port: {\"id\": \"nat0\"}",
-            [on_nat](const Json& args) {
-              return on_nat(args, false, [](slirpglue::NatPort& nat, config::PortSpec&,
-                                            const std::string&) {
-                Json out = Json::array();
-                for (const slirpglue::NatForward& f : nat.forwards()) {
-                  out.push_back(Json{{"rule", f.to_string()},
-                                     {"proto", f.udp ? "udp" : "tcp"},
-                                     {"host-port", f.host_port},
-                                     {"guest-port", f.guest_port}});
-                }
-                return CommandReply::success(std::move(out));
-              });
-            });
+            [on_nat](const Json& args) { return on_nat("hostfwd-list", args, false); });
 }
 
 }  // namespace uvs::daemon

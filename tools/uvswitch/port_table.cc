@@ -52,12 +52,27 @@ const config::PortSpec* PortTable::spec(const std::string& id) const {
   return nullptr;
 }
 
-bool PortTable::with_port(const std::string& id,
-                          const std::function<void(port::Port&, config::PortSpec&)>& fn,
-                          std::string* error) {
+bool PortTable::details(const std::string& id, Json* out, std::string* error) {
   for (Entry& e : ports_) {
     if (e.spec.id != id) continue;
-    threads_.loop(e.thread).run_in_loop_sync([&] { fn(*e.port, e.spec); });
+    threads_.loop(e.thread).run_in_loop_sync([&] { *out = e.running.details(); });
+    return true;
+  }
+  *error = "no port with id '" + id + "'";
+  return false;
+}
+
+bool PortTable::command(const std::string& id, std::string_view command, const Json& args,
+                        CommandReply* reply, std::string* error) {
+  for (Entry& e : ports_) {
+    if (e.spec.id != id) continue;
+    if (!e.running.command) {
+      *error = "port " + id + " (" + config::port_type_name(e.spec.type()) + ") has no command '" +
+               std::string(command) + "'";
+      return false;
+    }
+    threads_.loop(e.thread).run_in_loop_sync(
+        [&] { *reply = e.running.command(command, args, e.spec); });
     return true;
   }
   *error = "no port with id '" + id + "'";
@@ -66,7 +81,7 @@ bool PortTable::with_port(const std::string& id,
 
 void PortTable::destroy_on_loop(Entry& e) {
   // The port belongs to its loop: its destructor unregisters handlers there.
-  threads_.loop(e.thread).run_in_loop_sync([&] { e.port.reset(); });
+  threads_.loop(e.thread).run_in_loop_sync([&] { e.running = RunningPort{}; });
 }
 
 bool PortTable::add(const config::PortSpec& spec, std::string* error) {
@@ -83,8 +98,8 @@ bool PortTable::add(const config::PortSpec& spec, std::string* error) {
     return false;
   }
   threads_.loop(e.thread).run_in_loop_sync(
-      [&] { e.port = make_port(spec, threads_.loop(e.thread), error); });
-  if (!e.port) return false;
+      [&] { e.running = make_port(spec, threads_.loop(e.thread), error); });
+  if (!e.running.port) return false;
 
   bridge::PortOptions po;
   po.vlan = to_bridge_vlan(spec.vlan);
@@ -94,7 +109,7 @@ bool PortTable::add(const config::PortSpec& spec, std::string* error) {
   po.security.max_macs = sec.max_macs.value_or(0);
   po.security.bum_rate = sec.bum_rate.value_or(0);
   if (sec.allowed_mac) po.security.allowed_mac = sec.allowed_mac->bytes;
-  bridge::Result<bridge::PortIndex> r = bridge_.add_port(*e.port, po);
+  bridge::Result<bridge::PortIndex> r = bridge_.add_port(*e.running.port, po);
   if (!r) {
     *error = "port " + spec.id + ": " + r.error().message;
     destroy_on_loop(e);
@@ -131,8 +146,8 @@ Json PortTable::list() {
     port::PortState state = port::PortState::kDown;
     Json backend;
     threads_.loop(e.thread).run_in_loop_sync([&] {
-      state = e.port->state();
-      backend = backend_stats_json(e.spec, *e.port);
+      state = e.running.port->state();
+      backend = e.running.details();
     });
     Json sw = Json::object();
     for (const bridge::PortStats& ps : bs.ports) {

@@ -2,7 +2,6 @@
 // PortTable: the daemon's running ports: creation on their loop, attachment to the bridge, removal.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +11,7 @@
 #include "switch/bridge.h"
 #include "switch/port_threads.h"
 #include "tools/uvswitch/command_table.h"
+#include "tools/uvswitch/port_factory.h"
 
 namespace uvs::daemon {
 
@@ -36,19 +36,21 @@ class PortTable {
   bool contains(const std::string& id) const;
   /// The spec a running port was created from; null for an unknown id.
   const config::PortSpec* spec(const std::string& id) const;
-  /// Runs `fn` with the port and its spec on the port's loop thread and waits for it (a
-  /// run-time change such as a NAT forward; `fn` may update the spec to match). False with
-  /// `*error` for an unknown id.
-  bool with_port(const std::string& id,
-                 const std::function<void(port::Port&, config::PortSpec&)>& fn,
-                 std::string* error);
+  /// The port's type's own details (as in list()'s "backend"), read on its loop thread. False
+  /// with `*error` for an unknown id.
+  bool details(const std::string& id, Json* out, std::string* error);
+  /// Runs a command of the port's type (RunningPort::command) on the port's loop thread and
+  /// waits for its reply; it may update the spec to match. False with `*error` for an unknown
+  /// id or a type without commands.
+  bool command(const std::string& id, std::string_view command, const Json& args,
+               CommandReply* reply, std::string* error);
 
  private:
   struct Entry {
     config::PortSpec spec;
     unsigned thread = 0;
     bridge::PortIndex index = 0;
-    std::unique_ptr<port::Port> port;
+    RunningPort running;  // the port, and its type's view of it
   };
   void destroy_on_loop(Entry& e);
 

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+// The dgram port type's keys: reading, checking, canonical settings and --help text.
+#include "config/dgram_port_spec.h"
+
+#include "config/fd_check.h"
+#include "config/limits.h"
+#include "config/path_check.h"
+#include "config/port_key_readers.h"
+#include "config/port_spec_parser.h"
+#include "config/port_types.h"
+#include "config/value_parser.h"
+
+namespace uvs::config {
+namespace {
+
+constexpr KeyRule kDgramKeys[] = {{"local"}, {"remote"}};
+
+Result<PortBackend> read_dgram(const KeyReader& r) {
+  DgramPortSpec s;
+  UVS_CFG_RETURN_IF_ERROR(r.read_required("local", &s.local, parse_socket_addr));
+  UVS_CFG_RETURN_IF_ERROR(r.read_required("remote", &s.remote, parse_socket_addr));
+  if (s.local.ip.family != s.remote.ip.family) {
+    return Error::make(ConfigError::kConflict,
+                       "local=" + s.local.to_string() + " and remote=" + s.remote.to_string() +
+                           " are different address families",
+                       "remote");
+  }
+  return PortBackend(std::move(s));
+}
+
+void write_dgram(const PortBackend& b, PortSettings* out_list) {
+  const auto& s = std::get<DgramPortSpec>(b);
+  PortSettings& out = *out_list;
+  out.emplace_back("local", s.local.to_string());
+  out.emplace_back("remote", s.remote.to_string());
+}
+
+constexpr std::string_view kHelp = R"HELP(  dgram,id=ID,local=IP:PORT,remote=IP:PORT                (QEMU -netdev dgram)
+      only datagrams from remote are accepted; others are counted (in-drop-foreign).
+)HELP";
+
+}  // namespace
+
+const PortTypeInfo kDgramPortType{
+    .name = "dgram",
+    .keys = kDgramKeys,
+    .trunk = true,
+    .read = read_dgram,
+    .write = write_dgram,
+    .help = kHelp,
+};
+
+}  // namespace uvs::config

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// The stream port type's keys: reading, checking, canonical settings and --help text.
+#include "config/stream_port_spec.h"
+
+#include "config/fd_check.h"
+#include "config/limits.h"
+#include "config/path_check.h"
+#include "config/port_key_readers.h"
+#include "config/port_spec_parser.h"
+#include "config/port_types.h"
+#include "config/value_parser.h"
+
+namespace uvs::config {
+namespace {
+
+constexpr KeyRule kStreamKeys[] = {{"path"}, {"addr"}, {"server"}, {"mode"}, {"group"}};
+
+Result<PortBackend> read_stream(const KeyReader& r) {
+  StreamPortSpec s;
+  if (r.has("path") && r.has("addr")) {
+    return Error::make(ConfigError::kConflict,
+                       "path and addr exclude each other (path=: unix socket, addr=: TCP)", "addr");
+  }
+  if (!r.has("path") && !r.has("addr")) {
+    return Error::make(ConfigError::kMissingKey,
+                       "missing required key 'path' (unix socket) or 'addr' (TCP HOST:PORT)",
+                       "path");
+  }
+  UVS_CFG_RETURN_IF_ERROR(r.read("path", &s.path, parse_socket_path));
+  UVS_CFG_RETURN_IF_ERROR(r.read("addr", &s.addr, parse_socket_addr));
+  UVS_CFG_RETURN_IF_ERROR(r.read("server", &s.server, parse_bool));
+  UVS_CFG_RETURN_IF_ERROR(read_access(
+      r, &s, s.addr ? "TCP (addr=)" : (!s.server ? "a client (server=off)" : nullptr)));
+  return PortBackend(std::move(s));
+}
+
+void write_stream(const PortBackend& b, PortSettings* out_list) {
+  const auto& s = std::get<StreamPortSpec>(b);
+  PortSettings& out = *out_list;
+  if (s.addr) {
+    out.emplace_back("addr", s.addr->to_string());
+  } else {
+    out.emplace_back("path", s.path);
+  }
+  out.emplace_back("server", on_off(s.server));
+  write_access(s, &out);
+}
+
+constexpr std::string_view kHelp = R"HELP(  stream,id=ID,path=SOCK|addr=IP:PORT[,server=on|off]     (QEMU -netdev stream framing)
+  vhost-user and unix stream servers also take mode=OCTAL and group=GROUP for their socket
+      (default: as bind() makes it, owner and root only), e.g. mode=0660,group=libvirt-qemu.
+)HELP";
+
+}  // namespace
+
+const PortTypeInfo kStreamPortType{
+    .name = "stream",
+    .keys = kStreamKeys,
+    .trunk = true,
+    .read = read_stream,
+    .write = write_stream,
+    .help = kHelp,
+};
+
+}  // namespace uvs::config

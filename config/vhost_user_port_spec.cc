@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// The vhost-user port type's keys: reading, checking, canonical settings and --help text.
+#include "config/vhost_user_port_spec.h"
+
+#include "config/fd_check.h"
+#include "config/limits.h"
+#include "config/path_check.h"
+#include "config/port_key_readers.h"
+#include "config/port_spec_parser.h"
+#include "config/port_types.h"
+#include "config/value_parser.h"
+
+namespace uvs::config {
+namespace {
+
+constexpr KeyRule kVhostUserKeys[] = {{"path"},  {"fd"},    {"server"},  {"queues"},
+                                      {"mac"},   {"mtu"},   {"mode"},    {"group"},
+                                      {"offload"}, {"migration"}};
+
+Result<PortBackend> read_vhost_user(const KeyReader& r) {
+  VhostUserPortSpec s;
+  if (r.has("fd")) {
+    // An inherited socket already is what path= and server= would make of a path.
+    if (r.has("path")) {
+      return Error::make(ConfigError::kConflict,
+                         "fd and path exclude each other (fd=N: an inherited socket; path=: a "
+                         "socket uvswitch opens)",
+                         "fd");
+    }
+    if (r.has("server")) {
+      return Error::make(ConfigError::kConflict,
+                         "fd and server exclude each other (an inherited socket is connected "
+                         "or listening already)",
+                         "fd");
+    }
+    UVS_CFG_RETURN_IF_ERROR(r.read("fd", &s.fd, parse_socket_fd));
+  } else {
+    if (!r.has("path")) {
+      return Error::make(ConfigError::kMissingKey,
+                         "missing required key 'path' (unix socket) or 'fd' (inherited socket)",
+                         "path");
+    }
+    UVS_CFG_RETURN_IF_ERROR(r.read("path", &s.path, parse_socket_path));
+    UVS_CFG_RETURN_IF_ERROR(r.read("server", &s.server, parse_bool));
+  }
+  UVS_CFG_RETURN_IF_ERROR(r.read("queues", &s.queues, uint_in(1, kMaxQueuePairs)));
+  UVS_CFG_RETURN_IF_ERROR(r.read("mac", &s.mac, parse_mac));
+  UVS_CFG_RETURN_IF_ERROR(r.read("mtu", &s.mtu, uint_in(kMinMtu, kMaxMtu)));
+  UVS_CFG_RETURN_IF_ERROR(read_access(
+      r, &s, s.fd ? "an inherited fd" : (!s.server ? "a client (server=off)" : nullptr)));
+  UVS_CFG_RETURN_IF_ERROR(r.read("offload", &s.offload, parse_bool));
+  UVS_CFG_RETURN_IF_ERROR(r.read("migration", &s.migration, parse_bool));
+  return PortBackend(std::move(s));
+}
+
+void write_vhost_user(const PortBackend& b, PortSettings* out_list) {
+  const auto& s = std::get<VhostUserPortSpec>(b);
+  PortSettings& out = *out_list;
+  if (s.fd) {
+    out.emplace_back("fd", std::to_string(*s.fd));
+  } else {
+    out.emplace_back("path", s.path);
+    out.emplace_back("server", on_off(s.server));
+  }
+  out.emplace_back("queues", std::to_string(s.queues));
+  if (s.mac) out.emplace_back("mac", s.mac->to_string());
+  if (s.mtu) out.emplace_back("mtu", std::to_string(*s.mtu));
+  write_access(s, &out);
+  out.emplace_back("offload", on_off(s.offload));
+  out.emplace_back("migration", on_off(s.migration));
+}
+
+constexpr std::string_view kHelp = R"HELP(  vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,mac=MAC][,mtu=N][,offload=on|off][,migration=on|off]
+      server=on (default): uvswitch listens on SOCK and QEMU connects
+      (-chardev socket,path=SOCK -netdev vhost-user,chardev=...). queues: 1..64 pairs.
+      offload=on (default): offer checksum and TSO offloads (virtio-net CSUM, GUEST_CSUM,
+      HOST_/GUEST_TSO4, TSO6, ECN); off: the guest sends and gets only plain frames.
+      migration=on: offer VHOST_F_LOG_ALL so QEMU can live-migrate the guest (experimental;
+      default off: QEMU refuses to migrate it).
+      fd=N: an inherited socket, connected or listening (not with path= or server=; only at
+      start-up, port-add refuses it).
+)HELP";
+
+}  // namespace
+
+const PortTypeInfo kVhostUserPortType{
+    .name = "vhost-user",
+    .keys = kVhostUserKeys,
+    .trunk = true,
+    .read = read_vhost_user,
+    .write = write_vhost_user,
+    .help = kHelp,
+};
+
+}  // namespace uvs::config

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+// VhostUserPortSpec: the checked settings of a vhost-user port (vhost-user-net backend).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/file_access.h"
+#include "config/net_types.h"
+
+namespace uvs::config {
+
+/// vhost-user,id=,path=|fd=[,server=on|off][,queues=N][,mac=][,mtu=N]. The switch is the
+/// vhost-user backend; server=on (default) means it listens on `path` and QEMU connects as the
+/// frontend. fd=N instead of path: an inherited socket (connected, as libvirt passes it, or
+/// listening), exclusive with path and server.
+struct VhostUserPortSpec {
+  std::string path;             ///< empty when `fd` is set
+  std::optional<int> fd;        ///< inherited socket; only at start-up, never over port-add
+  bool server = true;
+  unsigned queues = 1;          ///< queue pairs
+  std::optional<MacAddr> mac;   ///< offered in the device config space when set
+  std::optional<unsigned> mtu;  ///< offered as VIRTIO_NET_F_MTU when set
+  std::optional<unsigned> mode;     ///< server socket's permissions (octal `mode=`)
+  std::optional<GroupRef> group;    ///< server socket's group (`group=`)
+  bool offload = true;          ///< offer checksum and TSO offloads (CSUM, GUEST_/HOST_TSO4/6, ECN)
+  bool migration = false;       ///< offer VHOST_F_LOG_ALL, so QEMU may live-migrate the guest
+  bool operator==(const VhostUserPortSpec&) const = default;
+};
+
+}  // namespace uvs::config
