@@ -75,8 +75,8 @@ constexpr std::string_view kHelp = R"HELP(  vhost-user,id=ID,path=SOCK|fd=N[,ser
       (-chardev socket,path=SOCK -netdev vhost-user,chardev=...). queues: 1..64 pairs.
       offload=on (default): offer checksum and TSO offloads (virtio-net CSUM, GUEST_CSUM,
       HOST_/GUEST_TSO4, TSO6, ECN); off: the guest sends and gets only plain frames.
-      migration=on: offer VHOST_F_LOG_ALL so QEMU can live-migrate the guest (experimental;
-      default off: QEMU refuses to migrate it).
+      migration=on (default): offer VHOST_F_LOG_ALL so QEMU can live-migrate the guest;
+      off: QEMU refuses to migrate it.
       fd=N: an inherited socket, connected or listening (not with path= or server=; only at
       start-up, port-add refuses it).
 )HELP";

@@ -26,7 +26,7 @@ struct VhostUserPortSpec {
   std::optional<unsigned> mode;     ///< server socket's permissions (octal `mode=`)
   std::optional<GroupRef> group;    ///< server socket's group (`group=`)
   bool offload = true;          ///< offer checksum and TSO offloads (CSUM, GUEST_/HOST_TSO4/6, ECN)
-  bool migration = false;       ///< offer VHOST_F_LOG_ALL, so QEMU may live-migrate the guest
+  bool migration = true;        ///< offer VHOST_F_LOG_ALL, so QEMU may live-migrate the guest
   bool operator==(const VhostUserPortSpec&) const = default;
 };
 

@@ -81,7 +81,7 @@ TEST_CASE("vhost-user: fd= names an inherited stream socket, exclusive with path
   const auto& v = std::get<VhostUserPortSpec>(p->backend);
   CHECK(*v.fd == sv[0]);
   CHECK(v.path.empty());
-  CHECK(to_keyval(*p) == "vhost-user,id=vm0,vlan=1,fd=" + fd + ",queues=1,offload=on,migration=off");
+  CHECK(to_keyval(*p) == "vhost-user,id=vm0,vlan=1,fd=" + fd + ",queues=1,offload=on,migration=on");
   CHECK(*parse_port_spec(to_keyval(*p)) == *p);
 
   CHECK(error_of("vhost-user,id=vm0,fd=" + fd + ",path=/tmp/x.sock") ==
@@ -508,11 +508,11 @@ TEST_CASE("to_keyval round-trips every port type") {
     CHECK(*again == *p);
   }
   auto p = parse_port_spec("vhost-user,id=vm1,path=/tmp/x.sock,trunk=10:11:12:20");
-  CHECK(to_keyval(*p) == "vhost-user,id=vm1,trunk=10-12:20,path=/tmp/x.sock,server=on,queues=1,offload=on,migration=off");
-  // Live migration is opt-in: only migration=on offers VHOST_F_LOG_ALL.
-  auto m = parse_port_spec("vhost-user,id=vm2,path=/tmp/m.sock,migration=on");
+  CHECK(to_keyval(*p) == "vhost-user,id=vm1,trunk=10-12:20,path=/tmp/x.sock,server=on,queues=1,offload=on,migration=on");
+  // Live migration is offered by default; migration=off withholds VHOST_F_LOG_ALL.
+  auto m = parse_port_spec("vhost-user,id=vm2,path=/tmp/m.sock,migration=off");
   REQUIRE(m.ok());
-  CHECK(std::get<VhostUserPortSpec>(m->backend).migration);
+  CHECK(!std::get<VhostUserPortSpec>(m->backend).migration);
   auto bad = parse_port_spec("vhost-user,id=vm2,path=/tmp/m.sock,migration=maybe");
   REQUIRE(!bad.ok());
   CHECK(bad.error().message.find("migration") != std::string::npos);

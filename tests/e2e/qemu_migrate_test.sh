@@ -39,7 +39,7 @@ guest_build
 mac=52:54:00:00:00:01
 a=$E2E_TMP/a.sock b=$E2E_TMP/b.sock p=$E2E_TMP/p.sock
 tap=$(tap_name m) ns=uvs-mig-$$
-daemon_start sw --port "vhost-user,id=vmA,path=$a,migration=on" --port "vhost-user,id=vmB,path=$b,migration=on" \
+daemon_start sw --port "vhost-user,id=vmA,path=$a" --port "vhost-user,id=vmB,path=$b" \
   --port "vhost-user,id=peer,path=$p" --port "tap,id=ctl,ifname=$tap" \
   --port "nat,id=nat0,net=10.0.0.0/24,host=10.0.0.254,dns=10.0.0.253,dhcpstart=10.0.0.100"
 netns_on_tap "$ns" "$tap" 10.0.0.9/24
