@@ -179,8 +179,11 @@ TEST_CASE("bridge lanes: control errors and removal") {
   REQUIRE(!c.ok());
   CHECK(c.error().code == BridgeError::kNotSupported);
   CHECK(r.bridge->remove_port(*idx));
-  // The same Port objects can be attached again once removed.
-  CHECK(r.bridge->add_port(good, o).ok());
+  // The same Port objects can be attached again once removed; removed again before they go
+  // out of scope (they are declared after the bridge, so they die first).
+  auto again = r.bridge->add_port(good, o);
+  REQUIRE(again.ok());
+  CHECK(r.bridge->remove_port(*again));
 }
 
 TEST_CASE("flow_hash: equal for a flow, differs across flows, safe on short frames") {
