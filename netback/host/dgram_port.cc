@@ -107,23 +107,12 @@ std::string DgramPort::local_address() const {
 
 void DgramPort::on_readable() noexcept {
   Scratch& s = *scratch_;
-  for (size_t i = 0; i < FrameBatch::kSlots; ++i) {
-    s.rx_msgs[i].msg_hdr.msg_flags = 0;
-    s.rx_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-  }
-  // One recvmmsg per readiness report: up to a burst of datagrams in one syscall. The fd is
-  // level-triggered, so more queued datagrams come back on the next iteration.
-  int r;
-  do {
-    r = ::recvmmsg(fd_, s.rx_msgs, FrameBatch::kSlots, MSG_DONTWAIT, nullptr);
-  } while (r < 0 && errno == EINTR);
-  if (r <= 0) {
-    if (r < 0 && errno != EAGAIN) ++stats_.in_errors;
-    return;
-  }
+  // One recvmmsg per readiness report: up to a burst of datagrams in one syscall.
+  const size_t r = recv_datagram_burst(fd_, s.rx_msgs, FrameBatch::kSlots, &stats_.in_errors);
+  if (r == 0) return;
   FrameBatch& b = *rx_;
   b.clear();
-  for (int i = 0; i < r; ++i) {
+  for (size_t i = 0; i < r; ++i) {
     const mmsghdr& m = s.rx_msgs[i];
     if (!remote_.same_endpoint(s.rx_from[i], m.msg_hdr.msg_namelen)) [[unlikely]] {
       ++stats_.in_drop_foreign;
@@ -143,7 +132,7 @@ void DgramPort::on_readable() noexcept {
       continue;
     }
     // Slot i keeps datagram i: the frames are lent straight from where the kernel put them.
-    b.add(static_cast<size_t>(i), 0, m.msg_len);
+    b.add(i, 0, m.msg_len);
   }
   if (sink_) {
     stats_.in_frames += b.size();

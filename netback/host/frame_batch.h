@@ -3,7 +3,10 @@
 // the lent Frames that hand that burst to a sink.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/uio.h>
+
+#include <cerrno>
 
 #include <array>
 #include <cstddef>
@@ -65,6 +68,23 @@ inline size_t deliver_burst(port::FrameSink* sink, port::Port& from,
   }
   sink->receive_burst(from, frames);
   return frames.size();
+}
+
+/// Reads up to `n` datagrams into `msgs` with one recvmmsg, after resetting the flags and name
+/// lengths the previous call left in them. The fd is level-triggered, so datagrams beyond `n`
+/// come back on the loop's next iteration. Returns how many were read: 0 when none was queued,
+/// with an error other than EAGAIN counted in `*errors`. Loop thread only; never throws.
+inline size_t recv_datagram_burst(int fd, mmsghdr* msgs, size_t n, uint64_t* errors) noexcept {
+  for (size_t i = 0; i < n; ++i) {
+    msgs[i].msg_hdr.msg_flags = 0;
+    msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+  }
+  int r;
+  do {
+    r = ::recvmmsg(fd, msgs, static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0 && errno != EAGAIN) ++*errors;
+  return r > 0 ? static_cast<size_t>(r) : 0;
 }
 
 }  // namespace uvs::netback

@@ -296,23 +296,13 @@ int VxlanPort::vtep_of(const sockaddr_storage& from, socklen_t len) const noexce
 
 void VxlanPort::on_readable() noexcept {
   Scratch& s = *scratch_;
-  for (size_t i = 0; i < FrameBatch::kSlots; ++i) {
-    s.rx_msgs[i].msg_hdr.msg_flags = 0;
-    s.rx_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-  }
-  // One recvmmsg per readiness report (level-triggered: more come on the next iteration).
-  int r;
-  do {
-    r = ::recvmmsg(rx_fd_, s.rx_msgs, FrameBatch::kSlots, MSG_DONTWAIT, nullptr);
-  } while (r < 0 && errno == EINTR);
-  if (r <= 0) {
-    if (r < 0 && errno != EAGAIN) ++stats_.in_errors;
-    return;
-  }
+  // One recvmmsg per readiness report: up to a burst of datagrams in one syscall.
+  const size_t r = recv_datagram_burst(rx_fd_, s.rx_msgs, FrameBatch::kSlots, &stats_.in_errors);
+  if (r == 0) return;
   const uint32_t now = now_s();
   FrameBatch& b = *rx_;
   b.clear();
-  for (int i = 0; i < r; ++i) {
+  for (size_t i = 0; i < r; ++i) {
     const mmsghdr& m = s.rx_msgs[i];
     const int v = vtep_of(s.rx_from[i], m.msg_hdr.msg_namelen);
     if (v < 0) [[unlikely]] {
@@ -332,7 +322,7 @@ void VxlanPort::on_readable() noexcept {
       ++stats_.in_drop_too_big;
       continue;
     }
-    const uint8_t* p = rx_->slot(static_cast<size_t>(i));
+    const uint8_t* p = rx_->slot(i);
     const vxlan::Decap d = vxlan::decapsulate(p, m.msg_len, opts_.vni);
     if (d != vxlan::Decap::kOk) [[unlikely]] {
       if (d == vxlan::Decap::kTooShort) {
@@ -355,7 +345,7 @@ void VxlanPort::on_readable() noexcept {
     // address is never a station's source.
     if (!(inner[6] & 0x01)) table_->learn(inner + 6, static_cast<uint8_t>(v), now);
     s.rx_vtep[b.size()] = static_cast<uint8_t>(v);
-    b.add(static_cast<size_t>(i), vxlan::kHeaderLen, len);
+    b.add(i, vxlan::kHeaderLen, len);
   }
   if (sink_) {
     stats_.in_frames += b.size();
