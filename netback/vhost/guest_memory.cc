@@ -122,7 +122,7 @@ bool GuestMemory::remove_region(const vu::MemoryRegion& r) noexcept {
       if (regions_[i].map_base) ::munmap(regions_[i].map_base, regions_[i].map_len);
       for (size_t j = i + 1; j < count_; ++j) regions_[j - 1] = regions_[j];
       regions_[--count_] = Region{};
-      last_hit_ = 0;
+      last_hit_.store(0, std::memory_order_relaxed);
       return true;
     }
   }
@@ -135,19 +135,20 @@ void GuestMemory::clear() noexcept {
     regions_[i] = Region{};
   }
   count_ = 0;
-  last_hit_ = 0;
+  last_hit_.store(0, std::memory_order_relaxed);
 }
 
 const GuestMemory::Region* GuestMemory::find_gpa(uint64_t gpa) const noexcept {
   // Unsigned subtraction: gpa below the start wraps to a huge offset and fails the size test.
-  if (last_hit_ < count_) {
-    const Region& r = regions_[last_hit_];
+  const uint32_t hint = last_hit_.load(std::memory_order_relaxed);
+  if (hint < count_) {
+    const Region& r = regions_[hint];
     if (gpa - r.desc.guest_phys_addr < r.desc.memory_size) return &r;
   }
   for (size_t i = 0; i < count_; ++i) {
     const Region& r = regions_[i];
     if (gpa - r.desc.guest_phys_addr < r.desc.memory_size) {
-      last_hit_ = i;
+      last_hit_.store(uint32_t(i), std::memory_order_relaxed);
       return &r;
     }
   }

@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -22,7 +23,12 @@ inline constexpr uint32_t kMaxMemSlots = 32;
 /// Every guest address the backend touches goes through gpa_to_host() (descriptor buffers) or
 /// uva_to_host() (ring setup). Both are bounds-checked and overflow-safe: they never return a
 /// pointer whose range is not entirely inside one mapped region. A buffer that spans two regions
-/// translates as two segments. Loop thread only; not copyable (owns mappings).
+/// translates as two segments. Not copyable (owns mappings).
+///
+/// Threads: the table changes (add/remove/clear) on the device's thread while no other thread
+/// translates (the port stops its lanes first, and each lane's stop is ordered before the
+/// change by the posted-call hand-over). Translations run concurrently on every lane's thread,
+/// so the only state they write, the last-hit hint, is an atomic.
 class GuestMemory {
  public:
   GuestMemory() = default;
@@ -89,7 +95,10 @@ class GuestMemory {
 
   std::array<Region, kMaxMemSlots> regions_{};
   size_t count_ = 0;
-  mutable size_t last_hit_ = 0;  // most recently used region: descriptors cluster
+  // Most recently used region: descriptors cluster. Relaxed: any index below count_ is a valid
+  // hint (find_gpa checks the region), so lanes on other threads need no ordering with it; its
+  // own cache line keeps the lanes' stores off the regions they all read.
+  alignas(64) mutable std::atomic<uint32_t> last_hit_{0};
 };
 
 }  // namespace uvs::netback

@@ -157,18 +157,7 @@ void exchange_both_pairs(VhostFrontend& from, uint8_t id, VhostFrontend& to, siz
 
 }  // namespace
 
-// TSan reports a data race between a lane's descriptor walk (GuestMemory::find_gpa on the lane's
-// thread) and the port's handling of a memory-table change on its own thread: the stop-the-lanes
-// handshake does not yet order them. The daemon never puts a port's lanes on several threads
-// (no key asks for it), so these tests run in the other builds and wait for that fix under TSan.
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kSkipUnderTsan = true;
-#else
-constexpr bool kSkipUnderTsan = false;
-#endif
-
-TEST_CASE("lanes: two queue pairs on two threads carry traffic both ways, in order per pair" *
-          doctest::skip(kSkipUnderTsan)) {
+TEST_CASE("lanes: two queue pairs on two threads carry traffic both ways, in order per pair") {
   LaneHarness h;
   REQUIRE(h.error().empty());
   FrontendOptions o;
@@ -202,8 +191,7 @@ TEST_CASE("lanes: two queue pairs on two threads carry traffic both ways, in ord
   CHECK(bases[3] == kFrames);  // TX of pair 1
 }
 
-TEST_CASE("lanes: a frontend that reconnects gets both lanes back; a crash leaves the other port" *
-          doctest::skip(kSkipUnderTsan)) {
+TEST_CASE("lanes: a frontend that reconnects gets both lanes back; a crash leaves the other port") {
   LaneHarness h;
   REQUIRE(h.error().empty());
   FrontendOptions o;
