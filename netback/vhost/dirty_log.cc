@@ -43,19 +43,16 @@ Status DirtyLog::map(int fd, uint64_t size, uint64_t offset) {
   if (p == MAP_FAILED) {
     return Status::fail(NetbackError::kMemory, "mmap of the dirty log", errno);
   }
-  unmap();  // flushes into the old log first
+  unmap();
   map_base_ = p;
   map_len_ = need;
   base_ = static_cast<uint8_t*>(p) + offset;
   size_ = size;
-  overflowed_ = false;
   active_ = enabled_;
   return Status::success();
 }
 
 void DirtyLog::unmap() noexcept {
-  flush();
-  npending_ = 0;
   if (map_base_) ::munmap(map_base_, map_len_);
   map_base_ = nullptr;
   map_len_ = 0;
@@ -65,12 +62,11 @@ void DirtyLog::unmap() noexcept {
 }
 
 void DirtyLog::set_enabled(bool on) noexcept {
-  flush();
   enabled_ = on;
   active_ = on && base_ != nullptr;
 }
 
-bool DirtyLog::gather(uint64_t gpa, uint64_t len) noexcept {
+bool DirtyLogBatch::gather(uint64_t gpa, uint64_t len) noexcept {
   const uint64_t last = gpa + (len - 1);
   if (last < gpa) {
     overflowed_ = true;
@@ -79,7 +75,7 @@ bool DirtyLog::gather(uint64_t gpa, uint64_t len) noexcept {
   const uint64_t first_page = gpa / kLogPageSize;
   const uint64_t last_page = last / kLogPageSize;
   // vhost-user.rst "Migration": the last byte logged must fall within the log.
-  if (last_page / 8 >= size_) {
+  if (last_page / 8 >= log_->size()) {
     overflowed_ = true;
     return false;
   }
@@ -94,15 +90,19 @@ bool DirtyLog::gather(uint64_t gpa, uint64_t len) noexcept {
   return true;
 }
 
-void DirtyLog::flush_pending() noexcept {
+void DirtyLog::set_page(uint64_t p) noexcept {
   // vhost-user.rst "Migration": "Use atomic operations, as the log may be concurrently
-  // manipulated" (QEMU clears whole words with an atomic exchange while syncing). Release: the
-  // frontend that sees the bit and copies the page must see every store gathered before it.
-  // Pages are only gathered while a log is mapped and checked against its size.
-  for (uint32_t i = 0; i < npending_; ++i) {
-    const uint64_t p = pending_[i];
-    __atomic_fetch_or(base_ + p / 8, static_cast<uint8_t>(1u << (p % 8)), __ATOMIC_RELEASE);
-  }
+  // manipulated" (QEMU clears whole words with an atomic exchange while syncing; lanes on other
+  // threads set bits in the same bytes). Release: the frontend that sees the bit and copies the
+  // page must see every store gathered before it.
+  if (base_ == nullptr || p / 8 >= size_) return;
+  __atomic_fetch_or(base_ + p / 8, static_cast<uint8_t>(1u << (p % 8)), __ATOMIC_RELEASE);
+}
+
+void DirtyLogBatch::flush_pending() noexcept {
+  // Pages are gathered only while the log is active and checked against its size; set_page
+  // checks again, for a log replaced since (which only happens while no ring is served).
+  for (uint32_t i = 0; i < npending_; ++i) log_->set_page(pending_[i]);
   npending_ = 0;
 }
 

@@ -17,10 +17,12 @@ inline constexpr uint64_t kMaxLogSize = uint64_t{1} << 30;
 /// The dirty log of one vhost-user connection (vhost-user.rst "Migration"): bit `p % 8` of byte
 /// `p / 8` set means guest-physical page `p` (address / kLogPageSize) was written by the
 /// backend. The frontend reads and clears bits concurrently, so every bit is set with an atomic
-/// OR. Marks are gathered per burst (one page written by a frame's header, its payload and the
-/// next frame is logged once) and written to the log by flush(), as DPDK's vhost log cache does:
-/// the data path flushes at the end of every burst, before anything else can run on the loop.
-/// Loop thread only; mark() and flush() are the data path (noexcept, no allocation).
+/// OR.
+///
+/// Threads: the mapping changes (map, unmap, set_enabled) on the device's thread while no ring
+/// is being served elsewhere (the port stops its lanes first); the rings' batches
+/// (DirtyLogBatch), one per ring and so one thread each, set bits concurrently with set_page(),
+/// which only reads the mapping.
 class DirtyLog {
  public:
   DirtyLog() = default;
@@ -34,12 +36,10 @@ class DirtyLog {
   /// offset + size (touching the missing part would raise SIGBUS), or mmap fails. Like guest
   /// memory, a memfd that allows sealing is sealed against shrinking first. Control path.
   Status map(int fd, uint64_t size, uint64_t offset);
-  /// Drops the mapping (reset, disconnect), after flushing what is gathered. Logging stops.
-  /// Idempotent.
+  /// Drops the mapping (reset, disconnect). Logging stops. Idempotent.
   void unmap() noexcept;
   /// Follows VHOST_F_LOG_ALL in the acked features: marking happens only while enabled and
   /// mapped (a frontend may ack LOG_ALL before SET_LOG_BASE: QEMU's vhost_dev_start does).
-  /// Flushes what is gathered first.
   void set_enabled(bool on) noexcept;
 
   /// LOG_ALL acked and a log mapped: writes must be marked.
@@ -47,21 +47,54 @@ class DirtyLog {
   bool mapped() const noexcept { return base_ != nullptr; }
   /// Bytes of log (each covers 8 pages).
   uint64_t size() const noexcept { return size_; }
-  /// A mark fell outside the log since it was mapped: the port must break (sticky until the
-  /// next map()).
+
+  /// Sets page `p`'s bit with a release-ordered atomic OR, so the stores made before are visible
+  /// to a frontend that sees the bit (and clears it, then copies the page). A page outside the
+  /// log, or no log mapped, sets nothing. Data path; any thread.
+  void set_page(uint64_t p) noexcept;
+
+ private:
+  uint8_t* base_ = nullptr;  // log byte 0 (guest page 0)
+  void* map_base_ = nullptr;
+  uint64_t map_len_ = 0;
+  uint64_t size_ = 0;
+  bool enabled_ = false;
+  bool active_ = false;
+};
+
+/// The marks of one ring's stores, gathered per burst (one page written by a frame's header,
+/// its payload and the next frame is logged once) and written to the shared DirtyLog by
+/// flush(), as DPDK's vhost log cache does: the data path flushes at the end of every burst,
+/// before anything else can run on the loop. One per ring, so a ring's lane owns its batch and
+/// lanes on other threads never share one. Data path (noexcept, no allocation).
+class DirtyLogBatch {
+ public:
+  DirtyLogBatch() = default;
+  DirtyLogBatch(const DirtyLogBatch&) = delete;
+  DirtyLogBatch& operator=(const DirtyLogBatch&) = delete;
+
+  /// Gathers for `log` from now on (nullptr: none), after flushing what was gathered for the
+  /// previous one. Clears overflowed().
+  void attach(DirtyLog* log) noexcept {
+    flush();
+    log_ = log;
+    overflowed_ = false;
+  }
+  DirtyLog* log() const noexcept { return log_; }
+  /// A log is attached and active: stores must be marked.
+  bool active() const noexcept { return log_ != nullptr && log_->active(); }
+  /// A mark fell outside the log since attach(): the port must break.
   bool overflowed() const noexcept { return overflowed_; }
 
   /// Gathers every page of [gpa, gpa + len) to be marked dirty by the next flush(); call it
   /// after the stores it covers. No-op unless active(). A page past the log, or a range that
   /// wraps, gathers nothing more, sets overflowed() and returns false.
   bool mark(uint64_t gpa, uint64_t len) noexcept {
-    if (!active_ || len == 0) return true;
+    if (!active() || len == 0) return true;
     return gather(gpa, len);
   }
-
-  /// Sets the gathered pages' bits with release-ordered atomic ORs, so the stores made before
-  /// are visible to a frontend that sees a bit (and clears it, then copies the page). Call at
-  /// the end of every burst, and after any single store outside one.
+  /// Sets the gathered pages' bits in the log. Call at the end of every burst, and after any
+  /// single store outside one.
   void flush() noexcept {
     if (npending_ != 0) flush_pending();
   }
@@ -77,12 +110,7 @@ class DirtyLog {
   bool gather(uint64_t gpa, uint64_t len) noexcept;
   void flush_pending() noexcept;
 
-  uint8_t* base_ = nullptr;  // log byte 0 (guest page 0)
-  void* map_base_ = nullptr;
-  uint64_t map_len_ = 0;
-  uint64_t size_ = 0;
-  bool enabled_ = false;
-  bool active_ = false;
+  DirtyLog* log_ = nullptr;
   bool overflowed_ = false;
   uint32_t npending_ = 0;
   uint64_t pending_[kMaxPending];

@@ -16,19 +16,20 @@ namespace uvs::netback {
 /// Stores into guest memory at a host pointer that the bounds-checked translation (GuestMemory)
 /// produced for guest-physical address `gpa`, then marks the pages in the dirty log, if one is
 /// attached and logging (vhost-user.rst "Migration"). The store comes first; the marks are
-/// gathered and set with release ORs when the burst flushes the log (DirtyLog::flush), so a
+/// gathered in the ring's batch and set with release ORs when the burst flushes it
+/// (DirtyLogBatch::flush), so a
 /// frontend that sees a bit sees the data. A value type, copied into each ring; data path
 /// (noexcept, no allocation). Without a log (or with logging off) each call costs one
 /// predictable branch beyond the store itself.
 class GuestWriter {
  public:
   GuestWriter() = default;
-  explicit GuestWriter(DirtyLog* log) noexcept : log_(log) {}
+  explicit GuestWriter(DirtyLogBatch* batch) noexcept : batch_(batch) {}
 
-  /// The log marks go to (nullptr: never marks).
-  DirtyLog* log() const noexcept { return log_; }
+  /// The batch marks are gathered in (nullptr: never marks).
+  DirtyLogBatch* batch() const noexcept { return batch_; }
   /// Marks may be needed now: a log is attached and active.
-  bool logging() const noexcept { return log_ != nullptr && log_->active(); }
+  bool logging() const noexcept { return batch_ != nullptr && batch_->active(); }
 
   /// Copies `n` bytes of `src` to `host` (the translation of `gpa`).
   void copy(void* host, uint64_t gpa, const void* src, size_t n) const noexcept {
@@ -68,10 +69,10 @@ class GuestWriter {
 
  private:
   void note(uint64_t gpa, uint64_t n) const noexcept {
-    if (logging()) [[unlikely]] log_->mark(gpa, n);
+    if (logging()) [[unlikely]] batch_->mark(gpa, n);
   }
 
-  DirtyLog* log_ = nullptr;
+  DirtyLogBatch* batch_ = nullptr;
 };
 
 }  // namespace uvs::netback

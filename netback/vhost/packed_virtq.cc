@@ -76,6 +76,7 @@ bool PackedVirtq::relocate(const PackedLayout& l) noexcept {
   const GuestMemory* mem = mem_;
   VirtqFeatures features = features_;
   GuestWriter buffers = buffer_writer_, ring = ring_writer_;
+  DirtyLog* log = log_batch_.log();
   uint64_t event_gpa = device_event_gpa_;
   if (!setup(mem, l, avail, features)) {
     reset();
@@ -87,6 +88,7 @@ bool PackedVirtq::relocate(const PackedLayout& l) noexcept {
   first_slot_ = first_slot;
   unpublished_ = unpublished;
   notifications_enabled_ = notif;
+  log_batch_.attach(log);
   buffer_writer_ = buffers;
   ring_writer_ = ring;
   device_event_gpa_ = event_gpa;
@@ -94,8 +96,9 @@ bool PackedVirtq::relocate(const PackedLayout& l) noexcept {
 }
 
 void PackedVirtq::set_log(DirtyLog* log, bool log_ring, uint64_t device_event_gpa) noexcept {
-  buffer_writer_ = GuestWriter(log);
-  ring_writer_ = GuestWriter(log_ring ? log : nullptr);
+  log_batch_.attach(log);
+  buffer_writer_ = GuestWriter(log ? &log_batch_ : nullptr);
+  ring_writer_ = GuestWriter(log && log_ring ? &log_batch_ : nullptr);
   device_event_gpa_ = device_event_gpa;
 }
 
@@ -110,6 +113,7 @@ void PackedVirtq::reset() noexcept {
   first_flags_ = first_slot_ = 0;
   unpublished_ = false;
   notifications_enabled_ = true;
+  log_batch_.attach(nullptr);
   buffer_writer_ = GuestWriter();
   ring_writer_ = GuestWriter();
   device_event_gpa_ = 0;

@@ -107,13 +107,9 @@ class PackedVirtq {
   /// The writer for device-writable buffers of this ring.
   const GuestWriter& buffer_writer() const noexcept { return buffer_writer_; }
   /// Writes the gathered dirty-page marks into the log (end of every burst).
-  void flush_log() noexcept {
-    if (buffer_writer_.log() != nullptr) buffer_writer_.log()->flush();
-  }
+  void flush_log() noexcept { log_batch_.flush(); }
   /// A store was logged outside the dirty log: the port must break.
-  bool log_overflowed() const noexcept {
-    return buffer_writer_.log() != nullptr && buffer_writer_.log()->overflowed();
-  }
+  bool log_overflowed() const noexcept { return log_batch_.overflowed(); }
 
   /// Next available position the device will read.
   PackedPos avail_pos() const noexcept { return avail_; }
@@ -166,6 +162,8 @@ class PackedVirtq {
   bool unpublished_ = false;
   bool notifications_enabled_ = true;
   VirtqFeatures features_;
+  // This ring's dirty-log marks: the ring is served by one lane, so its batch is that thread's.
+  DirtyLogBatch log_batch_;
   GuestWriter buffer_writer_;  // buffers: logs while the log is active
   GuestWriter ring_writer_;    // used descriptors, device event: only with VHOST_VRING_F_LOG
   uint64_t device_event_gpa_ = 0;

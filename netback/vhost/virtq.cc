@@ -93,6 +93,7 @@ bool Virtq::relocate(const VirtqLayout& l) noexcept {
   const GuestMemory* mem = mem_;
   VirtqFeatures features = features_;
   GuestWriter buffers = buffer_writer_, used_ring = used_writer_;
+  DirtyLog* log = log_batch_.log();
   uint64_t used_log_gpa = used_log_gpa_;
   if (!setup(mem, l, last_avail, features)) {
     reset();
@@ -102,6 +103,7 @@ bool Virtq::relocate(const VirtqLayout& l) noexcept {
   used_idx_ = used;
   published_used_idx_ = published;
   notifications_enabled_ = notif;
+  log_batch_.attach(log);
   buffer_writer_ = buffers;
   used_writer_ = used_ring;
   used_log_gpa_ = used_log_gpa;
@@ -109,8 +111,9 @@ bool Virtq::relocate(const VirtqLayout& l) noexcept {
 }
 
 void Virtq::set_log(DirtyLog* log, bool log_used, uint64_t used_log_gpa) noexcept {
-  buffer_writer_ = GuestWriter(log);
-  used_writer_ = GuestWriter(log_used ? log : nullptr);
+  log_batch_.attach(log);
+  buffer_writer_ = GuestWriter(log ? &log_batch_ : nullptr);
+  used_writer_ = GuestWriter(log && log_used ? &log_batch_ : nullptr);
   used_log_gpa_ = used_log_gpa;
 }
 
@@ -123,6 +126,7 @@ void Virtq::reset() noexcept {
   mask_ = 0;
   last_avail_idx_ = shadow_avail_idx_ = used_idx_ = published_used_idx_ = 0;
   notifications_enabled_ = true;
+  log_batch_.attach(nullptr);
   buffer_writer_ = GuestWriter();
   used_writer_ = GuestWriter();
   used_log_gpa_ = 0;

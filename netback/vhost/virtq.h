@@ -100,16 +100,12 @@ class Virtq {
 
   /// The writer for device-writable buffers of this ring (logs to the ring's log).
   const GuestWriter& buffer_writer() const noexcept { return buffer_writer_; }
-  /// Writes the dirty-page marks gathered by this ring's stores into the log (DirtyLog::flush);
+  /// Writes the dirty-page marks gathered by this ring's stores into the log (DirtyLogBatch::flush);
   /// the data path calls it at the end of every burst. The notification calls below flush
   /// themselves.
-  void flush_log() noexcept {
-    if (buffer_writer_.log() != nullptr) buffer_writer_.log()->flush();
-  }
-  /// A store was logged outside the dirty log: the port must break (DirtyLog::overflowed()).
-  bool log_overflowed() const noexcept {
-    return buffer_writer_.log() != nullptr && buffer_writer_.log()->overflowed();
-  }
+  void flush_log() noexcept { log_batch_.flush(); }
+  /// A store was logged outside the dirty log: the port must break (DirtyLogBatch::overflowed()).
+  bool log_overflowed() const noexcept { return log_batch_.overflowed(); }
 
   uint16_t last_avail_idx() const noexcept { return last_avail_idx_; }
   uint16_t used_idx() const noexcept { return used_idx_; }
@@ -136,6 +132,8 @@ class Virtq {
   uint16_t published_used_idx_ = 0;
   bool notifications_enabled_ = true;
   VirtqFeatures features_;
+  // This ring's dirty-log marks: the ring is served by one lane, so its batch is that thread's.
+  DirtyLogBatch log_batch_;
   GuestWriter buffer_writer_;  // buffers: logs while the log is active
   GuestWriter used_writer_;    // used ring: logs only with VHOST_VRING_F_LOG
   uint64_t used_log_gpa_ = 0;

@@ -3,7 +3,10 @@
 // in-repo frontend — traffic on both pairs at once, order per pair, exact GET_VRING_BASE,
 // reconnects.
 #include <doctest/doctest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -173,22 +176,41 @@ TEST_CASE("lanes: two queue pairs on two threads carry traffic both ways, in ord
   exchange_both_pairs(a, 0x10, b, kFrames);
   exchange_both_pairs(b, 0x20, a, kFrames);
 
+  // A migration starting and ending on `b` (SET_LOG_BASE, SET_FEATURES with LOG_ALL, ring
+  // addresses with VHOST_VRING_F_LOG) while both of its lanes carry traffic: the port stops the
+  // lane thread around each message, and the lane logs what it writes while logging is on.
+  const uint64_t log_size = b.dirty_log_size();
+  const int log_fd = memfd_create("uvs-test-lanes-log", MFD_CLOEXEC);
+  REQUIRE(log_fd >= 0);
+  REQUIRE(ftruncate(log_fd, off_t(log_size)) == 0);
+  REQUIRE(b.start_dirty_log(log_fd, log_size).ok());
+  exchange_both_pairs(a, 0x40, b, kFrames / 4);
+  REQUIRE(b.stop_dirty_log().ok());
+  exchange_both_pairs(b, 0x50, a, kFrames / 4);
+  void* log_view = mmap(nullptr, log_size, PROT_READ, MAP_SHARED, log_fd, 0);
+  REQUIRE(log_view != MAP_FAILED);
+  const auto* log_bytes = static_cast<const uint8_t*>(log_view);
+  CHECK(std::any_of(log_bytes, log_bytes + log_size, [](uint8_t x) { return x != 0; }));
+  munmap(log_view, log_size);
+  ::close(log_fd);
+
   // Each pair ran on its own lane: both carried every frame, counted per queue.
   VhostUserNetStats st = h.stats(0);
   REQUIRE(st.queues.size() == 2);
-  CHECK(st.queues[0].in_frames == kFrames);
-  CHECK(st.queues[1].in_frames == kFrames);
-  CHECK(st.queues[0].out_frames == kFrames);
-  CHECK(st.queues[1].out_frames == kFrames);
-  CHECK(st.total.in_frames == 2 * kFrames);
+  constexpr size_t kPerPair = kFrames + kFrames / 4;
+  CHECK(st.queues[0].in_frames == kPerPair);
+  CHECK(st.queues[1].in_frames == kPerPair);
+  CHECK(st.queues[0].out_frames == kPerPair);
+  CHECK(st.queues[1].out_frames == kPerPair);
+  CHECK(st.total.in_frames == 2 * kPerPair);
 
   // GET_VRING_BASE, answered on the port's thread, reports exactly where the lane thread's TX
   // ring stopped: every frame the guest sent on it.
   std::vector<uint16_t> bases;
   REQUIRE(a.disconnect(&bases).ok());
   REQUIRE(bases.size() == 4);
-  CHECK(bases[1] == kFrames);  // TX of pair 0
-  CHECK(bases[3] == kFrames);  // TX of pair 1
+  CHECK(bases[1] == kPerPair);  // TX of pair 0
+  CHECK(bases[3] == kPerPair);  // TX of pair 1
 }
 
 TEST_CASE("lanes: a frontend that reconnects gets both lanes back; a crash leaves the other port") {

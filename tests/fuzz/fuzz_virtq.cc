@@ -123,7 +123,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         // Every offload allowed, so fuzzed headers reach the deepest validation.
         BurstResult r = net_tx_burst(vq, hdr_len, NetOffloadFeatures::from_acked(~uint64_t{0}),
                                      from, &sink, *tx, st);
-        if (log.overflowed() && !r.broken()) __builtin_trap();
+        if (vq.log_overflowed() && !r.broken()) __builtin_trap();
         if (r.broken() || r.count == 0) break;
       }
       break;
@@ -137,7 +137,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (int k = 0; k < 4; ++k) {
         BurstResult r =
             net_rx_burst(vq, mode == 3 ? 12 : hdr_len, mode == 3, 0, frames, *rx, st);
-        if (log.overflowed() && !r.broken()) __builtin_trap();
+        if (vq.log_overflowed() && !r.broken()) __builtin_trap();
         if (r.broken() || r.count == 0) break;
       }
       break;

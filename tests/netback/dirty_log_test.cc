@@ -64,6 +64,8 @@ void add_pages(std::set<uint64_t>& s, uint64_t gpa, uint64_t len) {
 TEST_CASE("DirtyLog: maps the fd range, marks on flush, refuses what would SIGBUS") {
   LogFile f(8192);
   DirtyLog log;
+  DirtyLogBatch batch;  // what one ring gathers
+  batch.attach(&log);
   SUBCASE("a short fd is refused before mapping") {
     Status s = log.map(f.fd, 8192, 4096);  // needs 12288 bytes
     CHECK_FALSE(s);
@@ -77,50 +79,51 @@ TEST_CASE("DirtyLog: maps the fd range, marks on flush, refuses what would SIGBU
     REQUIRE(log.map(f.fd, 4096, 4096));
     CHECK(log.mapped());
     CHECK_FALSE(log.active());
-    CHECK(log.mark(0, 4096));  // not enabled: nothing
+    CHECK(batch.mark(0, 4096));  // not enabled: nothing
     CHECK(f.pages().empty());
     log.set_enabled(true);
     CHECK(log.active());
-    CHECK(log.mark(0x3000, 1));
-    CHECK(log.mark(0x4fff, 2));  // straddles pages 4 and 5
-    CHECK(log.mark(0x10000, 0x2000));
-    CHECK(log.mark(0x3010, 8));  // gathered once
+    CHECK(batch.mark(0x3000, 1));
+    CHECK(batch.mark(0x4fff, 2));  // straddles pages 4 and 5
+    CHECK(batch.mark(0x10000, 0x2000));
+    CHECK(batch.mark(0x3010, 8));  // gathered once
     CHECK(f.pages().empty());    // until the flush
-    log.flush();
+    batch.flush();
     CHECK(f.pages(4096) == std::set<uint64_t>{3, 4, 5, 0x10, 0x11});
     CHECK(f.pages(0).size() == 5);  // nothing before the offset
     log.set_enabled(false);
     f.clear();
-    CHECK(log.mark(0x3000, 1));
+    CHECK(batch.mark(0x3000, 1));
     CHECK(f.pages().empty());
   }
   SUBCASE("a page past the log or a wrapping range overflows, marking nothing") {
     REQUIRE(log.map(f.fd, 16, 0));  // 128 pages
     log.set_enabled(true);
-    CHECK(log.mark(127 * kLogPageSize, 4096));
-    CHECK_FALSE(log.overflowed());
-    CHECK_FALSE(log.mark(127 * kLogPageSize, 4097));
-    CHECK(log.overflowed());
-    REQUIRE(log.map(f.fd, 16, 0));  // a new log clears the condition
-    CHECK_FALSE(log.overflowed());
-    CHECK_FALSE(log.mark(~uint64_t{0} - 2, 8));
-    CHECK(log.overflowed());
+    CHECK(batch.mark(127 * kLogPageSize, 4096));
+    CHECK_FALSE(batch.overflowed());
+    CHECK_FALSE(batch.mark(127 * kLogPageSize, 4097));
+    CHECK(batch.overflowed());
+    REQUIRE(log.map(f.fd, 16, 0));
+    batch.attach(&log);  // a new log for the ring clears the condition
+    CHECK_FALSE(batch.overflowed());
+    CHECK_FALSE(batch.mark(~uint64_t{0} - 2, 8));
+    CHECK(batch.overflowed());
   }
   SUBCASE("more pages than a burst gathers: flushed as they come, none lost") {
     REQUIRE(log.map(f.fd, 4096, 0));
     log.set_enabled(true);
     std::set<uint64_t> want;
     for (uint64_t p = 0; p < 300; p += 3) {
-      CHECK(log.mark(p * kLogPageSize, 1));
+      CHECK(batch.mark(p * kLogPageSize, 1));
       want.insert(p);
     }
-    log.set_enabled(false);  // flushes what is left
+    batch.flush();
     CHECK(f.pages() == want);
   }
   SUBCASE("enabled before the log arrives: active once mapped (QEMU's vhost_dev_start order)") {
     log.set_enabled(true);
     CHECK_FALSE(log.active());
-    CHECK(log.mark(0, 1));  // nowhere to log, and not an error
+    CHECK(batch.mark(0, 1));  // nowhere to log, and not an error
     REQUIRE(log.map(f.fd, 64, 0));
     CHECK(log.active());
     log.unmap();
