@@ -8,6 +8,8 @@
 #include "config/limits.h"
 #include "config/path_check.h"
 #include "config/port_spec_parser.h"
+#include "config/port_types.h"
+#include "config/vhost_user_port_spec.h"
 
 namespace uvs::config {
 namespace {
@@ -18,30 +20,6 @@ T pick(const std::optional<Setting<T>>& flag, const std::optional<Setting<T>>& f
   if (flag) return flag->value;
   if (file) return file->value;
   return fallback;
-}
-
-// The socket path a port listens or connects on, or "" when it has none.
-std::string socket_path_of(const PortSpec& p) {
-  if (auto* v = std::get_if<VhostUserPortSpec>(&p.backend)) return v->path;
-  if (auto* s = std::get_if<StreamPortSpec>(&p.backend)) return s->path;
-  return {};
-}
-
-// A port's exclusive resource other than socket paths (tap device, bound UDP/TCP address), as a
-// readable key, or "".
-std::string exclusive_resource_of(const PortSpec& p) {
-  if (auto* t = std::get_if<TapPortSpec>(&p.backend)) return "ifname=" + t->ifname;
-  if (auto* v = std::get_if<VhostUserPortSpec>(&p.backend)) {
-    if (v->fd) return "fd=" + std::to_string(*v->fd);
-  }
-  if (auto* d = std::get_if<DgramPortSpec>(&p.backend)) return "local=" + d->local.to_string();
-  if (auto* x = std::get_if<VxlanPortSpec>(&p.backend)) {
-    return "local=" + SocketAddr{x->local, x->local_port.value_or(x->dstport)}.to_string();
-  }
-  if (auto* s = std::get_if<StreamPortSpec>(&p.backend)) {
-    if (s->addr && s->server) return "addr=" + s->addr->to_string() + " (listening)";
-  }
-  return {};
 }
 
 Result<void> check_ports(const std::vector<Setting<PortSpec>>& ports, const DaemonConfig& cfg) {
@@ -59,7 +37,8 @@ Result<void> check_ports(const std::vector<Setting<PortSpec>>& ports, const Daem
               "; raise --threads or lower thread=",
           "thread");
     }
-    if (std::string path = socket_path_of(port); !path.empty()) {
+    const PortClaims claims = port.type->claims ? port.type->claims(port.backend) : PortClaims{};
+    if (const std::string& path = claims.socket_path; !path.empty()) {
       auto [it, fresh] = paths.emplace(path, "port " + port.id);
       if (!fresh) {
         return Error::make(ConfigError::kConflict,
@@ -67,7 +46,7 @@ Result<void> check_ports(const std::vector<Setting<PortSpec>>& ports, const Daem
                            "path");
       }
     }
-    if (std::string res = exclusive_resource_of(port); !res.empty()) {
+    if (const std::string& res = claims.resource; !res.empty()) {
       auto [it, fresh] = resources.emplace(res, port.id);
       if (!fresh) {
         return Error::make(ConfigError::kConflict,
@@ -154,8 +133,9 @@ Result<DaemonConfig> merge_config(const ConfigLayer& file, const ConfigLayer& fl
   if (ports.empty()) {
     PortSpec vm0;
     vm0.id = "vm0";
+    vm0.type = &kVhostUserPortType;
     vm0.backend = VhostUserPortSpec{env.runtime_dir + "/vm0.sock"};
-    auto ok = check_socket_path(std::get<VhostUserPortSpec>(vm0.backend).path);
+    auto ok = check_socket_path(vm0.backend.get<VhostUserPortSpec>().path);
     if (!ok) return ok.error().with_context("default port vm0");
     ports.push_back(Setting<PortSpec>{std::move(vm0), "default port vm0"});
     // And the NAT that gives a guest on vm0 DHCP, DNS and the outside world with no flags:

@@ -29,10 +29,15 @@ Result<PortBackend> read_dgram(const KeyReader& r) {
 }
 
 void write_dgram(const PortBackend& b, PortSettings* out_list) {
-  const auto& s = std::get<DgramPortSpec>(b);
+  const auto& s = b.get<DgramPortSpec>();
   PortSettings& out = *out_list;
   out.emplace_back("local", s.local.to_string());
   out.emplace_back("remote", s.remote.to_string());
+}
+
+PortClaims claims_dgram(const PortBackend& b) {
+  const auto& s = b.get<DgramPortSpec>();
+  return PortClaims{.socket_path = {}, .resource = "local=" + s.local.to_string()};
 }
 
 constexpr std::string_view kHelp = R"HELP(  dgram,id=ID,local=IP:PORT,remote=IP:PORT                (QEMU -netdev dgram)
@@ -47,6 +52,7 @@ const PortTypeInfo kDgramPortType{
     .trunk = true,
     .read = read_dgram,
     .write = write_dgram,
+    .claims = claims_dgram,
     .help = kHelp,
 };
 

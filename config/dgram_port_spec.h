@@ -12,11 +12,16 @@
 
 namespace uvs::config {
 
+struct PortTypeInfo;
+
 /// dgram,id=,local=IP:PORT,remote=IP:PORT: one frame per UDP datagram (QEMU's -netdev dgram).
 struct DgramPortSpec {
   SocketAddr local;
   SocketAddr remote;
   bool operator==(const DgramPortSpec&) const = default;
 };
+
+/// The dgram type's registry entry (config/port_types.h).
+extern const PortTypeInfo kDgramPortType;
 
 }  // namespace uvs::config

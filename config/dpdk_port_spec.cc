@@ -46,7 +46,7 @@ Result<PortBackend> read_dpdk(const KeyReader& r) {
 }
 
 void write_dpdk(const PortBackend& b, PortSettings* out) {
-  const auto& s = std::get<DpdkPortSpec>(b);
+  const auto& s = b.get<DpdkPortSpec>();
   out->emplace_back("devargs", s.devargs);
   out->emplace_back("queues", std::to_string(s.queues));
 }

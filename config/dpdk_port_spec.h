@@ -6,6 +6,8 @@
 
 namespace uvs::config {
 
+struct PortTypeInfo;
+
 /// dpdk,id=,devargs=DEVARGS[,queues=N]: a DPDK ethdev, probed by the daemon's EAL (--dpdk-args).
 /// Only in a build configured with -DUVS_WITH_DPDK=ON; others refuse the type by name.
 struct DpdkPortSpec {
@@ -13,5 +15,8 @@ struct DpdkPortSpec {
   unsigned queues = 1;  ///< RX/TX queue pairs
   bool operator==(const DpdkPortSpec&) const = default;
 };
+
+/// The dpdk type's registry entry (config/port_types.h).
+extern const PortTypeInfo kDpdkPortType;
 
 }  // namespace uvs::config

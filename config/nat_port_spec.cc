@@ -119,7 +119,7 @@ Result<PortBackend> read_nat(const KeyReader& r) {
 }
 
 void write_nat(const PortBackend& b, PortSettings* out_list) {
-  const auto& s = std::get<NatPortSpec>(b);
+  const auto& s = b.get<NatPortSpec>();
   PortSettings& out = *out_list;
   out.emplace_back("net", s.net.to_string());
   out.emplace_back("host", s.host.to_string());
@@ -162,6 +162,73 @@ std::string HostFwd::to_string() const {
   if (guest_addr) out += guest_addr->to_string();
   out += ":" + std::to_string(guest_port);
   return out;
+}
+
+Result<HostFwd> parse_hostfwd(std::string_view text) {
+  auto bad = [&] {
+    return Error::make(ConfigError::kBadValue,
+                       quoted(text) +
+                           " is not a forwarding rule (expected [tcp|udp]:[HOSTADDR]:"
+                           "HOSTPORT-[GUESTADDR]:GUESTPORT, e.g. tcp:127.0.0.1:2222-:22)");
+  };
+  HostFwd f;
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return bad();
+  std::string_view proto = text.substr(0, colon);
+  if (proto == "udp") {
+    f.proto = FwdProto::kUdp;
+  } else if (proto != "tcp" && !proto.empty()) {
+    return Error::make(ConfigError::kBadValue,
+                       quoted(text) + ": protocol " + quoted(proto) + " is not tcp or udp");
+  }
+  std::string_view rest = text.substr(colon + 1);
+  size_t dash = rest.rfind('-');
+  if (dash == std::string_view::npos) return bad();
+  std::string_view host = rest.substr(0, dash);
+  std::string_view guest = rest.substr(dash + 1);
+
+  std::string_view host_addr, host_port;
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    if (close == std::string_view::npos || close + 1 >= host.size() || host[close + 1] != ':') {
+      return bad();
+    }
+    auto v6 = parse_ipv6(host.substr(1, close - 1));
+    if (!v6) return bad();
+    f.host_addr = IpAddr{IpFamily::kV6, {}, *v6};
+    host_port = host.substr(close + 2);
+  } else {
+    size_t c = host.rfind(':');
+    if (c == std::string_view::npos) return bad();
+    host_addr = host.substr(0, c);
+    host_port = host.substr(c + 1);
+    if (!host_addr.empty()) {
+      auto v4 = parse_ipv4(host_addr);
+      if (!v4) {
+        return Error::make(ConfigError::kBadAddress,
+                           quoted(text) + ": host address " + v4.error().message);
+      }
+      f.host_addr = IpAddr{IpFamily::kV4, *v4, {}};
+    }
+  }
+  size_t gc = guest.rfind(':');
+  if (gc == std::string_view::npos) return bad();
+  std::string_view guest_addr = guest.substr(0, gc);
+  if (!guest_addr.empty()) {
+    auto v4 = parse_ipv4(guest_addr);
+    if (!v4) {
+      return Error::make(ConfigError::kBadAddress,
+                         quoted(text) + ": guest address " + v4.error().message);
+    }
+    f.guest_addr = *v4;
+  }
+  auto hp = parse_port_number(host_port);
+  if (!hp) return Error::make(hp.error().code, quoted(text) + ": host " + hp.error().message);
+  auto gp = parse_port_number(guest.substr(gc + 1));
+  if (!gp) return Error::make(gp.error().code, quoted(text) + ": guest " + gp.error().message);
+  f.host_port = *hp;
+  f.guest_port = *gp;
+  return f;
 }
 
 const PortTypeInfo kNatPortType{

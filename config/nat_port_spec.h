@@ -9,8 +9,11 @@
 
 #include "config/file_access.h"
 #include "config/net_types.h"
+#include "config/result.h"
 
 namespace uvs::config {
+
+struct PortTypeInfo;
 
 enum class FwdProto { kTcp, kUdp };
 
@@ -45,5 +48,12 @@ struct NatPortSpec {
   std::optional<SocketAddr> dns_server;  ///< where queries to `dns` go; absent: the host's resolver
   bool operator==(const NatPortSpec&) const = default;
 };
+
+/// Parses one hostfwd rule: [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT, HOSTADDR IPv4 or
+/// [IPv6], GUESTADDR IPv4. kBadValue / kOutOfRange on bad input. Pure.
+Result<HostFwd> parse_hostfwd(std::string_view text);
+
+/// The nat type's registry entry (config/port_types.h).
+extern const PortTypeInfo kNatPortType;
 
 }  // namespace uvs::config

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// PortSpec helpers: type names and the canonical key/value rendering used for status and round
+// PortSpec helpers: the type name and the canonical key/value rendering used for status and round
 // trips; each type renders its own keys (port_types.h).
 #include "config/port_spec.h"
 
@@ -25,14 +25,13 @@ std::string vlan_list_text(const std::vector<uint16_t>& vlans) {
 
 }  // namespace
 
-const char* port_type_name(PortType t) {
-  // Registry names are literals, so data() is NUL-terminated.
-  return port_type_info(t).name.data();
+std::string_view PortSpec::type_name() const {
+  return type->name;
 }
 
 std::vector<std::pair<std::string, std::string>> port_settings(const PortSpec& spec) {
   PortSettings out;
-  out.emplace_back("type", port_type_name(spec.type()));
+  out.emplace_back("type", spec.type_name());
   out.emplace_back("id", spec.id);
   if (spec.thread) out.emplace_back("thread", std::to_string(*spec.thread));
   if (spec.vlan.mode == VlanMode::kTrunk) {
@@ -44,7 +43,7 @@ std::vector<std::pair<std::string, std::string>> port_settings(const PortSpec& s
   if (sec.max_macs) out.emplace_back("max-macs", std::to_string(*sec.max_macs));
   if (sec.allowed_mac) out.emplace_back("allowed-mac", sec.allowed_mac->to_string());
   if (sec.bum_rate) out.emplace_back("bum-rate", std::to_string(*sec.bum_rate));
-  port_type_info(spec.type()).write(spec.backend, &out);
+  spec.type->write(spec.backend, &out);
   return out;
 }
 

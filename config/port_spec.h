@@ -1,32 +1,21 @@
 // SPDX-License-Identifier: MIT
-// PortSpec: the typed, validated description of one --port: what every type shares, and the
-// type's own settings (one struct per type, each in its own <type>_port_spec.h).
+// PortSpec: the typed, validated description of one --port: what every type shares, its type's
+// registry entry, and the type's own settings (one struct per type, in its <type>_port_spec.h).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
-#include "config/dgram_port_spec.h"
-#include "config/dpdk_port_spec.h"
-#include "config/nat_port_spec.h"
 #include "config/net_types.h"
-#include "config/stream_port_spec.h"
-#include "config/tap_port_spec.h"
-#include "config/vhost_user_port_spec.h"
-#include "config/vxlan_port_spec.h"
+#include "config/port_backend.h"
 
 namespace uvs::config {
 
-/// Which port type a spec is: the index of its PortBackend alternative, and of its entry in
-/// port_types() (config/port_types.h).
-enum class PortType { kVhostUser, kTap, kStream, kDgram, kNat, kVxlan, kDpdk };
-
-/// The spec's type word ("vhost-user", "tap" ...), from the registry.
-const char* port_type_name(PortType t);
+struct PortTypeInfo;
 
 /// How a port takes part in VLANs (IEEE 802.1Q).
 enum class VlanMode {
@@ -56,19 +45,19 @@ struct PortSecurity {
   bool operator==(const PortSecurity&) const = default;
 };
 
-/// The type's own settings; alternative i belongs to port_types()[i].
-using PortBackend = std::variant<VhostUserPortSpec, TapPortSpec, StreamPortSpec, DgramPortSpec,
-                                 NatPortSpec, VxlanPortSpec, DpdkPortSpec>;
-
 /// One configured port: what every type shares plus the type's own settings.
 struct PortSpec {
   std::string id;
   std::optional<unsigned> thread;  ///< index of the I/O thread; absent: the switch picks
   VlanConfig vlan;
   PortSecurity security;
-  PortBackend backend;
+  /// The type's registry entry (config/port_types.h), e.g. &kTapPortType; never null in a spec
+  /// the parser made.
+  const PortTypeInfo* type = nullptr;
+  PortBackend backend;  ///< the type's own settings struct (TapPortSpec ...), read by `type`
 
-  PortType type() const { return static_cast<PortType>(backend.index()); }
+  /// The type word ("vhost-user", "tap" ...).
+  std::string_view type_name() const;
   bool operator==(const PortSpec&) const = default;
 };
 

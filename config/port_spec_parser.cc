@@ -2,7 +2,6 @@
 // Port spec parsing: the keys every type shares, then the type's own reader from the registry.
 #include "config/port_spec_parser.h"
 
-#include <cassert>
 #include <iterator>
 #include <vector>
 
@@ -71,73 +70,6 @@ Result<void> check_port_id(std::string_view id) {
   return {};
 }
 
-Result<HostFwd> parse_hostfwd(std::string_view text) {
-  auto bad = [&] {
-    return Error::make(ConfigError::kBadValue,
-                       quoted(text) +
-                           " is not a forwarding rule (expected [tcp|udp]:[HOSTADDR]:"
-                           "HOSTPORT-[GUESTADDR]:GUESTPORT, e.g. tcp:127.0.0.1:2222-:22)");
-  };
-  HostFwd f;
-  size_t colon = text.find(':');
-  if (colon == std::string_view::npos) return bad();
-  std::string_view proto = text.substr(0, colon);
-  if (proto == "udp") {
-    f.proto = FwdProto::kUdp;
-  } else if (proto != "tcp" && !proto.empty()) {
-    return Error::make(ConfigError::kBadValue,
-                       quoted(text) + ": protocol " + quoted(proto) + " is not tcp or udp");
-  }
-  std::string_view rest = text.substr(colon + 1);
-  size_t dash = rest.rfind('-');
-  if (dash == std::string_view::npos) return bad();
-  std::string_view host = rest.substr(0, dash);
-  std::string_view guest = rest.substr(dash + 1);
-
-  std::string_view host_addr, host_port;
-  if (!host.empty() && host.front() == '[') {
-    size_t close = host.find(']');
-    if (close == std::string_view::npos || close + 1 >= host.size() || host[close + 1] != ':') {
-      return bad();
-    }
-    auto v6 = parse_ipv6(host.substr(1, close - 1));
-    if (!v6) return bad();
-    f.host_addr = IpAddr{IpFamily::kV6, {}, *v6};
-    host_port = host.substr(close + 2);
-  } else {
-    size_t c = host.rfind(':');
-    if (c == std::string_view::npos) return bad();
-    host_addr = host.substr(0, c);
-    host_port = host.substr(c + 1);
-    if (!host_addr.empty()) {
-      auto v4 = parse_ipv4(host_addr);
-      if (!v4) {
-        return Error::make(ConfigError::kBadAddress,
-                           quoted(text) + ": host address " + v4.error().message);
-      }
-      f.host_addr = IpAddr{IpFamily::kV4, *v4, {}};
-    }
-  }
-  size_t gc = guest.rfind(':');
-  if (gc == std::string_view::npos) return bad();
-  std::string_view guest_addr = guest.substr(0, gc);
-  if (!guest_addr.empty()) {
-    auto v4 = parse_ipv4(guest_addr);
-    if (!v4) {
-      return Error::make(ConfigError::kBadAddress,
-                         quoted(text) + ": guest address " + v4.error().message);
-    }
-    f.guest_addr = *v4;
-  }
-  auto hp = parse_port_number(host_port);
-  if (!hp) return Error::make(hp.error().code, quoted(text) + ": host " + hp.error().message);
-  auto gp = parse_port_number(guest.substr(gc + 1));
-  if (!gp) return Error::make(gp.error().code, quoted(text) + ": guest " + gp.error().message);
-  f.host_port = *hp;
-  f.guest_port = *gp;
-  return f;
-}
-
 std::string port_label(const Keyval& kv, std::string_view text) {
   if (const KeyvalItem* id = kv.find("id")) return id->value;
   return quoted(text);
@@ -166,9 +98,8 @@ Result<PortSpec> parse_port_spec(const Keyval& kv) {
   allowed.insert(allowed.end(), std::begin(kSecurityKeys), std::end(kSecurityKeys));
   UVS_CFG_RETURN_IF_ERROR(r.check_keys(allowed, kv.type + " port"));
   UVS_CFG_RETURN_IF_ERROR(read_common(r, &spec));
+  spec.type = type;
   UVS_CFG_ASSIGN_OR_RETURN(spec.backend, type->read(r));
-  // The registry's order is PortBackend's: the entry that read the spec is its PortType.
-  assert(&port_type_info(spec.type()) == type);
   return spec;
 }
 

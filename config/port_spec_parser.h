@@ -24,10 +24,6 @@ Result<PortSpec> parse_port_spec(std::string_view text);
 /// Reads the file system only to check socket paths, and the process's fd table for fd=.
 Result<PortSpec> parse_port_spec(const Keyval& kv);
 
-/// Parses one hostfwd rule: [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT, HOSTADDR IPv4 or
-/// [IPv6], GUESTADDR IPv4. kBadValue / kOutOfRange on bad input. Pure.
-Result<HostFwd> parse_hostfwd(std::string_view text);
-
 /// Checks a port id: a letter, then letters, digits, '-', '_' or '.', at most kMaxIdLength.
 /// kBadValue otherwise. Pure.
 Result<void> check_port_id(std::string_view id);

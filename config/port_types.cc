@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: MIT
-// The port type registry: the one list of port types, in PortBackend order.
+// The port type registry: the one list of port types.
 #include "config/port_types.h"
 
-#include <variant>
+#include "config/dgram_port_spec.h"
+#include "config/dpdk_port_spec.h"
+#include "config/nat_port_spec.h"
+#include "config/stream_port_spec.h"
+#include "config/tap_port_spec.h"
+#include "config/vhost_user_port_spec.h"
+#include "config/vxlan_port_spec.h"
 
 namespace uvs::config {
 namespace {
 
-// Adding a type: its <type>_port_spec.{h,cc} pair, its struct in PortBackend and its PortType,
-// and its entry here, all at the same index.
+// Adding a type: its <type>_port_spec.{h,cc} pair and its entry here. The order is that of
+// --help and of the type lists in error messages.
 const PortTypeInfo* const kTypes[] = {&kVhostUserPortType, &kTapPortType, &kStreamPortType,
                                       &kDgramPortType,     &kNatPortType, &kVxlanPortType,
                                       &kDpdkPortType};
-
-static_assert(std::size(kTypes) == std::variant_size_v<PortBackend>,
-              "one registry entry per PortBackend alternative");
 
 }  // namespace
 
@@ -27,10 +30,6 @@ const PortTypeInfo* find_port_type(std::string_view name) {
     if (t->name == name) return t;
   }
   return nullptr;
-}
-
-const PortTypeInfo& port_type_info(PortType t) {
-  return *kTypes[static_cast<size_t>(t)];
 }
 
 std::string port_type_names(std::string_view last_sep) {

@@ -35,7 +35,7 @@ Result<PortBackend> read_stream(const KeyReader& r) {
 }
 
 void write_stream(const PortBackend& b, PortSettings* out_list) {
-  const auto& s = std::get<StreamPortSpec>(b);
+  const auto& s = b.get<StreamPortSpec>();
   PortSettings& out = *out_list;
   if (s.addr) {
     out.emplace_back("addr", s.addr->to_string());
@@ -44,6 +44,14 @@ void write_stream(const PortBackend& b, PortSettings* out_list) {
   }
   out.emplace_back("server", on_off(s.server));
   write_access(s, &out);
+}
+
+PortClaims claims_stream(const PortBackend& b) {
+  const auto& s = b.get<StreamPortSpec>();
+  PortClaims c;
+  c.socket_path = s.path;  // empty with addr=
+  if (s.addr && s.server) c.resource = "addr=" + s.addr->to_string() + " (listening)";
+  return c;
 }
 
 constexpr std::string_view kHelp = R"HELP(  stream,id=ID,path=SOCK|addr=IP:PORT[,server=on|off]     (QEMU -netdev stream framing)
@@ -59,6 +67,7 @@ const PortTypeInfo kStreamPortType{
     .trunk = true,
     .read = read_stream,
     .write = write_stream,
+    .claims = claims_stream,
     .help = kHelp,
 };
 

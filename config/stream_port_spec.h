@@ -12,6 +12,8 @@
 
 namespace uvs::config {
 
+struct PortTypeInfo;
+
 /// stream,id=,path=|addr=[,server=on|off]: frames over a byte stream, each preceded by a 32-bit
 /// big-endian length (QEMU's -netdev stream framing). Exactly one of `path` (unix) and `addr`.
 struct StreamPortSpec {
@@ -22,5 +24,8 @@ struct StreamPortSpec {
   std::optional<GroupRef> group;  ///< unix server socket's group (`group=`)
   bool operator==(const StreamPortSpec&) const = default;
 };
+
+/// The stream type's registry entry (config/port_types.h).
+extern const PortTypeInfo kStreamPortType;
 
 }  // namespace uvs::config

@@ -29,12 +29,17 @@ Result<PortBackend> read_tap(const KeyReader& r) {
 }
 
 void write_tap(const PortBackend& b, PortSettings* out_list) {
-  const auto& s = std::get<TapPortSpec>(b);
+  const auto& s = b.get<TapPortSpec>();
   PortSettings& out = *out_list;
   out.emplace_back("ifname", s.ifname);
   out.emplace_back("vnet-hdr", on_off(s.vnet_hdr));
   out.emplace_back("offload", on_off(s.offload));
   if (s.mtu) out.emplace_back("mtu", std::to_string(*s.mtu));
+}
+
+PortClaims claims_tap(const PortBackend& b) {
+  const auto& s = b.get<TapPortSpec>();
+  return PortClaims{.socket_path = {}, .resource = "ifname=" + s.ifname};
 }
 
 constexpr std::string_view kHelp = R"HELP(  tap,id=ID,ifname=NAME[,vnet-hdr=on|off][,offload=on|off][,mtu=N]
@@ -51,6 +56,7 @@ const PortTypeInfo kTapPortType{
     .trunk = true,
     .read = read_tap,
     .write = write_tap,
+    .claims = claims_tap,
     .help = kHelp,
 };
 

@@ -12,6 +12,8 @@
 
 namespace uvs::config {
 
+struct PortTypeInfo;
+
 /// tap,id=,ifname=[,vnet-hdr=on|off][,offload=on|off][,mtu=N]: a kernel tap device, created if
 /// missing.
 struct TapPortSpec {
@@ -21,5 +23,8 @@ struct TapPortSpec {
   std::optional<unsigned> mtu;
   bool operator==(const TapPortSpec&) const = default;
 };
+
+/// The tap type's registry entry (config/port_types.h).
+extern const PortTypeInfo kTapPortType;
 
 }  // namespace uvs::config

@@ -54,7 +54,7 @@ Result<PortBackend> read_vhost_user(const KeyReader& r) {
 }
 
 void write_vhost_user(const PortBackend& b, PortSettings* out_list) {
-  const auto& s = std::get<VhostUserPortSpec>(b);
+  const auto& s = b.get<VhostUserPortSpec>();
   PortSettings& out = *out_list;
   if (s.fd) {
     out.emplace_back("fd", std::to_string(*s.fd));
@@ -68,6 +68,14 @@ void write_vhost_user(const PortBackend& b, PortSettings* out_list) {
   write_access(s, &out);
   out.emplace_back("offload", on_off(s.offload));
   out.emplace_back("migration", on_off(s.migration));
+}
+
+PortClaims claims_vhost_user(const PortBackend& b) {
+  const auto& s = b.get<VhostUserPortSpec>();
+  PortClaims c;
+  c.socket_path = s.path;  // empty with fd=
+  if (s.fd) c.resource = "fd=" + std::to_string(*s.fd);
+  return c;
 }
 
 constexpr std::string_view kHelp = R"HELP(  vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,mac=MAC][,mtu=N][,offload=on|off][,migration=on|off]
@@ -89,6 +97,7 @@ const PortTypeInfo kVhostUserPortType{
     .trunk = true,
     .read = read_vhost_user,
     .write = write_vhost_user,
+    .claims = claims_vhost_user,
     .help = kHelp,
 };
 

@@ -12,6 +12,8 @@
 
 namespace uvs::config {
 
+struct PortTypeInfo;
+
 /// vhost-user,id=,path=|fd=[,server=on|off][,queues=N][,mac=][,mtu=N]. The switch is the
 /// vhost-user backend; server=on (default) means it listens on `path` and QEMU connects as the
 /// frontend. fd=N instead of path: an inherited socket (connected, as libvirt passes it, or
@@ -29,5 +31,8 @@ struct VhostUserPortSpec {
   bool migration = true;        ///< offer VHOST_F_LOG_ALL, so QEMU may live-migrate the guest
   bool operator==(const VhostUserPortSpec&) const = default;
 };
+
+/// The vhost-user type's registry entry (config/port_types.h).
+extern const PortTypeInfo kVhostUserPortType;
 
 }  // namespace uvs::config

@@ -83,13 +83,20 @@ Result<PortBackend> read_vxlan(const KeyReader& r) {
 }
 
 void write_vxlan(const PortBackend& b, PortSettings* out_list) {
-  const auto& s = std::get<VxlanPortSpec>(b);
+  const auto& s = b.get<VxlanPortSpec>();
   PortSettings& out = *out_list;
   out.emplace_back("vni", std::to_string(s.vni));
   out.emplace_back("local", s.local_text());
   for (const IpAddr& r : s.remotes) out.emplace_back("remote", r.to_string());
   out.emplace_back("dstport", std::to_string(s.dstport));
   if (s.mtu) out.emplace_back("mtu", std::to_string(*s.mtu));
+}
+
+PortClaims claims_vxlan(const PortBackend& b) {
+  const auto& s = b.get<VxlanPortSpec>();
+  return PortClaims{
+      .socket_path = {},
+      .resource = "local=" + SocketAddr{s.local, s.local_port.value_or(s.dstport)}.to_string()};
 }
 
 constexpr std::string_view kHelp = R"HELP(  vxlan,id=ID,vni=N,local=IP[:PORT],remote=IP[,remote=IP]...[,dstport=N][,mtu=N]
@@ -113,6 +120,7 @@ const PortTypeInfo kVxlanPortType{
     .trunk = true,
     .read = read_vxlan,
     .write = write_vxlan,
+    .claims = claims_vxlan,
     .help = kHelp,
 };
 

@@ -12,6 +12,8 @@
 
 namespace uvs::config {
 
+struct PortTypeInfo;
+
 /// vxlan,id=,vni=N,local=IP[:PORT],remote=IP[,remote=IP...][,dstport=N][,mtu=N]: Ethernet in
 /// VXLAN in UDP (RFC 7348) to a fixed list of remote VTEPs, all of one address family.
 struct VxlanPortSpec {
@@ -25,5 +27,8 @@ struct VxlanPortSpec {
   std::string local_text() const;
   bool operator==(const VxlanPortSpec&) const = default;
 };
+
+/// The vxlan type's registry entry (config/port_types.h).
+extern const PortTypeInfo kVxlanPortType;
 
 }  // namespace uvs::config

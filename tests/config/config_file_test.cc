@@ -3,6 +3,10 @@
 #include <doctest/doctest.h>
 
 #include "config/config_file.h"
+#include "config/nat_port_spec.h"
+#include "config/port_types.h"
+#include "config/stream_port_spec.h"
+#include "config/vhost_user_port_spec.h"
 #include "tests/config/temp_dir.h"
 
 using namespace uvs::config;
@@ -56,11 +60,11 @@ snaplen = 96
   REQUIRE(layer->ports.size() == 2);
   const PortSpec& vm0 = layer->ports[0].value;
   CHECK(vm0.id == "vm0");
-  CHECK_FALSE(std::get<VhostUserPortSpec>(vm0.backend).server);
-  CHECK(std::get<VhostUserPortSpec>(vm0.backend).queues == 2);
+  CHECK_FALSE(vm0.backend.get<VhostUserPortSpec>().server);
+  CHECK(vm0.backend.get<VhostUserPortSpec>().queues == 2);
   CHECK(vm0.vlan.trunk == std::vector<uint16_t>{10, 20});
   CHECK(layer->ports[0].origin == "u.toml:10: port vm0");
-  const auto& nat = std::get<NatPortSpec>(layer->ports[1].value.backend);
+  const auto& nat = layer->ports[1].value.backend.get<NatPortSpec>();
   REQUIRE(nat.hostfwd.size() == 2);
   CHECK(nat.hostfwd[1].proto == FwdProto::kUdp);
   CHECK_FALSE(nat.ipv6);
@@ -76,7 +80,7 @@ capture = ["port=t0,file=/tmp/t0.pcap,dir=in"]
                                  "u.toml");
   REQUIRE(layer.ok());
   REQUIRE(layer->ports.size() == 2);
-  CHECK(layer->ports[1].value.type() == PortType::kStream);
+  CHECK(layer->ports[1].value.type == &kStreamPortType);
   CHECK(layer->captures[0].value.dir == CaptureDir::kIn);
 }
 

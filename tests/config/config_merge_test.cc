@@ -5,7 +5,9 @@
 #include "config/config_file.h"
 #include "config/config_merge.h"
 #include "config/limits.h"
+#include "config/nat_port_spec.h"
 #include "config/runtime_paths.h"
+#include "config/vhost_user_port_spec.h"
 #include "tests/config/temp_dir.h"
 
 using namespace uvs::config;
@@ -55,11 +57,11 @@ TEST_CASE("merge: defaults and the built-in vm0 port") {
   CHECK(cfg->default_ports);
   REQUIRE(cfg->ports.size() == 2);
   CHECK(cfg->ports[0].id == "vm0");
-  const auto& v = std::get<VhostUserPortSpec>(cfg->ports[0].backend);
+  const auto& v = cfg->ports[0].backend.get<VhostUserPortSpec>();
   CHECK(v.path == dir.file("vm0.sock"));
   CHECK(v.server);
   CHECK(cfg->ports[1].id == "nat0");
-  const auto& n = std::get<NatPortSpec>(cfg->ports[1].backend);
+  const auto& n = cfg->ports[1].backend.get<NatPortSpec>();
   CHECK(n.net.to_string() == "10.0.2.0/24");
   CHECK(n.host.to_string() == "10.0.2.2");
   CHECK(n.dhcp_start.to_string() == "10.0.2.15");
@@ -94,8 +96,8 @@ TEST_CASE("merge: flags win over the file") {
   REQUIRE(cfg->ports.size() == 3);
   // The flag's vm0 replaced the file's (whole spec, not key by key), in the file's position.
   CHECK(cfg->ports[0].id == "vm0");
-  CHECK(std::get<VhostUserPortSpec>(cfg->ports[0].backend).path == dir.file("flag-vm0.sock"));
-  CHECK(std::get<VhostUserPortSpec>(cfg->ports[0].backend).queues == 2);
+  CHECK(cfg->ports[0].backend.get<VhostUserPortSpec>().path == dir.file("flag-vm0.sock"));
+  CHECK(cfg->ports[0].backend.get<VhostUserPortSpec>().queues == 2);
   CHECK(cfg->ports[1].id == "t0");
   CHECK(cfg->ports[2].id == "vm1");
   // The flag capture on the same file replaced the file's.

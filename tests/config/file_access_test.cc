@@ -10,6 +10,8 @@
 #include "config/file_access.h"
 #include "config/port_spec.h"
 #include "config/port_spec_parser.h"
+#include "config/stream_port_spec.h"
+#include "config/vhost_user_port_spec.h"
 #include "tests/config/temp_dir.h"
 
 using namespace uvs::config;
@@ -60,7 +62,7 @@ TEST_CASE("groups and users resolve by name or number; unknown ones are named") 
 TEST_CASE("vhost-user and stream sockets take mode= and group=; other sockets refuse them") {
   auto v = parse_port_spec("vhost-user,id=vm0,path=/tmp/v.sock,mode=0660,group=root");
   REQUIRE_MESSAGE(v.ok(), v.error().message);
-  const auto& vu = std::get<VhostUserPortSpec>(v->backend);
+  const auto& vu = v->backend.get<VhostUserPortSpec>();
   CHECK(vu.mode == 0660u);
   CHECK(vu.group->gid == 0);
   auto again = parse_port_spec(to_keyval(*v));
@@ -69,7 +71,7 @@ TEST_CASE("vhost-user and stream sockets take mode= and group=; other sockets re
 
   auto s = parse_port_spec("stream,id=s0,path=/tmp/s.sock,mode=0600");
   REQUIRE(s.ok());
-  CHECK(std::get<StreamPortSpec>(s->backend).mode == 0600u);
+  CHECK(s->backend.get<StreamPortSpec>().mode == 0600u);
 
   CHECK(error_of("vhost-user,id=vm0,path=/tmp/v.sock,mode=0999") ==
         "mode: '0999' is not an octal mode of at most 0777 (e.g. 0660)");

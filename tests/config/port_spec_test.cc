@@ -6,8 +6,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "config/dgram_port_spec.h"
+#include "config/dpdk_port_spec.h"
+#include "config/nat_port_spec.h"
 #include "config/port_spec.h"
 #include "config/port_spec_parser.h"
+#include "config/port_types.h"
+#include "config/stream_port_spec.h"
+#include "config/tap_port_spec.h"
+#include "config/vhost_user_port_spec.h"
+#include "config/vxlan_port_spec.h"
 #include "tests/config/temp_dir.h"
 
 using namespace uvs::config;
@@ -32,11 +40,11 @@ TEST_CASE("vhost-user: required keys and defaults") {
   auto p = parse_port_spec("vhost-user,id=vm0,path=/tmp/uvs-nonexistent/vm0.sock");
   REQUIRE(p.ok());
   CHECK(p->id == "vm0");
-  CHECK(p->type() == PortType::kVhostUser);
+  CHECK(p->type == &kVhostUserPortType);
   CHECK_FALSE(p->thread.has_value());
   CHECK(p->vlan.mode == VlanMode::kAccess);
   CHECK(p->vlan.access_vlan == 1);
-  const auto& v = std::get<VhostUserPortSpec>(p->backend);
+  const auto& v = p->backend.get<VhostUserPortSpec>();
   CHECK(v.path == "/tmp/uvs-nonexistent/vm0.sock");
   CHECK(v.server);
   CHECK(v.queues == 1);
@@ -49,7 +57,7 @@ TEST_CASE("vhost-user: every key") {
       "vhost-user,id=vm1,path=/tmp/x.sock,server=off,queues=4,thread=1,vlan=10,"
       "mac=52:54:00:00:00:01,mtu=9000");
   REQUIRE(p.ok());
-  const auto& v = std::get<VhostUserPortSpec>(p->backend);
+  const auto& v = p->backend.get<VhostUserPortSpec>();
   CHECK_FALSE(v.server);
   CHECK(v.queues == 4);
   CHECK(*p->thread == 1);
@@ -61,14 +69,14 @@ TEST_CASE("vhost-user: every key") {
 TEST_CASE("vhost-user: offload= turns the checksum/TSO offer on and off") {
   auto on = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,offload=on");
   REQUIRE(on.ok());
-  CHECK(std::get<VhostUserPortSpec>(on->backend).offload);
+  CHECK(on->backend.get<VhostUserPortSpec>().offload);
   CHECK(*parse_port_spec(to_keyval(*on)) == *on);
   auto def = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock");
   REQUIRE(def.ok());
-  CHECK(std::get<VhostUserPortSpec>(def->backend).offload);  // on unless asked otherwise
+  CHECK(def->backend.get<VhostUserPortSpec>().offload);  // on unless asked otherwise
   auto off = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,offload=off");
   REQUIRE(off.ok());
-  CHECK_FALSE(std::get<VhostUserPortSpec>(off->backend).offload);
+  CHECK_FALSE(off->backend.get<VhostUserPortSpec>().offload);
   CHECK(*parse_port_spec(to_keyval(*off)) == *off);
 }
 
@@ -78,7 +86,7 @@ TEST_CASE("vhost-user: fd= names an inherited stream socket, exclusive with path
   std::string fd = std::to_string(sv[0]);
   auto p = parse_port_spec("vhost-user,id=vm0,fd=" + fd);
   REQUIRE(p.ok());
-  const auto& v = std::get<VhostUserPortSpec>(p->backend);
+  const auto& v = p->backend.get<VhostUserPortSpec>();
   CHECK(*v.fd == sv[0]);
   CHECK(v.path.empty());
   CHECK(to_keyval(*p) == "vhost-user,id=vm0,vlan=1,fd=" + fd + ",queues=1,offload=on,migration=on");
@@ -255,21 +263,21 @@ TEST_CASE("socket paths that exist and are not sockets are refused") {
 TEST_CASE("tap") {
   auto p = parse_port_spec("tap,id=t0,ifname=tap0,vnet-hdr=off,thread=0,vlan=5,mtu=1400");
   REQUIRE(p.ok());
-  const auto& t = std::get<TapPortSpec>(p->backend);
+  const auto& t = p->backend.get<TapPortSpec>();
   CHECK(t.ifname == "tap0");
   CHECK_FALSE(t.vnet_hdr);
   CHECK(*t.mtu == 1400);
   CHECK(p->vlan.access_vlan == 5);
-  CHECK(std::get<TapPortSpec>(parse_port_spec("tap,id=t,ifname=t")->backend).vnet_hdr);
+  CHECK(parse_port_spec("tap,id=t,ifname=t")->backend.get<TapPortSpec>().vnet_hdr);
 }
 
 TEST_CASE("tap: offload= is on by default and round-trips") {
   auto def = parse_port_spec("tap,id=t0,ifname=tap0");
   REQUIRE(def.ok());
-  CHECK(std::get<TapPortSpec>(def->backend).offload);
+  CHECK(def->backend.get<TapPortSpec>().offload);
   auto off = parse_port_spec("tap,id=t0,ifname=tap0,offload=off");
   REQUIRE(off.ok());
-  CHECK_FALSE(std::get<TapPortSpec>(off->backend).offload);
+  CHECK_FALSE(off->backend.get<TapPortSpec>().offload);
   CHECK(to_keyval(*off) == "tap,id=t0,vlan=1,ifname=tap0,vnet-hdr=on,offload=off");
   CHECK(*parse_port_spec(to_keyval(*off)) == *off);
   CHECK(error_of("tap,id=t0,ifname=tap0,offload=2") == "offload: '2' is not on/off");
@@ -278,13 +286,13 @@ TEST_CASE("tap: offload= is on by default and round-trips") {
 TEST_CASE("stream: unix or TCP") {
   auto u = parse_port_spec("stream,id=s0,path=/tmp/s0.sock,server=off");
   REQUIRE(u.ok());
-  const auto& su = std::get<StreamPortSpec>(u->backend);
+  const auto& su = u->backend.get<StreamPortSpec>();
   CHECK(su.path == "/tmp/s0.sock");
   CHECK_FALSE(su.addr.has_value());
   CHECK_FALSE(su.server);
   auto t = parse_port_spec("stream,id=s1,addr=127.0.0.1:7000");
   REQUIRE(t.ok());
-  const auto& st = std::get<StreamPortSpec>(t->backend);
+  const auto& st = t->backend.get<StreamPortSpec>();
   CHECK(st.addr->to_string() == "127.0.0.1:7000");
   CHECK(st.server);
   CHECK(error_of("stream,id=s0,path=/tmp/a,addr=127.0.0.1:1") ==
@@ -298,7 +306,7 @@ TEST_CASE("stream: unix or TCP") {
 TEST_CASE("dgram") {
   auto p = parse_port_spec("dgram,id=d0,local=127.0.0.1:5000,remote=127.0.0.1:5001");
   REQUIRE(p.ok());
-  const auto& d = std::get<DgramPortSpec>(p->backend);
+  const auto& d = p->backend.get<DgramPortSpec>();
   CHECK(d.local.port == 5000);
   CHECK(d.remote.port == 5001);
   CHECK(parse_port_spec("dgram,id=d0,local=[::1]:5000,remote=[::1]:5001").ok());
@@ -314,8 +322,8 @@ TEST_CASE("vxlan") {
   auto p = parse_port_spec("vxlan,id=vx0,vni=16777215,local=192.0.2.1,remote=192.0.2.2,"
                            "remote=192.0.2.3");
   REQUIRE(p.ok());
-  const auto& x = std::get<VxlanPortSpec>(p->backend);
-  CHECK(p->type() == PortType::kVxlan);
+  const auto& x = p->backend.get<VxlanPortSpec>();
+  CHECK(p->type == &kVxlanPortType);
   CHECK(x.vni == 16777215);
   CHECK(x.local.to_string() == "192.0.2.1");
   CHECK_FALSE(x.local_port);
@@ -325,8 +333,8 @@ TEST_CASE("vxlan") {
   CHECK_FALSE(x.mtu);
   auto q = parse_port_spec("vxlan,id=vx0,vni=1,local=192.0.2.1:5000,remote=192.0.2.2,dstport=8472");
   REQUIRE(q.ok());
-  CHECK(std::get<VxlanPortSpec>(q->backend).local_port == 5000);
-  CHECK(std::get<VxlanPortSpec>(q->backend).local_text() == "192.0.2.1:5000");
+  CHECK(q->backend.get<VxlanPortSpec>().local_port == 5000);
+  CHECK(q->backend.get<VxlanPortSpec>().local_text() == "192.0.2.1:5000");
   CHECK(parse_port_spec("vxlan,id=vx0,vni=1,local=2001:db8::1,remote=2001:db8::2").ok());
   CHECK(parse_port_spec("vxlan,id=vx0,vni=1,local=0.0.0.0,remote=192.0.2.2").ok());
 
@@ -368,7 +376,7 @@ TEST_CASE("vxlan") {
 TEST_CASE("nat: QEMU defaults derived from net") {
   auto p = parse_port_spec("nat,id=nat0");
   REQUIRE(p.ok());
-  const auto& n = std::get<NatPortSpec>(p->backend);
+  const auto& n = p->backend.get<NatPortSpec>();
   CHECK(n.net.to_string() == "10.0.2.0/24");
   CHECK(n.host.to_string() == "10.0.2.2");
   CHECK(n.dns.to_string() == "10.0.2.3");
@@ -381,7 +389,7 @@ TEST_CASE("nat: QEMU defaults derived from net") {
 
   auto q = parse_port_spec("nat,id=nat1,net=192.168.76.0/24");
   REQUIRE(q.ok());
-  const auto& m = std::get<NatPortSpec>(q->backend);
+  const auto& m = q->backend.get<NatPortSpec>();
   CHECK(m.host.to_string() == "192.168.76.2");
   CHECK(m.dhcp_start.to_string() == "192.168.76.15");
 }
@@ -393,7 +401,7 @@ TEST_CASE("nat: every key") {
       "hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp::5353-10.1.1.100:53,mtu=65520,"
       "dns-server=127.0.0.53:53,vlan=7,thread=0");
   REQUIRE(p.ok());
-  const auto& n = std::get<NatPortSpec>(p->backend);
+  const auto& n = p->backend.get<NatPortSpec>();
   CHECK(n.host.to_string() == "10.1.0.1");
   CHECK(n.dhcp_start.to_string() == "10.1.1.100");
   CHECK(n.dns.to_string() == "10.1.0.53");
@@ -416,7 +424,7 @@ TEST_CASE("nat: every key") {
   CHECK(p->vlan.access_vlan == 7);
   // A bare IP for dns-server means port 53.
   auto d = parse_port_spec("nat,id=n,dns-server=::1");
-  CHECK(std::get<NatPortSpec>(d->backend).dns_server->to_string() == "[::1]:53");
+  CHECK(d->backend.get<NatPortSpec>().dns_server->to_string() == "[::1]:53");
 }
 
 TEST_CASE("nat: addresses must lie inside net") {
@@ -512,7 +520,7 @@ TEST_CASE("to_keyval round-trips every port type") {
   // Live migration is offered by default; migration=off withholds VHOST_F_LOG_ALL.
   auto m = parse_port_spec("vhost-user,id=vm2,path=/tmp/m.sock,migration=off");
   REQUIRE(m.ok());
-  CHECK(!std::get<VhostUserPortSpec>(m->backend).migration);
+  CHECK(!m->backend.get<VhostUserPortSpec>().migration);
   auto bad = parse_port_spec("vhost-user,id=vm2,path=/tmp/m.sock,migration=maybe");
   REQUIRE(!bad.ok());
   CHECK(bad.error().message.find("migration") != std::string::npos);
@@ -537,10 +545,10 @@ TEST_CASE("dpdk: devargs keep their doubled commas as one value; a build without
           "dpdk: this uvswitch was built without DPDK (configure with -DUVS_WITH_DPDK=ON)");
     return;
   }
-  const auto& d = std::get<DpdkPortSpec>(r->backend);
+  const auto& d = r->backend.get<DpdkPortSpec>();
   CHECK(d.devargs == "net_af_packet0,iface=eth0");
   CHECK(d.queues == 2);
-  CHECK(std::string(port_type_name(r->type())) == "dpdk");
+  CHECK(std::string(r->type_name()) == "dpdk");
   auto again = parse_port_spec(to_keyval(*r));
   REQUIRE(again.ok());
   CHECK(*again == *r);

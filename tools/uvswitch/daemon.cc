@@ -15,13 +15,15 @@
 #include <optional>
 #include <vector>
 
+#include "config/nat_port_spec.h"
+#include "config/vhost_user_port_spec.h"
 #include "eventloop/fn_handler.h"
 #include "netback/common/unix_socket.h"
 #include "tools/uvswitch/capture_commands.h"
 #include "tools/uvswitch/control_server.h"
-#include "tools/uvswitch/metrics_export.h"
 #include "tools/uvswitch/control_socket.h"
 #include "tools/uvswitch/log.h"
+#include "tools/uvswitch/metrics_export.h"
 #include "tools/uvswitch/nat_commands.h"
 #include "tools/uvswitch/privileges.h"
 #include "tools/uvswitch/seccomp_filter.h"
@@ -88,7 +90,7 @@ bool Daemon::start_switch(std::string* error) {
   for (const config::PortSpec& p : cfg_.ports) {
     // Asked before the port owns the fd: a listener (SO_ACCEPTCONN) takes new frontends, a
     // connected socket serves exactly one.
-    const auto* vu = std::get_if<config::VhostUserPortSpec>(&p.backend);
+    const auto* vu = p.backend.get_if<config::VhostUserPortSpec>();
     bool one_frontend = vu && vu->fd && netback::socket_is_listening(*vu->fd) == 0;
     if (!ports_->add(p, error)) return false;
     if (one_frontend) fd_conn_ports_.push_back(p.id);
@@ -147,7 +149,7 @@ void Daemon::print_banner() const {
     std::printf("  captures:       %zu configured\n", cfg_.captures.size());
   }
   for (const auto& p : cfg_.ports) {
-    const auto* nat = std::get_if<config::NatPortSpec>(&p.backend);
+    const auto* nat = p.backend.get_if<config::NatPortSpec>();
     if (!nat) continue;
     std::printf(
         "  NAT %s: guests on its VLAN get DHCP from %s (gateway %s, DNS %s); the host's loopback "
@@ -162,7 +164,7 @@ void Daemon::print_banner() const {
     }
   }
   for (const auto& p : cfg_.ports) {
-    const auto* vu = std::get_if<config::VhostUserPortSpec>(&p.backend);
+    const auto* vu = p.backend.get_if<config::VhostUserPortSpec>();
     if (!vu || vu->fd) continue;  // an inherited socket's frontend is already attached
     // What a user pastes to attach a guest: shared guest RAM is what vhost-user needs.
     std::printf(

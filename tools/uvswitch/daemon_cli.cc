@@ -16,6 +16,7 @@
 #include "config/path_check.h"
 #include "config/port_types.h"
 #include "config/suggest.h"
+#include "config/vhost_user_port_spec.h"
 #include "tools/uvswitch/daemon.h"
 
 namespace uvs::daemon {
@@ -281,6 +282,7 @@ CliOutcome parse_daemon_cli(int argc, char** argv, const config::Environment& en
       }
       vu.path = socket_path;
     }
+    vm0.type = &config::kVhostUserPortType;
     vm0.backend = std::move(vu);
     auto r = flag_layer.add_port(std::move(vm0), app.count("--fd") > 0 ? "--fd" : "--socket-path");
     if (!r) {

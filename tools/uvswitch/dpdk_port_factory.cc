@@ -2,17 +2,17 @@
 // The dpdk port type in the daemon: EAL start-up, the DpdkPort factory and its stats JSON.
 #include "tools/uvswitch/dpdk_port_factory.h"
 
-#include "tools/uvswitch/port_factory.h"
-
+#include "config/dpdk_port_spec.h"
 #include "config/limits.h"
 #include "netback/dpdk/dpdk_eal.h"
 #include "netback/dpdk/dpdk_port.h"
+#include "tools/uvswitch/port_factory.h"
 
 namespace uvs::daemon {
 
 bool start_dpdk(const config::DaemonConfig& cfg, std::string* error) {
   bool wanted = !cfg.dpdk_args.empty();
-  for (const config::PortSpec& p : cfg.ports) wanted |= p.type() == config::PortType::kDpdk;
+  for (const config::PortSpec& p : cfg.ports) wanted |= p.type == &config::kDpdkPortType;
   if (!wanted) return true;
   netback::Status st = netback::init_dpdk_eal(cfg.dpdk_args);
   if (!st) *error = st.message;
@@ -24,7 +24,7 @@ namespace {
 Json dpdk_stats_json(const netback::DpdkPort& p);
 
 RunningPort make_dpdk_port(const config::PortSpec& spec, ev::EventLoop& loop, std::string* error) {
-  const auto& d = std::get<config::DpdkPortSpec>(spec.backend);
+  const auto& d = spec.backend.get<config::DpdkPortSpec>();
   if (!netback::dpdk_eal_ready()) {
     *error = "port " + spec.id +
              ": DPDK is not initialised (start uvswitch with --dpdk-args, or with a dpdk port)";
@@ -74,6 +74,6 @@ Json dpdk_stats_json(const netback::DpdkPort& p) {
 
 }  // namespace
 
-const PortFactory kDpdkFactory{config::PortType::kDpdk, make_dpdk_port};
+extern const PortFactory kDpdkFactory{&config::kDpdkPortType, make_dpdk_port};
 
 }  // namespace uvs::daemon

@@ -3,6 +3,8 @@
 // this entry says so again should a spec reach it.
 #include "tools/uvswitch/port_factory.h"
 
+#include "config/dpdk_port_spec.h"
+
 namespace uvs::daemon {
 namespace {
 
@@ -14,6 +16,6 @@ RunningPort make_dpdk_port(const config::PortSpec& spec, ev::EventLoop&, std::st
 
 }  // namespace
 
-const PortFactory kDpdkFactory{config::PortType::kDpdk, make_dpdk_port};
+extern const PortFactory kDpdkFactory{&config::kDpdkPortType, make_dpdk_port};
 
 }  // namespace uvs::daemon

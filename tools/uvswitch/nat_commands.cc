@@ -59,7 +59,7 @@ CommandReply nat_command(slirpglue::NatPort& nat, std::string_view command, cons
                          config::PortSpec& spec);
 
 RunningPort make_nat_port(const config::PortSpec& spec, ev::EventLoop& loop, std::string* error) {
-  const auto& s = std::get<config::NatPortSpec>(spec.backend);
+  const auto& s = spec.backend.get<config::NatPortSpec>();
   slirpglue::NatPortOptions o;
   o.name = spec.id;
   o.net = v4(s.net.addr);
@@ -158,7 +158,7 @@ CommandReply nat_command(slirpglue::NatPort& nat, std::string_view command, cons
   if (command == "hostfwd-add") {
     auto fwd = parse_rule(rule, false);
     if (!fwd) return bad("hostfwd: " + fwd.error().message);
-    auto& ns = std::get<config::NatPortSpec>(spec.backend);
+    auto& ns = spec.backend.get<config::NatPortSpec>();
     if (fwd->guest_addr && !ns.net.contains(*fwd->guest_addr)) {
       return bad("hostfwd '" + rule + "': guest address " +
                  fwd->guest_addr->to_string() + " is outside net=" +
@@ -175,7 +175,7 @@ CommandReply nat_command(slirpglue::NatPort& nat, std::string_view command, cons
     slirpglue::NatForward target = nat_forward_from(*fwd);
     slirpglue::NatStatus st = nat.remove_forward(target);
     if (!st) return bad(st.message);
-    auto& list = std::get<config::NatPortSpec>(spec.backend).hostfwd;
+    auto& list = spec.backend.get<config::NatPortSpec>().hostfwd;
     std::erase_if(list, [&](const config::HostFwd& h) {
       return nat_forward_from(h).same_host_side(target);
     });
@@ -196,7 +196,7 @@ CommandReply nat_command(slirpglue::NatPort& nat, std::string_view command, cons
 
 }  // namespace
 
-const PortFactory kNatFactory{config::PortType::kNat, make_nat_port};
+extern const PortFactory kNatFactory{&config::kNatPortType, make_nat_port};
 
 void register_nat_commands(CommandTable& table, Daemon& d) {
   // Checks the arguments, then runs the command on the NAT port's loop through its entry.
@@ -210,8 +210,8 @@ void register_nat_commands(CommandTable& table, Daemon& d) {
     const std::string id = args["id"].get<std::string>();
     const config::PortSpec* spec = d.ports().spec(id);
     if (!spec) return bad("no port with id '" + id + "'");
-    if (spec->type() != config::PortType::kNat) {
-      return bad("port " + id + " is a " + config::port_type_name(spec->type()) +
+    if (spec->type != &config::kNatPortType) {
+      return bad("port " + id + " is a " + std::string(spec->type_name()) +
                  " port, not a nat port");
     }
     CommandReply reply;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "config/nat_port_spec.h"
 #include "config/port_spec.h"
 #include "eventloop/event_loop.h"
 #include "port/port.h"

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "config/port_spec.h"
+#include "config/port_types.h"
 #include "eventloop/event_loop.h"
 #include "port/port.h"
 #include "tools/uvswitch/command_table.h"
@@ -27,25 +28,20 @@ struct RunningPort {
       command;
 };
 
-/// One port type's daemon side, at its PortType's index in port_factories().
+/// One port type's daemon side, listed once in port_factory.cc.
 struct PortFactory {
-  config::PortType type;
+  const config::PortTypeInfo* type;  ///< the config registry entry this factory serves
   /// Creates and starts the port on `loop` (its thread). Null port with `*error` naming the port
   /// and the cause when it cannot start.
   RunningPort (*make)(const config::PortSpec& spec, ev::EventLoop& loop, std::string* error);
 };
 
+/// The factory of config type `type`; null when kFactories lacks it (make_port() then refuses
+/// the port by name).
+const PortFactory* find_port_factory(const config::PortTypeInfo* type);
+
 /// Creates and starts the port `spec` describes, on `loop`, through its type's entry. Must run
 /// on `loop`'s thread. Returns a null port with `*error` set on failure.
 RunningPort make_port(const config::PortSpec& spec, ev::EventLoop& loop, std::string* error);
-
-// The entries, each defined beside its type's factory.
-extern const PortFactory kVhostUserFactory;
-extern const PortFactory kTapFactory;
-extern const PortFactory kStreamFactory;
-extern const PortFactory kDgramFactory;
-extern const PortFactory kNatFactory;
-extern const PortFactory kVxlanFactory;
-extern const PortFactory kDpdkFactory;
 
 }  // namespace uvs::daemon

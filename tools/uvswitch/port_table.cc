@@ -67,7 +67,7 @@ bool PortTable::command(const std::string& id, std::string_view command, const J
   for (Entry& e : ports_) {
     if (e.spec.id != id) continue;
     if (!e.running.command) {
-      *error = "port " + id + " (" + config::port_type_name(e.spec.type()) + ") has no command '" +
+      *error = "port " + id + " (" + std::string(e.spec.type_name()) + ") has no command '" +
                std::string(command) + "'";
       return false;
     }
@@ -170,7 +170,7 @@ Json PortTable::list() {
       sw["drop-offload"] = drops;
     }
     out.push_back(Json{{"id", e.spec.id},
-                       {"type", config::port_type_name(e.spec.type())},
+                       {"type", std::string(e.spec.type_name())},
                        {"thread", e.thread},
                        {"state", state_name(state)},
                        {"switch", sw},

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "config/dgram_port_spec.h"
+#include "config/stream_port_spec.h"
 #include "netback/host/dgram_port.h"
 #include "netback/host/stream_port.h"
 #include "tools/uvswitch/netback_factory_util.h"
@@ -32,7 +34,7 @@ Json stream_json(const netback::StreamPort& sp) {
 }
 
 RunningPort make_stream(const config::PortSpec& spec, ev::EventLoop& loop, std::string* error) {
-  const auto& s = std::get<config::StreamPortSpec>(spec.backend);
+  const auto& s = spec.backend.get<config::StreamPortSpec>();
   netback::StreamPortOptions o;
   o.name = spec.id;
   o.path = s.path;
@@ -60,7 +62,7 @@ Json dgram_json(const netback::DgramPort& p) {
 }
 
 RunningPort make_dgram(const config::PortSpec& spec, ev::EventLoop& loop, std::string* error) {
-  const auto& d = std::get<config::DgramPortSpec>(spec.backend);
+  const auto& d = spec.backend.get<config::DgramPortSpec>();
   netback::DgramPortOptions o;
   o.name = spec.id;
   o.local = d.local.to_string();
@@ -70,7 +72,7 @@ RunningPort make_dgram(const config::PortSpec& spec, ev::EventLoop& loop, std::s
 
 }  // namespace
 
-const PortFactory kStreamFactory{config::PortType::kStream, make_stream};
-const PortFactory kDgramFactory{config::PortType::kDgram, make_dgram};
+extern const PortFactory kStreamFactory{&config::kStreamPortType, make_stream};
+extern const PortFactory kDgramFactory{&config::kDgramPortType, make_dgram};
 
 }  // namespace uvs::daemon

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "config/tap_port_spec.h"
 #include "netback/host/tap_port.h"
 #include "tools/uvswitch/netback_factory_util.h"
 
@@ -71,7 +72,7 @@ Json tap_json(const netback::TapPort& tap) {
 }
 
 RunningPort make_tap(const config::PortSpec& spec, ev::EventLoop& loop, std::string* error) {
-  const auto& t = std::get<config::TapPortSpec>(spec.backend);
+  const auto& t = spec.backend.get<config::TapPortSpec>();
   netback::TapPortOptions o;
   o.name = spec.id;
   o.ifname = t.ifname;
@@ -83,6 +84,6 @@ RunningPort make_tap(const config::PortSpec& spec, ev::EventLoop& loop, std::str
 
 }  // namespace
 
-const PortFactory kTapFactory{config::PortType::kTap, make_tap};
+extern const PortFactory kTapFactory{&config::kTapPortType, make_tap};
 
 }  // namespace uvs::daemon

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "config/limits.h"
+#include "config/vhost_user_port_spec.h"
 #include "netback/common/unix_socket.h"
 #include "netback/vhost/vhost_user_net_port.h"
 #include "tools/uvswitch/netback_factory_util.h"
@@ -94,7 +95,7 @@ Json vhost_user_json(const netback::VhostUserNetPort& vu) {
 
 RunningPort make_vhost_user(const config::PortSpec& spec, ev::EventLoop& loop,
                             std::string* error) {
-  const auto& vu = std::get<config::VhostUserPortSpec>(spec.backend);
+  const auto& vu = spec.backend.get<config::VhostUserPortSpec>();
   netback::VhostUserNetOptions o;
   o.name = spec.id;
   o.socket_path = vu.path;
@@ -125,6 +126,6 @@ RunningPort make_vhost_user(const config::PortSpec& spec, ev::EventLoop& loop,
 
 }  // namespace
 
-const PortFactory kVhostUserFactory{config::PortType::kVhostUser, make_vhost_user};
+extern const PortFactory kVhostUserFactory{&config::kVhostUserPortType, make_vhost_user};
 
 }  // namespace uvs::daemon

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "config/vxlan_port_spec.h"
 #include "netback/host/vxlan_port.h"
 #include "tools/uvswitch/netback_factory_util.h"
 
@@ -49,7 +50,7 @@ Json vxlan_json(const netback::VxlanPort& p) {
 }
 
 RunningPort make_vxlan(const config::PortSpec& spec, ev::EventLoop& loop, std::string* error) {
-  const auto& x = std::get<config::VxlanPortSpec>(spec.backend);
+  const auto& x = spec.backend.get<config::VxlanPortSpec>();
   netback::VxlanPortOptions o;
   o.name = spec.id;
   o.vni = x.vni;
@@ -62,6 +63,6 @@ RunningPort make_vxlan(const config::PortSpec& spec, ev::EventLoop& loop, std::s
 
 }  // namespace
 
-const PortFactory kVxlanFactory{config::PortType::kVxlan, make_vxlan};
+extern const PortFactory kVxlanFactory{&config::kVxlanPortType, make_vxlan};
 
 }  // namespace uvs::daemon
