@@ -101,6 +101,9 @@ int main(int argc, char** argv) {
   swcmd->add_option("--threads", sw.threads, "daemon --threads values to measure")
       ->delimiter(',')
       ->check(CLI::Range(1, 64));
+  swcmd->add_option("--rings", sw.rings, "virtqueue layouts to measure: split, packed, or both")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"split", "packed"}));
   swcmd->add_option("--testpmd", sw.testpmd, "dpdk-testpmd binary (name in PATH, or a path)");
   swcmd->add_option("--uvswitch", sw.uvswitch,
                     "the daemon binary (default: ../uvswitch/uvswitch beside this program)");

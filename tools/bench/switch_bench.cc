@@ -87,6 +87,13 @@ std::string exe_dir() {
   return ec ? std::string(".") : p.parent_path().string();
 }
 
+/// One measured row group: a frame size on one ring layout.
+struct Case {
+  uint32_t size;  ///< counting the FCS
+  bool packed;    ///< packed virtqueues (virtio 1.1), else split
+  std::string label() const { return std::to_string(size) + " B " + (packed ? "packed" : "split"); }
+};
+
 std::string cpu_list(const std::vector<int>& cpus) {
   std::string s;
   for (int c : cpus) s += (s.empty() ? "" : ",") + std::to_string(c);
@@ -134,26 +141,32 @@ int run_switch_bench(SwitchBenchOptions opts) {
   if (base.empty()) return 1;
   const std::string load_before = load_average();
   const size_t nt = opts.threads.size();
+  // Layout outermost, so a table reads as one block per layout.
+  std::vector<Case> cases;
+  for (const auto& ring : opts.rings) {
+    for (uint32_t size : opts.sizes) cases.push_back({size, ring == "packed"});
+  }
   // results[size][k]: k < nt is the daemon with threads[k], k == nt the baseline.
   std::vector<std::vector<std::vector<NetRunResult>>> res(
-      opts.sizes.size(), std::vector<std::vector<NetRunResult>>(nt + 1));
+      cases.size(), std::vector<std::vector<NetRunResult>>(nt + 1));
   int run_no = 0;
   // Interleaved (repeat, size, configuration): load from other work on this shared machine then
   // falls on every configuration alike instead of on whichever ran during a busy stretch.
   for (int rep = 0; rep < opts.repeats && !interrupted(); ++rep) {
-    for (size_t si = 0; si < opts.sizes.size() && !interrupted(); ++si) {
+    for (size_t si = 0; si < cases.size() && !interrupted(); ++si) {
       for (size_t k = 0; k <= nt && !interrupted(); ++k) {
         RunDir dir(base, run_no);
         TestpmdLoadOptions to;
         to.testpmd = testpmd;
         to.dir = dir.path();
         to.prefix = "uvsbench-" + std::to_string(getpid()) + "-" + std::to_string(run_no++);
-        to.frame_len = opts.sizes[si] - 4;
+        to.frame_len = cases[si].size - 4;
         to.warmup_s = opts.warmup_seconds;
         to.seconds = opts.seconds;
         to.generator_cpu = opts.generator_cpu;
         to.backend_cpu = opts.backend_cpu;
         to.poll_max_ns = opts.poll_max_ns;
+        to.packed_rings = cases[si].packed;
         NetRunResult r;
         std::string what;
         if (k < nt) {
@@ -167,8 +180,8 @@ int run_switch_bench(SwitchBenchOptions opts) {
           r = run_testpmd_baseline(to);
           what = "testpmd vhost PMD";
         }
-        std::fprintf(stderr, "  [%d/%d] %4u B %-22s %s\n", rep + 1, opts.repeats,
-                     opts.sizes[si], what.c_str(),
+        std::fprintf(stderr, "  [%d/%d] %-13s %-22s %s\n", rep + 1, opts.repeats,
+                     cases[si].label().c_str(), what.c_str(),
                      r.ok() ? (std::to_string(r.total_pps() / 1e6).substr(0, 6) + " Mpps").c_str()
                             : ("FAILED: " + r.error).c_str());
         res[si][k].push_back(std::move(r));
@@ -213,12 +226,14 @@ int run_switch_bench(SwitchBenchOptions opts) {
   out["generator_cpu"] = opts.generator_cpu;
   out["baseline_cpu"] = opts.backend_cpu;
   out["daemon_cpus"] = opts.daemon_cpus;
-  std::vector<std::vector<Summary>> sums(opts.sizes.size(), std::vector<Summary>(nt + 1));
+  std::vector<std::vector<Summary>> sums(cases.size(), std::vector<Summary>(nt + 1));
   // ratio[size][k]: median over repeats of (daemon with threads[k]) / (baseline of that repeat).
-  std::vector<std::vector<double>> ratio(opts.sizes.size(), std::vector<double>(nt, -1));
-  for (size_t si = 0; si < opts.sizes.size(); ++si) {
-    const uint32_t len = opts.sizes[si] - 4;
-    nlohmann::json row = {{"frame_size", opts.sizes[si]}, {"frame_bytes_carried", len}};
+  std::vector<std::vector<double>> ratio(cases.size(), std::vector<double>(nt, -1));
+  for (size_t si = 0; si < cases.size(); ++si) {
+    const uint32_t len = cases[si].size - 4;
+    nlohmann::json row = {{"frame_size", cases[si].size},
+                          {"rings", cases[si].packed ? "packed" : "split"},
+                          {"frame_bytes_carried", len}};
     for (size_t k = 0; k <= nt; ++k) {
       sums[si][k] = summarize(res[si][k]);
       if (sums[si][k].ok_runs != sums[si][k].runs) all_ok = false;
@@ -259,7 +274,7 @@ int run_switch_bench(SwitchBenchOptions opts) {
   // testpmd's forwarding lcore polls without pause: below ~90 % of its core it was not given
   // the CPU, and the ratios compare two starved backends rather than two capacities.
   double min_share = 2;
-  for (size_t si = 0; si < opts.sizes.size(); ++si) {
+  for (size_t si = 0; si < cases.size(); ++si) {
     if (sums[si][nt].ok_runs > 0) min_share = std::min(min_share, sums[si][nt].core_share);
   }
   if (min_share < 0.9) out["warning"] = "baseline starved of CPU: not capacity figures";
@@ -279,17 +294,17 @@ int run_switch_bench(SwitchBenchOptions opts) {
               "CPU %d.\nSizes count a 4-byte FCS the rings do not carry. Rates are A->B / B->A.\n",
               opts.generator_cpu, cpu_list(opts.daemon_cpus).c_str(), opts.backend_cpu);
   std::printf("\n1. Forwarding learned unicast between two vhost-user ports\n");
-  std::printf("  %-6s %-22s %-19s %-13s %8s %6s %7s\n", "size", "backend", "Mpps", "Gbit/s",
+  std::printf("  %-13s %-22s %-19s %-13s %8s %6s %7s\n", "size, rings", "backend", "Mpps", "Gbit/s",
               "ns/pkt", "core%", "ratio");
-  for (size_t si = 0; si < opts.sizes.size(); ++si) {
-    const uint32_t len = opts.sizes[si] - 4;
+  for (size_t si = 0; si < cases.size(); ++si) {
+    const uint32_t len = cases[si].size - 4;
     for (size_t k = 0; k <= nt; ++k) {
       const Summary& s = sums[si][k];
       const std::string name = k < nt ? "uvswitch, " + std::to_string(opts.threads[k]) +
                                             (opts.threads[k] == 1 ? " thread" : " threads")
                                       : "testpmd vhost PMD (io)";
       if (s.ok_runs == 0) {
-        std::printf("  %4u B %-22s failed: %s\n", opts.sizes[si], name.c_str(),
+        std::printf("  %-13s %-22s failed: %s\n", cases[si].label().c_str(), name.c_str(),
                     s.first_error.c_str());
         continue;
       }
@@ -304,7 +319,8 @@ int run_switch_bench(SwitchBenchOptions opts) {
           std::snprintf(rat, sizeof rat, "-");
         }
       }
-      std::printf("  %4u B %-22s %-19s %-13s %8.0f %6.0f %7s\n", opts.sizes[si], name.c_str(),
+      std::printf("  %-13s %-22s %-19s %-13s %8.0f %6.0f %7s\n", cases[si].label().c_str(),
+                  name.c_str(),
                   mpps, gbps, s.cpu_ns_per_packet, s.core_share * 100, rat);
       if (s.ok_runs != s.runs) {
         std::printf("         %d of %d runs failed: %s\n", s.runs - s.ok_runs, s.runs,

@@ -18,6 +18,7 @@ struct SwitchBenchOptions {
   double warmup_seconds = 1.0;  ///< traffic before each measured interval
   std::vector<uint32_t> sizes = {64, 1518};  ///< frame sizes counting the FCS (carried: size - 4)
   std::vector<unsigned> threads = {1, 2};    ///< daemon --threads values measured
+  std::vector<std::string> rings = {"split"};  ///< layouts the generator asks for: split, packed
   std::string testpmd = "dpdk-testpmd";      ///< name (looked up in PATH) or path
   std::string uvswitch;         ///< the daemon; default: ../uvswitch/uvswitch beside this binary
   std::string qemu = "qemu-system-x86_64";

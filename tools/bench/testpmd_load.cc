@@ -37,8 +37,11 @@ void drive_generator(const TestpmdLoadOptions& o, const std::function<void(int)>
                      NetRunResult* r, GeneratorCounts* counts) {
   TestpmdProcess gen;
   std::vector<std::string> eal = eal_args(o, o.backend_cpu);  // forwarding lcore: generator_cpu
-  eal.insert(eal.end(), {"--vdev", "net_virtio_user0,path=" + o.dir + "/a.sock,mac=" + kMacA,
-                         "--vdev", "net_virtio_user1,path=" + o.dir + "/b.sock,mac=" + kMacB});
+  // packed_vq=1 offers VIRTIO_F_RING_PACKED (virtio 1.1 §2.8); both backends accept it.
+  const std::string ring = o.packed_rings ? ",packed_vq=1" : "";
+  eal.insert(eal.end(),
+             {"--vdev", "net_virtio_user0,path=" + o.dir + "/a.sock,mac=" + kMacA + ring,
+              "--vdev", "net_virtio_user1,path=" + o.dir + "/b.sock,mac=" + kMacB + ring});
   const std::vector<std::string> app = {
       "-i", "--forward-mode=mac", "--txpkts=" + std::to_string(o.frame_len), "--nb-cores=1",
       "--no-mlockall", "--total-num-mbufs=16384", std::string("--eth-peer=0,") + kMacB,

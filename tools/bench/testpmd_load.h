@@ -22,6 +22,7 @@ struct TestpmdLoadOptions {
   int generator_cpu = 0;      ///< the generator's forwarding lcore
   int backend_cpu = 1;        ///< our loop thread, or the baseline's forwarding lcore
   int64_t poll_max_ns = -1;   ///< our backend loop's busy-poll ceiling; < 0: the default
+  bool packed_rings = false;  ///< the generator asks for packed rings (virtio-user packed_vq=1)
 };
 
 /// What the generator session reports beside the rates.
