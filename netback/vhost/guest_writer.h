@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// GuestWriter: the one way the backend stores into guest memory (RX headers and payload, used
-// ring entries, used->idx, flags and avail_event, packed-ring used descriptors and event
-// suppression), marking each store in the dirty log while a migration logs.
+// GuestWriter: the one way the backend stores into guest memory (RX headers and payload, the
+// split ring's used entries, used->idx, flags and avail_event, packed-ring used descriptors and
+// event suppression), marking each store in the dirty log while a migration logs.
 #pragma once
 
 #include <cstddef>
@@ -56,14 +56,6 @@ class GuestWriter {
                          uint32_t len) const noexcept {
     host->len = len;
     host->id = id;
-    note(gpa, sizeof *host);
-  }
-
-  /// Writes one used ring element (plain stores: the release of used->idx orders them).
-  void store_used_elem(virtio::VringUsedElem* host, uint64_t gpa, uint32_t id,
-                       uint32_t len) const noexcept {
-    host->id = id;
-    host->len = len;
     note(gpa, sizeof *host);
   }
 

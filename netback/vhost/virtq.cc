@@ -4,6 +4,7 @@
 
 #include "netback/vhost/chain_segments.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 
@@ -90,6 +91,7 @@ bool Virtq::relocate(const VirtqLayout& l) noexcept {
   uint16_t last_avail = last_avail_idx_, shadow = shadow_avail_idx_, used = used_idx_,
            published = published_used_idx_;
   bool notif = notifications_enabled_;
+  uint16_t shadow_count = shadow_count_;
   const GuestMemory* mem = mem_;
   VirtqFeatures features = features_;
   GuestWriter buffers = buffer_writer_, used_ring = used_writer_;
@@ -102,6 +104,7 @@ bool Virtq::relocate(const VirtqLayout& l) noexcept {
   shadow_avail_idx_ = shadow;
   used_idx_ = used;
   published_used_idx_ = published;
+  shadow_count_ = shadow_count;
   notifications_enabled_ = notif;
   log_batch_.attach(log);
   buffer_writer_ = buffers;
@@ -124,7 +127,7 @@ void Virtq::reset() noexcept {
   used_ = nullptr;
   size_ = 0;
   mask_ = 0;
-  last_avail_idx_ = shadow_avail_idx_ = used_idx_ = published_used_idx_ = 0;
+  last_avail_idx_ = shadow_avail_idx_ = used_idx_ = published_used_idx_ = shadow_count_ = 0;
   notifications_enabled_ = true;
   log_batch_.attach(nullptr);
   buffer_writer_ = GuestWriter();
@@ -224,17 +227,26 @@ VirtqError Virtq::walk(uint16_t head, iovec* iov, uint32_t capacity, VirtqChain*
   }
 }
 
-void Virtq::push(uint16_t head, uint32_t len) noexcept {
-  const uint32_t slot = used_idx_ & mask_;
-  used_writer_.store_used_elem(
-      &used_->ring[slot],
-      used_gpa(offsetof(virtio::VringUsed, ring) + slot * sizeof(virtio::VringUsedElem)), head,
-      len);
-  used_idx_ = static_cast<uint16_t>(used_idx_ + 1);
+void Virtq::write_shadow_used() noexcept {
+  uint32_t slot = static_cast<uint16_t>(used_idx_ - shadow_count_) & mask_;
+  uint32_t done = 0;
+  while (done < shadow_count_) {
+    // At most two runs: up to the ring's end, then from slot 0.
+    const uint32_t run = std::min<uint32_t>(shadow_count_ - done, size_ - slot);
+    used_writer_.copy(
+        &used_->ring[slot],
+        used_gpa(offsetof(virtio::VringUsed, ring) + slot * sizeof(virtio::VringUsedElem)),
+        shadow_used_ + done, run * sizeof(virtio::VringUsedElem));
+    done += run;
+    slot = (slot + run) & mask_;
+  }
+  shadow_count_ = 0;
 }
 
 bool Virtq::flush() noexcept {
-  if (!desc_ || used_idx_ == published_used_idx_) return false;
+  if (!desc_) return false;
+  if (shadow_count_ != 0) write_shadow_used();
+  if (used_idx_ == published_used_idx_) return false;
   uint16_t old_idx = published_used_idx_;
   used_writer_.store_u16_release(&used_->idx, used_gpa(offsetof(virtio::VringUsed, idx)),
                                  used_idx_);

@@ -75,12 +75,17 @@ class Virtq {
   /// again. The data path's generic form of unpop().
   void rewind(Mark m) noexcept { last_avail_idx_ = m; }
 
-  /// Writes a used element (head, bytes written). Not visible to the driver until flush().
-  void push(uint16_t head, uint32_t len) noexcept;
+  /// Records a used element (head, bytes written). Not visible to the driver until flush().
+  void push(uint16_t head, uint32_t len) noexcept {
+    if (shadow_count_ == kShadowUsed) [[unlikely]] write_shadow_used();
+    shadow_used_[shadow_count_++] = {head, len};
+    used_idx_ = static_cast<uint16_t>(used_idx_ + 1);
+  }
   /// push() for a popped chain's ref().
   void push(UsedRef r, uint32_t len) noexcept { push(r.id, len); }
 
-  /// Publishes pushed elements with one release store of used->idx. Returns whether the driver
+  /// Writes the pushed elements into the used ring, then publishes them with one release store
+  /// of used->idx. Returns whether the driver
   /// wants an interrupt for them (EVENT_IDX: §2.7.10 used_event; otherwise avail->flags
   /// NO_INTERRUPT; NOTIFY_ON_EMPTY forces one when the ring ran empty). False if nothing was
   /// pushed.
@@ -120,6 +125,13 @@ class Virtq {
   /// Prefetches the descriptor named by avail ring entry `avail_pos` (a head out of range is
   /// ignored here and reported when that entry is popped).
   void prefetch_desc(uint16_t avail_pos) const noexcept;
+  /// Used elements gathered before they are written to the ring (DPDK's "shadow used ring"):
+  /// a burst's elements go out as one or two contiguous copies right before used->idx, instead
+  /// of one store pair per chain into lines the driver's core keeps reading. 64 covers a burst
+  /// of kMaxBurst frames with a second chain each; more pushes write the full shadow out early.
+  static constexpr uint16_t kShadowUsed = 64;
+  /// Copies the shadowed elements into the used ring (slots used_idx_ - shadow_count_ onwards).
+  void write_shadow_used() noexcept;
   VirtqError walk(uint16_t head, iovec* iov, uint32_t capacity, VirtqChain* chain,
                   uint64_t* gpas) noexcept;
   /// Guest-physical address logged for byte `off` of the used ring.
@@ -137,6 +149,7 @@ class Virtq {
   uint16_t shadow_avail_idx_ = 0;  // last avail->idx read by pop()
   uint16_t used_idx_ = 0;          // next used slot (published or not)
   uint16_t published_used_idx_ = 0;
+  uint16_t shadow_count_ = 0;  // pushed elements not yet in the ring: the last of used_idx_
   bool notifications_enabled_ = true;
   VirtqFeatures features_;
   // This ring's dirty-log marks: the ring is served by one lane, so its batch is that thread's.
@@ -144,6 +157,7 @@ class Virtq {
   GuestWriter buffer_writer_;  // buffers: logs while the log is active
   GuestWriter used_writer_;    // used ring: logs only with VHOST_VRING_F_LOG
   uint64_t used_log_gpa_ = 0;
+  virtio::VringUsedElem shadow_used_[kShadowUsed];
 };
 
 }  // namespace uvs::netback
