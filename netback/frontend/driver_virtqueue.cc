@@ -54,6 +54,7 @@ Status DriverVirtqueue::init(GuestRam& ram, uint32_t size, RingPlacement placeme
       placement.avail_gpa % 2 != 0 || placement.used_gpa % 4 != 0) {
     return Status::fail(FrontendError::kInvalidArgument, "ring placement outside guest memory or misaligned");
   }
+  packed_mode_ = false;
   ram_ = &ram;
   size_ = size;
   mask_ = static_cast<uint16_t>(size - 1);
@@ -69,7 +70,20 @@ Status DriverVirtqueue::init(GuestRam& ram, uint32_t size, RingPlacement placeme
   return Status::success();
 }
 
+Status DriverVirtqueue::init_packed(GuestRam& ram, uint32_t size, uint64_t base_gpa, bool event_idx) {
+  const RingPlacement p = DriverPackedRing::layout(base_gpa, size);
+  Status s = packed_.init(ram, size, p, event_idx);
+  if (!s) return s;
+  packed_mode_ = true;
+  ram_ = &ram;
+  size_ = size;
+  event_idx_ = event_idx;
+  placement_ = p;
+  return Status::success();
+}
+
 void DriverVirtqueue::reset(uint16_t base) noexcept {
+  if (packed_mode_) return packed_.reset(base);
   std::memset(desc_, 0, virtio::desc_table_bytes(size_));
   std::memset(avail_, 0, virtio::avail_ring_bytes(size_));
   std::memset(used_, 0, virtio::used_ring_bytes(size_));
@@ -106,6 +120,7 @@ void DriverVirtqueue::push_head(uint16_t head, uint32_t token, uint16_t ndescs) 
 }
 
 int32_t DriverVirtqueue::add_chain(std::span<const DescSegment> segs, uint32_t token) noexcept {
+  if (packed_mode_) return packed_.add_chain(segs, token);
   int32_t head = alloc_descs(static_cast<uint32_t>(segs.size()));
   if (head == kNoHead) return kNoHead;
   uint16_t cur = static_cast<uint16_t>(head);
@@ -128,6 +143,7 @@ int32_t DriverVirtqueue::add_chain(std::span<const DescSegment> segs, uint32_t t
 
 int32_t DriverVirtqueue::add_indirect(std::span<const DescSegment> segs, uint64_t table_gpa,
                                       uint32_t token) noexcept {
+  if (packed_mode_) return packed_.add_indirect(segs, table_gpa, token);
   if (segs.empty() || segs.size() > size_) return kNoHead;
   // The table is guest memory the caller reserved, possibly in another region than the ring.
   auto* table = reinterpret_cast<virtio::VringDesc*>(
@@ -156,6 +172,7 @@ int32_t DriverVirtqueue::add_indirect(std::span<const DescSegment> segs, uint64_
 }
 
 bool DriverVirtqueue::publish() noexcept {
+  if (packed_mode_) return packed_.publish();
   uint16_t old_idx = avail_published_;
   uint16_t new_idx = avail_shadow_;
   if (old_idx == new_idx) return false;
@@ -170,11 +187,13 @@ bool DriverVirtqueue::publish() noexcept {
 }
 
 uint16_t DriverVirtqueue::used_pending() noexcept {
+  if (packed_mode_) return packed_.used_pending();
   used_cache_ = load_acquire(&used_->idx);
   return static_cast<uint16_t>(used_cache_ - last_used_);
 }
 
 bool DriverVirtqueue::pop_used(UsedChain* out) noexcept {
+  if (packed_mode_) return packed_.pop_used(out);
   for (;;) {
     if (last_used_ == used_cache_) {
       used_cache_ = load_acquire(&used_->idx);
@@ -202,6 +221,7 @@ bool DriverVirtqueue::pop_used(UsedChain* out) noexcept {
 }
 
 bool DriverVirtqueue::peek_used(uint16_t k, UsedChain* out) noexcept {
+  if (packed_mode_) return packed_.peek_used(k, out);
   if (static_cast<uint16_t>(used_cache_ - last_used_) <= k && used_pending() <= k) return false;
   virtio::VringUsedElem e = used_->ring[static_cast<uint16_t>(last_used_ + k) & mask_];
   if (e.id >= size_ || chain_len_[e.id] == 0) return false;
@@ -212,6 +232,7 @@ bool DriverVirtqueue::peek_used(uint16_t k, UsedChain* out) noexcept {
 }
 
 bool DriverVirtqueue::skip_used() noexcept {
+  if (packed_mode_) return packed_.skip_used();
   if (used_pending() == 0) return false;
   ++last_used_;
   ++bad_used_;
@@ -220,6 +241,7 @@ bool DriverVirtqueue::skip_used() noexcept {
 }
 
 bool DriverVirtqueue::enable_interrupts() noexcept {
+  if (packed_mode_) return packed_.enable_interrupts();
   interrupts_on_ = true;
   if (event_idx_) {
     store_relaxed(used_event_ptr(), last_used_);
@@ -233,6 +255,7 @@ bool DriverVirtqueue::enable_interrupts() noexcept {
 }
 
 void DriverVirtqueue::disable_interrupts() noexcept {
+  if (packed_mode_) return packed_.disable_interrupts();
   interrupts_on_ = false;
   if (event_idx_) {
     // An event index just behind what we consumed is only crossed again after 2^16 entries.

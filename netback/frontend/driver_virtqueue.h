@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// DriverVirtqueue: the driver (guest) side of one split virtqueue living in GuestRam.
+// DriverVirtqueue: the driver (guest) side of one virtqueue living in GuestRam, split or packed.
 #pragma once
 
 #include <cstddef>
@@ -7,13 +7,16 @@
 #include <span>
 #include <vector>
 
+#include "netback/frontend/driver_packed_ring.h"
 #include "netback/frontend/frontend_error.h"
 #include "netback/frontend/guest_ram.h"
 #include "netback/common/virtio_defs.h"
 
 namespace uvs::frontend {
 
-/// Where the three parts of a split ring live (guest-physical).
+/// Where the three parts of a ring live (guest-physical). For a packed ring: the descriptor
+/// ring, the driver event suppression structure (avail_gpa) and the device's (used_gpa), as
+/// vhost-user's SET_VRING_ADDR carries them.
 struct RingPlacement {
   uint64_t desc_gpa = 0;
   uint64_t avail_gpa = 0;
@@ -40,6 +43,10 @@ struct UsedChain {
 /// VRING_AVAIL_F_NO_INTERRUPT). Never allocates after init(); every data-path call is noexcept.
 /// Single-threaded: one driver thread; the device is the only other party.
 ///
+/// init_packed() switches it to the packed layout (virtio 1.1 §2.7): the same calls then run a
+/// DriverPackedRing, with heads meaning buffer ids and indexes meaning encoded positions
+/// (index | wrap counter << 15); the split-only raw accessors must not be used then.
+///
 /// The bookkeeping of which descriptors make up a chain is kept in private shadow arrays, never
 /// re-read from guest memory, so a device scribbling on the table (or a fault injected through
 /// the raw accessors) cannot corrupt the free list.
@@ -59,16 +66,26 @@ class DriverVirtqueue {
   /// Returns kInvalidArgument for a bad size or unmapped placement. Control path.
   Status init(GuestRam& ram, uint32_t size, RingPlacement placement, bool event_idx);
 
+  /// Binds to a packed ring from `base_gpa` (DriverPackedRing::layout; the split footprint()
+  /// always holds it). `size` in [1, 32768]. Control path.
+  Status init_packed(GuestRam& ram, uint32_t size, uint64_t base_gpa, bool event_idx);
+
   /// Forgets every chain and resets the indexes to `base` (ring memory is zeroed except the
-  /// indexes). Use before handing the ring to a new backend session.
+  /// indexes). Use before handing the ring to a new backend session. Packed: `base` is an
+  /// encoded position.
   void reset(uint16_t base = 0) noexcept;
+
+  /// Whether init_packed() set the packed layout.
+  bool packed() const noexcept { return packed_mode_; }
+  /// The packed ring behind the calls (meaningful when packed()).
+  DriverPackedRing& packed_ring() noexcept { return packed_; }
 
   /// Entries in the ring.
   uint32_t size() const noexcept { return size_; }
   /// Descriptors not part of any chain in flight.
-  uint32_t free_count() const noexcept { return num_free_; }
+  uint32_t free_count() const noexcept { return packed_mode_ ? packed_.free_count() : num_free_; }
   /// Descriptors lent to the device (queued, published or not yet popped back).
-  uint32_t in_flight() const noexcept { return size_ - num_free_; }
+  uint32_t in_flight() const noexcept { return size_ - free_count(); }
   /// Where the ring lives (guest-physical).
   const RingPlacement& placement() const noexcept { return placement_; }
   /// Whether the EVENT_IDX rules are in use.
@@ -111,11 +128,11 @@ class DriverVirtqueue {
   void disable_interrupts() noexcept;
 
   /// Used entries skipped because they named a head that was not in flight.
-  uint64_t bad_used() const noexcept { return bad_used_; }
+  uint64_t bad_used() const noexcept { return packed_mode_ ? packed_.bad_used() : bad_used_; }
   /// Index of the next used entry pop_used() will look at.
-  uint16_t last_used_idx() const noexcept { return last_used_; }
+  uint16_t last_used_idx() const noexcept { return packed_mode_ ? packed_.used_pos() : last_used_; }
   /// Our avail index, including heads queued but not yet published.
-  uint16_t avail_idx() const noexcept { return avail_shadow_; }
+  uint16_t avail_idx() const noexcept { return packed_mode_ ? packed_.avail_pos() : avail_shadow_; }
 
   // ---- raw access (fault injection, tests acting as the device) ----
   /// The descriptor table, avail ring and used ring in guest memory (our mapping).
@@ -140,6 +157,8 @@ class DriverVirtqueue {
   int32_t alloc_descs(uint32_t n) noexcept;
   void push_head(uint16_t head, uint32_t token, uint16_t ndescs) noexcept;
 
+  DriverPackedRing packed_;
+  bool packed_mode_ = false;
   GuestRam* ram_ = nullptr;
   uint32_t size_ = 0;
   uint16_t mask_ = 0;

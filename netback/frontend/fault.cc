@@ -39,17 +39,20 @@ constexpr FaultInfo kFaults[] = {
     {Fault::kRingAddrOutOfMemory, "ring-addr-out-of-memory", FaultTarget::kControl, false},
     {Fault::kDescOutOfMemory, "desc-out-of-memory", FaultTarget::kTxRing, false},
     {Fault::kDescStraddlesRegionEnd, "desc-straddles-region-end", FaultTarget::kTxRing, false},
-    {Fault::kDescNextOutOfRange, "desc-next-out-of-range", FaultTarget::kTxRing, false},
-    {Fault::kDescChainLoop, "desc-chain-loop", FaultTarget::kTxRing, false},
+    {Fault::kDescNextOutOfRange, "desc-next-out-of-range", FaultTarget::kTxRing, false, FaultRings::kSplitOnly},
+    {Fault::kDescChainLoop, "desc-chain-loop", FaultTarget::kTxRing, false, FaultRings::kSplitOnly},
     {Fault::kChainLongerThanRing, "chain-longer-than-ring", FaultTarget::kTxRing, false},
     {Fault::kZeroLengthDesc, "zero-length-desc", FaultTarget::kTxRing, false},
     {Fault::kHugeLengthDesc, "huge-length-desc", FaultTarget::kTxRing, false},
-    {Fault::kAvailIdxJump, "avail-idx-jump", FaultTarget::kTxRing, false},
-    {Fault::kAvailHeadOutOfRange, "avail-head-out-of-range", FaultTarget::kTxRing, false},
+    {Fault::kAvailIdxJump, "avail-idx-jump", FaultTarget::kTxRing, false, FaultRings::kSplitOnly},
+    {Fault::kAvailHeadOutOfRange, "avail-head-out-of-range", FaultTarget::kTxRing, false, FaultRings::kSplitOnly},
     {Fault::kIndirectBadLength, "indirect-bad-length", FaultTarget::kTxRing, false},
     {Fault::kIndirectNested, "indirect-nested", FaultTarget::kTxRing, false},
     {Fault::kIndirectOutOfMemory, "indirect-out-of-memory", FaultTarget::kTxRing, false},
     {Fault::kIndirectWithNext, "indirect-with-next", FaultTarget::kTxRing, false},
+    {Fault::kPackedChainWrongWrap, "packed-chain-wrong-wrap", FaultTarget::kTxRing, false,
+     FaultRings::kPackedOnly},
+    {Fault::kPackedBadId, "packed-bad-id", FaultTarget::kTxRing, false, FaultRings::kPackedOnly},
     {Fault::kRxDescOutOfMemory, "rx-desc-out-of-memory", FaultTarget::kRxRing, false},
     {Fault::kRxDescReadOnly, "rx-desc-read-only", FaultTarget::kRxRing, false},
 };
@@ -281,13 +284,127 @@ Status inject_tx(VhostFrontend& fe, Fault fault, uint32_t pair) {
   return Status::success();
 }
 
+// The packed counterparts of the TX-ring faults (virtio 1.1 §2.7): hand-written descriptors at
+// the next ring positions, the head made available last, then a kick.
+Status inject_tx_packed(VhostFrontend& fe, Fault fault, uint32_t pair) {
+  NetQueuePair& qp = fe.queue_pair(pair);
+  DriverPackedRing& q = qp.tx().packed_ring();
+  GuestRam& ram = fe.ram();
+  qp.reap_tx();
+  auto scratch = ram.alloc(4096, 64, 0);
+  if (!scratch) return Status::fail(FrontendError::kMemory, "no guest memory left for the fault");
+  const uint64_t data_gpa = *scratch;
+  const uint32_t hdr = fe.net_hdr_len();
+  const uint16_t id = 0;  // ids of hand-written chains are never freed: any value does
+  using virtio::PackedDesc;
+  auto single = [&](uint64_t addr, uint32_t len, uint16_t flags) {
+    const PackedDesc d{addr, len, id, flags};
+    return q.raw_add({&d, 1});
+  };
+  bool ok = true;
+  switch (fault) {
+    case Fault::kDescOutOfMemory:
+      ok = single(ram.unmapped_gpa(), hdr + 60, 0);
+      break;
+    case Fault::kDescStraddlesRegionEnd: {
+      const RamRegion& r0 = ram.regions()[0];
+      ok = single(r0.gpa + r0.size - 8, hdr + 52, 0);
+      break;
+    }
+    case Fault::kChainLongerThanRing: {
+      // Every slot of the ring, each chained to the next: the chain runs all the way round and
+      // its last descriptor still says NEXT. Needs the whole ring back from the device first.
+      qp.flush_tx(2000);
+      std::vector<PackedDesc> chain(q.size());
+      for (size_t k = 0; k < chain.size(); ++k) chain[k] = {data_gpa + (k % 64), 1, id, virtio::kDescFNext};
+      ok = q.raw_add(chain);
+      break;
+    }
+    case Fault::kZeroLengthDesc:
+      ok = single(data_gpa, 0, 0);
+      break;
+    case Fault::kHugeLengthDesc:
+      ok = single(data_gpa, 0xFFFF'FFFFu, 0);
+      break;
+    case Fault::kIndirectBadLength:
+      ok = single(data_gpa, 17, virtio::kDescFIndirect);
+      break;
+    case Fault::kIndirectNested: {
+      auto* table = reinterpret_cast<PackedDesc*>(ram.host(data_gpa, 2 * sizeof(PackedDesc)));
+      table[0] = {data_gpa + 1024, 2 * sizeof(PackedDesc), 0, virtio::kDescFIndirect};
+      table[1] = {data_gpa + 2048, 60, 0, 0};
+      ok = single(data_gpa, 2 * sizeof(PackedDesc), virtio::kDescFIndirect);
+      break;
+    }
+    case Fault::kIndirectOutOfMemory:
+      ok = single(ram.unmapped_gpa(), 2 * sizeof(PackedDesc), virtio::kDescFIndirect);
+      break;
+    case Fault::kIndirectWithNext: {
+      auto* table = reinterpret_cast<PackedDesc*>(ram.host(data_gpa, sizeof(PackedDesc)));
+      table[0] = {data_gpa + 1024, hdr + 60, 0, 0};
+      const PackedDesc chain[2] = {{data_gpa, sizeof(PackedDesc), id,
+                                    static_cast<uint16_t>(virtio::kDescFIndirect | virtio::kDescFNext)},
+                                   {data_gpa + 2048, 60, id, 0}};
+      ok = q.raw_add(chain);
+      break;
+    }
+    case Fault::kPackedChainWrongWrap: {
+      const PackedDesc chain[2] = {{data_gpa, hdr, id, virtio::kDescFNext}, {data_gpa + hdr, 60, id, 0}};
+      ok = q.raw_add(chain, true);
+      break;
+    }
+    case Fault::kPackedBadId: {
+      // A well-formed broadcast frame (zero virtio-net header) from 02:00:00:00:00:fe.
+      uint8_t* p = ram.host(data_gpa, hdr + 60);
+      std::memset(p, 0, hdr + 60);
+      std::memset(p + hdr, 0xff, 6);
+      const uint8_t src[6] = {0x02, 0, 0, 0, 0, 0xfe};
+      std::memcpy(p + hdr + 6, src, 6);
+      p[hdr + 12] = 0x88;
+      p[hdr + 13] = 0xb5;
+      const PackedDesc d{data_gpa, hdr + 60, 0xffff, 0};
+      ok = q.raw_add({&d, 1});
+      break;
+    }
+    default:
+      return Status::fail(FrontendError::kInvalidArgument, "not a packed TX-ring fault");
+  }
+  if (!ok) return Status::fail(FrontendError::kInvalidArgument, "TX ring has no free descriptors for the fault");
+  q.publish();
+  qp.kick(true);  // unconditionally: the backend may have suppressed kicks while polling
+  fe.poison();
+  return Status::success();
+}
+
+// RX faults on a packed ring: every posted descriptor (or its indirect table) rewritten in place.
+void corrupt_rx_packed(VhostFrontend& fe, Fault fault, DriverPackedRing& q) {
+  const uint64_t nowhere = fe.ram().unmapped_gpa();
+  auto corrupt = [&](virtio::PackedDesc& d) {
+    if (fault == Fault::kRxDescOutOfMemory) {
+      d.addr = nowhere;
+    } else {
+      std::atomic_ref<uint16_t>(d.flags).fetch_and(static_cast<uint16_t>(~virtio::kDescFWrite));
+    }
+  };
+  virtio::PackedDesc* ring = q.ring();
+  for (uint32_t i = 0; i < q.size(); ++i) {
+    if (ring[i].flags & virtio::kDescFIndirect) {
+      auto* t = reinterpret_cast<virtio::PackedDesc*>(fe.ram().host(ring[i].addr, ring[i].len));
+      for (uint32_t k = 0; t != nullptr && k < ring[i].len / sizeof(virtio::PackedDesc); ++k) corrupt(t[k]);
+      continue;
+    }
+    corrupt(ring[i]);
+  }
+}
+
 // RX-ring faults: corrupt the buffers already posted, so the next delivery trips on them.
 Status inject_rx(VhostFrontend& fe, Fault fault, uint32_t pair) {
   NetQueuePair& qp = fe.queue_pair(pair);
   DriverVirtqueue& q = qp.rx();
   virtio::VringDesc* d = q.desc_table();
   const uint64_t nowhere = fe.ram().unmapped_gpa();
-  for (uint32_t i = 0; i < q.size(); ++i) {
+  if (q.packed()) corrupt_rx_packed(fe, fault, q.packed_ring());
+  for (uint32_t i = 0; !q.packed() && i < q.size(); ++i) {
     // Indirect buffers: corrupt the table entries the descriptor points to instead.
     if (d[i].flags & virtio::kDescFIndirect) {
       auto* t = reinterpret_cast<virtio::VringDesc*>(fe.ram().host(d[i].addr, d[i].len));
@@ -326,6 +443,11 @@ Status VhostFrontend::inject(Fault fault, uint32_t pair) {
   if (info.target != FaultTarget::kControl && state_ != FrontendState::kRunning) {
     return Status::fail(FrontendError::kInvalidArgument, std::string(info.name) + " needs a running session");
   }
+  const bool packed = pairs_[pair]->config().packed;
+  if (!fault_applies(info, packed)) {
+    return Status::fail(FrontendError::kInvalidArgument,
+                        std::string(info.name) + (packed ? " needs a split ring" : " needs a packed ring"));
+  }
   Status s;
   switch (info.target) {
     case FaultTarget::kControl:
@@ -333,7 +455,7 @@ Status VhostFrontend::inject(Fault fault, uint32_t pair) {
       if (state_ == FrontendState::kRunning) poison();
       break;
     case FaultTarget::kTxRing:
-      s = inject_tx(*this, fault, pair);
+      s = packed ? inject_tx_packed(*this, fault, pair) : inject_tx(*this, fault, pair);
       break;
     case FaultTarget::kRxRing:
       s = inject_rx(*this, fault, pair);

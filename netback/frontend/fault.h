@@ -41,6 +41,10 @@ enum class Fault {
   kIndirectNested,           ///< an indirect table entry that is itself INDIRECT
   kIndirectOutOfMemory,      ///< INDIRECT table address in no region
   kIndirectWithNext,         ///< INDIRECT and NEXT on the same descriptor (§2.7.5.3.1)
+  // ---- packed TX ring only (virtio 1.1 §2.7), followed by a kick ----
+  kPackedChainWrongWrap,     ///< a 2-descriptor chain whose second has the other lap's AVAIL/USED
+  kPackedBadId,              ///< a valid frame under buffer id 0xffff (never lent): the device
+                             ///< cannot tell, so it must just return it; the driver counts it
   // ---- RX ring (device-writable buffers); bites when the backend next delivers a frame ----
   kRxDescOutOfMemory,        ///< every posted RX descriptor re-pointed outside guest memory
   kRxDescReadOnly,           ///< every posted RX descriptor stripped of its WRITE flag
@@ -49,13 +53,23 @@ enum class Fault {
 /// Which part of the device a fault targets.
 enum class FaultTarget { kControl, kTxRing, kRxRing };
 
+/// Which ring layouts a fault can be injected on (split-ring index faults have no packed
+/// counterpart: a packed ring has no avail index, no next field and no descriptor table).
+enum class FaultRings { kBoth, kSplitOnly, kPackedOnly };
+
 /// Static facts about one fault.
 struct FaultInfo {
   Fault fault;
   const char* name;    ///< e.g. "desc-chain-loop"
   FaultTarget target;
   bool closes_socket;  ///< the frontend itself hangs up as part of the fault
+  FaultRings rings = FaultRings::kBoth;
 };
+
+/// Whether `info` can be injected on a session whose rings are packed (or split).
+inline bool fault_applies(const FaultInfo& info, bool packed) noexcept {
+  return info.rings == FaultRings::kBoth || (info.rings == FaultRings::kPackedOnly) == packed;
+}
 
 /// Every fault, in declaration order. Tests iterate over it.
 std::span<const FaultInfo> all_faults() noexcept;

@@ -83,6 +83,11 @@ Status NetQueuePair::init(GuestRam& ram, const QueuePairConfig& config) {
   if (!s) return s;
   s = tx_.init(ram, n, DriverVirtqueue::layout(*tx_ring, n), config.event_idx);
   if (!s) return s;
+  if (config.packed) {
+    s = rx_.init_packed(ram, n, *rx_ring, config.event_idx);
+    if (s) s = tx_.init_packed(ram, n, *tx_ring, config.event_idx);
+    if (!s) return s;
+  }
 
   rx_slot_gpa_.resize(n);
   rx_slot_host_.resize(n);
@@ -111,17 +116,26 @@ Status NetQueuePair::init(GuestRam& ram, const QueuePairConfig& config) {
     *fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (*fd < 0) return Status::fail(FrontendError::kMemory, "eventfd", errno);
   }
-  restart(config.event_idx, config.mergeable, config.hdr_len);
+  restart(config.event_idx, config.mergeable, config.hdr_len, config.packed);
   return Status::success();
 }
 
-void NetQueuePair::restart(bool event_idx, bool mergeable, uint32_t hdr_len) noexcept {
+void NetQueuePair::restart(bool event_idx, bool mergeable, uint32_t hdr_len, bool packed) noexcept {
   cfg_.event_idx = event_idx;
   cfg_.mergeable = mergeable;
   cfg_.hdr_len = hdr_len;
-  // The rings keep their memory; only the EVENT_IDX rule may change between sessions.
-  (void)rx_.init(*ram_, cfg_.queue_size, rx_.placement(), event_idx);
-  (void)tx_.init(*ram_, cfg_.queue_size, tx_.placement(), event_idx);
+  cfg_.packed = packed;
+  // The rings keep their memory (sized for the split layout, which also holds a packed ring);
+  // the layout and the EVENT_IDX rule may change between sessions.
+  const uint32_t n = cfg_.queue_size;
+  for (DriverVirtqueue* q : {&rx_, &tx_}) {
+    const uint64_t base = q->placement().desc_gpa;
+    if (packed) {
+      (void)q->init_packed(*ram_, n, base, event_idx);
+    } else {
+      (void)q->init(*ram_, n, DriverVirtqueue::layout(base, n), event_idx);
+    }
+  }
   for (uint32_t i = 0; i < cfg_.queue_size; ++i) tx_free_slots_[i] = cfg_.queue_size - 1 - i;
   tx_free_top_ = cfg_.queue_size;
   for (int fd : {rx_kick_, rx_call_, tx_kick_, tx_call_}) drain_eventfd(fd);
@@ -134,6 +148,11 @@ void NetQueuePair::restart(bool event_idx, bool mergeable, uint32_t hdr_len) noe
     if (!post_rx(i)) break;
   }
   if (rx_.publish()) kick(false);
+}
+
+void NetQueuePair::resume() noexcept {
+  for (int fd : {rx_kick_, rx_call_, tx_kick_, tx_call_}) drain_eventfd(fd);
+  kick(false);
 }
 
 bool NetQueuePair::post_rx(uint32_t slot) noexcept {

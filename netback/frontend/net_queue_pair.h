@@ -38,6 +38,7 @@ struct QueuePairConfig {
   RxLayout rx_layout = RxLayout::kSingle;
   bool event_idx = false;      ///< VIRTIO_F_RING_EVENT_IDX negotiated
   bool mergeable = false;      ///< VIRTIO_NET_F_MRG_RXBUF negotiated
+  bool packed = false;         ///< VIRTIO_F_RING_PACKED negotiated: both rings packed
   uint32_t hdr_len = netback::virtio::kNetHdrLen;  ///< 12 (VERSION_1 or MRG_RXBUF) or 10
   /// Put every other buffer in the next guest memory region, so translation crosses regions.
   bool spread_regions = true;
@@ -90,10 +91,15 @@ class NetQueuePair {
   /// kInvalidArgument for impossible geometry (e.g. a TX slot smaller than the header).
   Status init(GuestRam& ram, const QueuePairConfig& config);
 
-  /// Resets both rings to index 0, posts and publishes every RX buffer (kicking the RX eventfd,
-  /// which stays pending until the backend watches it). Call before each new session;
-  /// `event_idx`, `mergeable` and `hdr_len` are the newly negotiated values.
-  void restart(bool event_idx, bool mergeable, uint32_t hdr_len) noexcept;
+  /// Resets both rings to index 0 (in the packed or split layout), posts and publishes every RX
+  /// buffer (kicking the RX eventfd, which stays pending until the backend watches it). Call
+  /// before each new session; the arguments are the newly negotiated values.
+  void restart(bool event_idx, bool mergeable, uint32_t hdr_len, bool packed = false) noexcept;
+
+  /// Keeps both rings as they are for a new backend session that resumes them where the last
+  /// one stopped (as QEMU does when a backend reconnects): only stale notifications are
+  /// dropped, and the RX ring is kicked so the backend sees the buffers still posted.
+  void resume() noexcept;
 
   /// Copies frames onto the TX ring (header first: hdrs[i], or zeroed past hdrs' end), publishes
   /// once and kicks once if the device asked for it. Frees completed TX slots first. Returns how

@@ -117,6 +117,18 @@ Status VhostFrontend::connect(const std::string& path) {
   return start_session();
 }
 
+Status VhostFrontend::reconnect(const std::string& path, std::span<const uint16_t> bases) {
+  if (pairs_.empty() || state_ == FrontendState::kRunning || bases.size() != 2 * opts_.queue_pairs) {
+    return Status::fail(FrontendError::kInvalidArgument, "reconnect needs a stopped session and one base per vring");
+  }
+  Status s = channel_.connect(path, opts_.connect_timeout_ms);
+  if (!s) return s;
+  resume_bases_ = bases;
+  s = start_session();
+  resume_bases_ = {};
+  return s;
+}
+
 Status VhostFrontend::listen(const std::string& path) {
   Status s = prepare();
   if (!s) return s;
@@ -210,7 +222,17 @@ Status VhostFrontend::negotiate() {
   const bool mrg = (features_ >> f::kNetMrgRxbuf) & 1;
   // §5.1.6: the 12-byte header with VERSION_1 or MRG_RXBUF, else the legacy 10 bytes.
   hdr_len_ = (v1 || mrg) ? virtio::kNetHdrLen : 10;
-  for (auto& qp : pairs_) qp->restart((features_ >> f::kRingEventIdx) & 1, mrg, hdr_len_);
+  const bool packed = (features_ >> f::kRingPacked) & 1;
+  const bool event_idx = (features_ >> f::kRingEventIdx) & 1;
+  if (!resume_bases_.empty()) {
+    const QueuePairConfig& c = pairs_[0]->config();
+    if (c.packed != packed || c.event_idx != event_idx || c.mergeable != mrg || c.hdr_len != hdr_len_) {
+      return Status::fail(FrontendError::kFeatures, "resumed rings need the features they ran with");
+    }
+    for (auto& qp : pairs_) qp->resume();
+    return Status::success();
+  }
+  for (auto& qp : pairs_) qp->restart(event_idx, mrg, hdr_len_, packed);
   return Status::success();
 }
 
@@ -260,8 +282,12 @@ Status VhostFrontend::start_vring(uint32_t index) {
   vu::VringState num{index, q.size()};
   Status s = request(VhostUserRequest::kSetVringNum, bytes_of(num));
   if (!s) return step_failed(VhostUserRequest::kSetVringNum, s);
-  // The device resumes at the first entry it has not consumed; a fresh ring starts at 0.
-  vu::VringState base{index, q.last_used_idx()};
+  // The device resumes at the first entry it has not consumed; a fresh ring starts at 0 (a
+  // packed one at index 0 with wrap counter 1). For a packed ring QEMU puts the avail position
+  // (index | wrap << 15) in bits 0-15 and the used one in bits 16-31; nothing is in flight
+  // across a stop, so they are equal.
+  const uint32_t pos = resume_bases_.empty() ? q.last_used_idx() : resume_bases_[index];
+  vu::VringState base{index, q.packed() ? pos | pos << 16 : pos};
   s = request(VhostUserRequest::kSetVringBase, bytes_of(base));
   if (!s) return step_failed(VhostUserRequest::kSetVringBase, s);
   s = set_vring_addr(index, false);

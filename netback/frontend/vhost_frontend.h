@@ -91,7 +91,8 @@ enum class FrontendState {
 };
 
 /// Plays the hypervisor side of vhost-user-net, like QEMU or DPDK's virtio-user: it owns memfd
-/// guest memory, runs the guest driver's split rings and speaks the start-up sequence of
+/// guest memory, runs the guest driver's rings (split, or packed when `features` has
+/// VIRTIO_F_RING_PACKED and the backend offers it) and speaks the start-up sequence of
 /// vhost-user.rst ("Starting and stopping rings"). Made for tests and for the benchmark's packet
 /// generator: after connect() the frame calls never allocate and make no syscall except the
 /// kicks the backend asked for (EVENT_IDX / NO_NOTIFY) and the call-eventfd waits.
@@ -115,9 +116,16 @@ class VhostFrontend {
   /// Server mode: waits up to `timeout_ms` for the backend to connect, then runs start-up.
   Status accept(int timeout_ms);
 
+  /// Connects again after disconnect() and resumes every ring where the backend stopped it, as
+  /// QEMU does when a backend restarts: the rings, buffers and indexes stay as they are, and
+  /// SET_VRING_BASE carries `bases` (what disconnect() returned, one per vring). The features
+  /// must negotiate as before (same ring layout); kInvalidArgument otherwise or on a wrong count.
+  Status reconnect(const std::string& path, std::span<const uint16_t> bases);
+
   /// Orderly stop, as QEMU does on shutdown: GET_VRING_BASE on every ring (stopping it),
   /// SET_STATUS 0 if negotiated, then close. Returns the first failure but always closes.
-  /// `bases` (optional) receives each vring's last avail index reported by the backend.
+  /// `bases` (optional) receives each vring's last avail index reported by the backend (for a
+  /// packed ring the position with its wrap counter in bit 15: the reply's low 16 bits).
   Status disconnect(std::vector<uint16_t>* bases = nullptr);
   /// Closes the connection without a word, like a crashing hypervisor. A listening socket (server
   /// mode) stays open, so accept() can take the backend's reconnection. Idempotent.
@@ -237,6 +245,7 @@ class VhostFrontend {
   uint64_t messages_sent_ = 0;
   uint64_t replies_ = 0;
   uint64_t sessions_ = 0;
+  std::span<const uint16_t> resume_bases_;  // non-empty while reconnect() runs start-up
 };
 
 }  // namespace uvs::frontend

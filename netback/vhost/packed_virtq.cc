@@ -178,9 +178,11 @@ VirtqError PackedVirtq::walk_indirect(const PackedDesc& d, ChainSegments& segs) 
   const auto* table = static_cast<const PackedDesc*>(t);
   const uint32_t count = d.len / sizeof(PackedDesc);
   for (uint32_t i = 0; i < count; ++i) {
-    // §2.7 "Indirect Flag": in an indirect table WRITE is the only flag; the others and the buffer id are
-    // reserved and ignored by the device. The entries follow each other without NEXT.
+    // §2.7 "Indirect Flag": in an indirect table WRITE is the only flag the driver may set and
+    // the buffer id is ignored; the entries follow each other without NEXT. A nested INDIRECT
+    // is refused as on a split ring (§2.7.5.3.1), so a table never leads to another table.
     PackedDesc e = read_desc(table, i);
+    if (e.flags & virtio::kDescFIndirect) return VirtqError::kIndirectNested;
     VirtqError r = segs.add(e.addr, e.len, (e.flags & virtio::kDescFWrite) != 0);
     if (r != VirtqError::kOk) return r;
   }

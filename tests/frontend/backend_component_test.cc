@@ -108,12 +108,25 @@ std::vector<Preset> presets() {
   return p;
 }
 
+// `o` asking for (and requiring) VIRTIO_F_RING_PACKED, or not.
+FrontendOptions in_layout(FrontendOptions o, bool packed) {
+  const uint64_t bit = v::feature_bit(v::feature::kRingPacked);
+  if (packed) {
+    o.features |= bit;
+    o.required_features |= bit;
+  } else {
+    o.features &= ~bit;
+  }
+  return o;
+}
+
 // What a backend port does about each fault.
 enum class Outcome {
   kBroken,        ///< PortState::kBroken, protocol_errors counted, connection dropped
   kDisconnected,  ///< a plain hang-up: PortState::kDown, no protocol error
   kRefused,       ///< the request is answered with a REPLY_ACK failure; the session goes on
   kChainDropped,  ///< the one chain is returned unused and counted; the ring stays usable
+  kEchoed,        ///< nothing the device can see: the chain is used and returned as it came
 };
 
 // The policy this suite holds the backend to. Everything that breaks the ring or the protocol is
@@ -130,6 +143,10 @@ Outcome expected_outcome(Fault f) {
     // status; a newer frontend's request must not kill the device.
     case Fault::kUnknownRequest:
       return Outcome::kRefused;
+    // A packed ring's buffer id is the driver's own tag (§2.7 "Next Flag: Descriptor Chaining"):
+    // the device returns it unread; it is the driver that counts an id it never lent.
+    case Fault::kPackedBadId:
+      return Outcome::kEchoed;
     default:
       return Outcome::kBroken;
   }
@@ -148,16 +165,21 @@ bool wait_for(F&& cond, int timeout_ms = 2000) {
 }  // namespace
 
 TEST_CASE("frames flow both ways between two backend ports, in every ring layout") {
+  for (const bool packed : {false, true})
   for (const Preset& p : presets()) {
     const std::string preset = p.name;
+    CAPTURE(packed);
     CAPTURE(preset);
     BackendHarness be(2);
     REQUIRE_MESSAGE(be.start_error().empty(), be.start_error());
-    VhostFrontend a(p.opts), b(p.opts);
+    const FrontendOptions o = in_layout(p.opts, packed);
+    VhostFrontend a(o), b(o);
     auto sa = a.connect(be.path(0));
     REQUIRE_MESSAGE(sa.ok(), sa.to_string());
     auto sb = b.connect(be.path(1));
     REQUIRE_MESSAGE(sb.ok(), sb.to_string());
+    CHECK(a.has_feature(v::feature::kRingPacked) == packed);
+    CHECK(a.queue_pair(0).tx().packed() == packed);
     REQUIRE(be.wait_state(0, PortState::kUp, 2000));
     REQUIRE(be.wait_state(1, PortState::kUp, 2000));
     exchange(a, 1, b, 2, 300, p.frame_len);
@@ -256,28 +278,78 @@ TEST_CASE("backend in client mode comes back to the same listening frontend") {
 }
 
 TEST_CASE("a frontend that reconnects gets a working port again") {
-  BackendHarness be(2);
-  VhostFrontend a, b;
-  REQUIRE(a.connect(be.path(0)).ok());
-  REQUIRE(b.connect(be.path(1)).ok());
-  exchange(a, 1, b, 2, 50);
-  std::vector<uint16_t> bases;
-  REQUIRE(a.disconnect(&bases).ok());
-  REQUIRE(bases.size() == 2);
-  CHECK(bases[1] == 50);  // the TX ring consumed exactly what we sent
-  REQUIRE(be.wait_state(0, PortState::kDown, 2000));
-  REQUIRE(a.connect(be.path(0)).ok());  // same frontend object: rings restart at 0
-  exchange(a, 1, b, 2, 50);
-  CHECK(a.stats().sessions == 2);
+  for (const bool packed : {false, true}) {
+    CAPTURE(packed);
+    BackendHarness be(2);
+    const FrontendOptions o = in_layout({}, packed);
+    VhostFrontend a(o), b(o);
+    REQUIRE(a.connect(be.path(0)).ok());
+    REQUIRE(b.connect(be.path(1)).ok());
+    exchange(a, 1, b, 2, 50);
+    std::vector<uint16_t> bases;
+    REQUIRE(a.disconnect(&bases).ok());
+    REQUIRE(bases.size() == 2);
+    // The TX ring consumed exactly what we sent (a packed position has the wrap counter, still
+    // 1, in bit 15).
+    CHECK(bases[1] == (packed ? 0x8000 | 50 : 50));
+    REQUIRE(be.wait_state(0, PortState::kDown, 2000));
+    REQUIRE(a.connect(be.path(0)).ok());  // same frontend object: rings restart at 0
+    exchange(a, 1, b, 2, 50);
+    CHECK(a.stats().sessions == 2);
+  }
+}
+
+TEST_CASE("a reconnecting frontend resumes its rings at the exact bases, across a ring wrap") {
+  // QEMU keeps the guest's rings when a backend goes away and gives the next session the bases
+  // GET_VRING_BASE returned (vhost-user.rst "Starting and stopping rings"); with 64-entry rings
+  // and 100 frames each way the packed wrap counters have flipped, so bit 15 must round-trip.
+  for (const bool packed : {false, true}) {
+    CAPTURE(packed);
+    BackendHarness be(2);
+    FrontendOptions o = in_layout({}, packed);
+    o.queue_size = 64;
+    VhostFrontend a(o), b(o);
+    REQUIRE(a.connect(be.path(0)).ok());
+    REQUIRE(b.connect(be.path(1)).ok());
+    exchange(a, 1, b, 2, 100);
+    REQUIRE(a.flush_tx(2000));
+    const uint16_t tx_pos = a.queue_pair(0).tx().avail_idx();
+    std::vector<uint16_t> bases;
+    REQUIRE(a.disconnect(&bases).ok());
+    REQUIRE(bases.size() == 2);
+    // TX: every frame consumed, so the device stopped where the driver will write next. RX:
+    // 100 buffers consumed, one per frame.
+    CHECK(bases[1] == tx_pos);
+    CHECK(bases[0] == (packed ? (100 - 64) /* wrap counter 0 */ : 100));
+    CHECK(bases[1] == (packed ? (100 - 64) : 100));
+    REQUIRE(be.wait_state(0, PortState::kDown, 2000));
+    auto s = a.reconnect(be.path(0), bases);
+    REQUIRE_MESSAGE(s.ok(), s.to_string());
+    REQUIRE(be.wait_state(0, PortState::kUp, 2000));
+    exchange(a, 1, b, 2, 100);
+    CHECK(a.stats().queues.bad_used == 0);
+    CHECK(a.stats().queues.rx_bad == 0);
+    CHECK(be.stats(0).protocol_errors == 0);
+    std::vector<uint16_t> again;
+    REQUIRE(a.disconnect(&again).ok());
+    // 200 of each on 64 entries: index 8 on the fourth lap (wrap counter 0 again for packed).
+    CHECK(again[1] == (packed ? 200 - 3 * 64 : 200));
+    CHECK(again[0] == (packed ? 200 - 3 * 64 : 200));
+  }
 }
 
 TEST_CASE("every fault is contained to the port it hits; the others keep forwarding") {
+  for (const bool packed : {false, true})
   for (const auto& info : uvs::frontend::all_faults()) {
+    if (!uvs::frontend::fault_applies(info, packed)) continue;
+    // The control-message faults do not depend on the ring layout, but for the ring addresses.
+    if (packed && info.target == FaultTarget::kControl && info.fault != Fault::kRingAddrOutOfMemory) continue;
     const std::string fault = info.name;
+    CAPTURE(packed);
     CAPTURE(fault);
     BackendHarness be(3);
     REQUIRE(be.start_error().empty());
-    FrontendOptions o;
+    const FrontendOptions o = in_layout({}, packed);
     // A backend must refuse an indirect table it cannot use; keep INDIRECT negotiated.
     VhostFrontend victim(o), b(o), c(o);
     REQUIRE(victim.connect(be.path(0)).ok());
@@ -313,6 +385,20 @@ TEST_CASE("every fault is contained to the port it hits; the others keep forward
         CHECK(wait_for([&] { return be.stats(0).rejected_requests == 1; }));
         CHECK(be.state(0) == PortState::kUp);
         break;
+      case Outcome::kEchoed: {
+        // The frame went out to both healthy ports; its used descriptor came back with the id
+        // it carried, which the driver counts as one it never lent, and the port stays up.
+        auto& tx = victim.queue_pair(0);
+        CHECK(wait_for([&] {
+          tx.reap_tx();
+          return tx.stats().bad_used == 1;
+        }));
+        CHECK(receive_n(b, 1).size() == 1);
+        CHECK(receive_n(c, 1).size() == 1);
+        CHECK(be.state(0) == PortState::kUp);
+        CHECK(be.stats(0).protocol_errors == 0);
+        break;
+      }
       case Outcome::kChainDropped:
         CHECK(wait_for([&] {
           auto t = be.stats(0).total;
@@ -331,7 +417,7 @@ TEST_CASE("every fault is contained to the port it hits; the others keep forward
 
     // The broken port takes the next frontend and works again.
     victim.close();
-    VhostFrontend again;
+    VhostFrontend again(o);
     auto s2 = again.connect(be.path(0));
     REQUIRE_MESSAGE(s2.ok(), s2.to_string());
     REQUIRE(be.wait_state(0, PortState::kUp, 2000));

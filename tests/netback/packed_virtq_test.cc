@@ -219,6 +219,15 @@ TEST_CASE("packed: indirect tables; INDIRECT needs the feature and stands alone"
     f.r.add_raw({{0x40000000, 32, 1, virtio::kDescFIndirect}});
     CHECK(f.pop() == VirtqError::kIndirectUnmapped);
   }
+  SUBCASE("a nested table") {
+    Fixture f;
+    uint64_t t = f.r.alloc(32);
+    auto* e = reinterpret_cast<virtio::PackedDesc*>(f.g.host(t));
+    e[0] = {f.r.alloc(16), 16, 0, virtio::kDescFIndirect};
+    e[1] = {f.r.alloc(64), 64, 0, 0};
+    f.r.add_raw({{t, 32, 1, virtio::kDescFIndirect}});
+    CHECK(f.pop() == VirtqError::kIndirectNested);
+  }
   SUBCASE("an entry outside guest memory") {
     Fixture f;
     uint64_t t = f.r.alloc(16);
