@@ -14,7 +14,9 @@
 #      on vmA, the switch still has its MAC there;
 #   2. m migrates from vmA to vmB (the source QEMU quits): downloads go on, the FDB moves to vmB
 #      and vmB sent a RARP for the guest (SEND_RARP);
-#   3. m migrates back from vmB to vmA, the same checks the other way.
+#   3. m migrates back from vmB to vmA, the same checks the other way, while a download through
+#      the NAT is held open half-way (tests/e2e/lib/held_http.py) from before the migration
+#      starts until the guest runs on vmA: that transfer then finishes md5-correct.
 # At each switchover the destination waits paused (-S) until its guest RAM is compared with the
 # stopped source's, byte for byte: a page the switch wrote while the guest migrated but did not
 # mark in the dirty log (or wrote after GET_VRING_BASE) would differ there.
@@ -51,8 +53,9 @@ e2e_bg "$E2E_TMP/ns-http.log" ip netns exec "$ns" python3 -m http.server 8000 --
 mkdir -p "$E2E_TMP/nat-www"
 head -c $((2 * 1048576)) /dev/urandom >"$E2E_TMP/nat-www/nat-file"
 nat_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-e2e_bg "$E2E_TMP/nat-http.log" python3 -m http.server "$nat_port" --bind 127.0.0.1 \
-  --directory "$E2E_TMP/nat-www"
+mkdir -p "$E2E_TMP/nat-ctl"
+e2e_bg "$E2E_TMP/nat-http.log" python3 "$SRC/tests/e2e/lib/held_http.py" "$nat_port" \
+  "$E2E_TMP/nat-www" "$E2E_TMP/nat-ctl"
 echo "$nat_port $(md5sum <"$E2E_TMP/nat-www/nat-file" | cut -d' ' -f1)" >"$E2E_TMP/nat-params"
 
 guest_start peer "$p" 52:54:00:00:00:02 "$guests/peer2.sh" client
@@ -225,12 +228,25 @@ e2e_wait_for 10 eval '[ "$(fdb_port)" = vmB ]' || fail "the FDB did not move the
 [ "$(daemon_counter sw vmB backend.announces)" -gt "$announces0" ] ||
   fail "QEMU sent no SEND_RARP on vmB (GUEST_ANNOUNCE is not offered)"
 
-# 3. vmB -> vmA.
+# 3. vmB -> vmA while receiving through the NAT: the guest's next NAT download gets half the file,
+# then the server holds the rest until the guest runs on vmA. Its TCP connection (slirp's, on the
+# host's side) rides the switchover; the NAT's replies go to where the switch learns the guest.
+t_arm=$(e2e_now)
+touch "$E2E_TMP/nat-ctl/ARM"
+e2e_wait_for 60 test -e "$E2E_TMP/nat-ctl/HELD" || fail "the guest started no NAT download on vmB"
+# "download N ok" is printed before the next round starts: the held transfer is in round N + 1.
 n=$(downloads m2)
+e2e_log "NAT download of round $((n + 1)) held after $(tr -d '\n' <"$E2E_TMP/nat-ctl/HELD") bytes" \
+  "($(e2e_elapsed "$t_arm")s after arming)"
 announces0=$(daemon_counter sw vmA backend.announces)
 migrate m2 m3 "$a"
 t_ba=$MIGRATE_S
+[ ! -e "$E2E_TMP/nat-ctl/DONE" ] || fail "the held NAT download ended before the switchover"
+touch "$E2E_TMP/nat-ctl/RELEASE"
 progress m3 "$n" 120
+e2e_wait_for 5 test -e "$E2E_TMP/nat-ctl/DONE" ||
+  fail "round $((n + 1)) passed without the held NAT download"
+e2e_log "the NAT download held across vmB -> vmA finished md5-correct (round $((n + 1)))"
 e2e_wait_for 10 eval '[ "$(fdb_port)" = vmA ]' || fail "the FDB did not move the guest back to vmA: $(fdb_port)"
 [ "$(daemon_counter sw vmA backend.announces)" -gt "$announces0" ] || fail "no SEND_RARP on vmA"
 

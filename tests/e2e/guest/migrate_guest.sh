@@ -48,7 +48,8 @@ while :; do
   # transfer rides that out with retransmissions, so one copy gets a generous limit.
   uvs_fetch http://10.0.0.2/blob /tmp/blob 60 || { echo "download $((n + 1)) failed"; exit 13; }
   [ "$(md5sum </tmp/blob)" = "$want" ] || { echo "download $((n + 1)) differs"; exit 14; }
-  got=$(timeout 60 wget -q -O - "http://10.0.0.254:$nat_port/nat-file" | md5sum | cut -d' ' -f1) ||
+  # The host may hold one of these open across a whole migration (tests/e2e/lib/held_http.py).
+  got=$(timeout 90 wget -q -O - "http://10.0.0.254:$nat_port/nat-file" | md5sum | cut -d' ' -f1) ||
     { echo "NAT download $((n + 1)) failed"; exit 16; }
   [ "$got" = "$nat_md5" ] || { echo "NAT download $((n + 1)): md5 $got, want $nat_md5"; exit 17; }
   n=$((n + 1))
