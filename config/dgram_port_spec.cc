@@ -13,7 +13,13 @@
 namespace uvs::config {
 namespace {
 
-constexpr KeyRule kDgramKeys[] = {{"local"}, {"remote"}};
+constexpr KeyRule kDgramKeys[] = {
+    {.name = "local", .value = "IP:PORT",
+     .help = "the address uvswitch binds."},
+    {.name = "remote", .value = "IP:PORT",
+     .help = "the peer; only its datagrams are accepted, others are counted "
+              "(in-drop-foreign)."},
+};
 
 Result<PortBackend> read_dgram(const KeyReader& r) {
   DgramPortSpec s;
@@ -40,10 +46,6 @@ PortClaims claims_dgram(const PortBackend& b) {
   return PortClaims{.socket_path = {}, .resource = "local=" + s.local.to_string()};
 }
 
-constexpr std::string_view kHelp = R"HELP(  dgram,id=ID,local=IP:PORT,remote=IP:PORT                (QEMU -netdev dgram)
-      only datagrams from remote are accepted; others are counted (in-drop-foreign).
-)HELP";
-
 }  // namespace
 
 const PortTypeInfo kDgramPortType{
@@ -53,7 +55,8 @@ const PortTypeInfo kDgramPortType{
     .read = read_dgram,
     .write = write_dgram,
     .claims = claims_dgram,
-    .help = kHelp,
+    .usage = "dgram,id=ID,local=IP:PORT,remote=IP:PORT",
+    .summary = "one frame per UDP datagram (QEMU -netdev dgram).",
 };
 
 }  // namespace uvs::config

@@ -11,7 +11,13 @@
 namespace uvs::config {
 namespace {
 
-constexpr KeyRule kDpdkKeys[] = {{"devargs"}, {"queues"}};
+constexpr KeyRule kDpdkKeys[] = {
+    {.name = "devargs", .value = "DEVARGS",
+     .help = "a PCI address or a vdev with its arguments, commas doubled (e.g. "
+              "net_af_packet0,,iface=eth0 or net_memif0,,role=server,,socket=/run/m.sock)."},
+    {.name = "queues", .value = "N",
+     .help = "RX/TX queue pairs, 1..64 (default 1; RSS spreads RX)."},
+};
 
 [[maybe_unused]] Result<std::string> parse_devargs(std::string_view text) {
   // rte_dev_probe takes NAME[,KEY=VALUE...]; the name is what DPDK registers the device as.
@@ -51,15 +57,6 @@ void write_dpdk(const PortBackend& b, PortSettings* out) {
   out->emplace_back("queues", std::to_string(s.queues));
 }
 
-constexpr std::string_view kHelp = R"HELP(  dpdk,id=ID,devargs=DEVARGS[,queues=N]
-      a DPDK ethdev (only in builds configured with UVS_WITH_DPDK on): DEVARGS is a PCI
-      address or a vdev with its arguments, commas doubled:
-      (e.g. net_af_packet0,,iface=eth0 or net_memif0,,role=server,,socket=/run/m.sock)
-      queues: RX/TX queue pairs, 1..64 (default 1; RSS spreads RX). RX is polled by the port's
-      thread (asleep on RX interrupts where the driver has them and a queue count, else
-      re-checked at least every 1 ms when idle). Plain frames: no offloads. The EAL starts once, with --dpdk-args.
-)HELP";
-
 }  // namespace
 
 const PortTypeInfo kDpdkPortType{
@@ -68,7 +65,11 @@ const PortTypeInfo kDpdkPortType{
     .trunk = true,
     .read = read_dpdk,
     .write = write_dpdk,
-    .help = kHelp,
+    .usage = "dpdk,id=ID,devargs=DEVARGS[,queues=N]",
+    .summary = "a DPDK ethdev (only in builds configured with UVS_WITH_DPDK on). RX is polled by "
+               "the port's thread, asleep on RX interrupts where the driver has them and a queue "
+               "count, else re-checked at least every 1 ms when idle. Plain frames: no offloads. "
+               "The EAL starts once, with --dpdk-args.",
 };
 
 }  // namespace uvs::config

@@ -12,10 +12,12 @@
 
 namespace uvs::config {
 
-/// One key a spec accepts.
+/// One key a spec accepts, and its entry in `uvswitch --help`.
 struct KeyRule {
   std::string_view name;
   bool repeatable = false;  ///< may be given more than once (hostfwd)
+  std::string_view value;   ///< the value's placeholder in --help ("N", "on|off", "IP:PORT")
+  std::string_view help;    ///< what the key sets: range, default; one sentence or two
 };
 
 /// Reads one spec's items. Every error it returns names the key and keeps the value's own

@@ -14,9 +14,41 @@ namespace uvs::config {
 namespace {
 
 constexpr KeyRule kNatKeys[] = {
-    {"net"},      {"host"},         {"dhcpstart"},       {"dns"},   {"ipv6"},
-    {"ipv6-prefix"}, {"domain"},    {"restrict"},        {"dhcp"},  {"hostfwd", true},
-    {"mtu"},      {"dns-server"},   {"host-loopback"},   {"max-connections"}};
+    {.name = "net", .value = "CIDR",
+     .help = "the guests' network (default 10.0.2.0/24)."},
+    {.name = "host", .value = "IP",
+     .help = "the NAT's own address, the guests' gateway (default .2)."},
+    {.name = "dhcpstart", .value = "IP",
+     .help = "the first address DHCP leases (default .15)."},
+    {.name = "dns", .value = "IP",
+     .help = "the address the guests send DNS queries to (default .3)."},
+    {.name = "ipv6", .value = "on|off",
+     .help = "on (default): IPv6 too."},
+    {.name = "ipv6-prefix", .value = "P/LEN",
+     .help = "the guests' IPv6 prefix (default fd00::/64)."},
+    {.name = "domain", .value = "NAME",
+     .help = "the DNS domain DHCP hands out."},
+    {.name = "restrict", .value = "on|off",
+     .help = "on: guests reach nothing outside, only hostfwd connections come in (default "
+              "off)."},
+    {.name = "dhcp", .value = "on|off",
+     .help = "on (default): the NAT serves DHCP."},
+    {.name = "hostfwd", .repeatable = true, .value = "RULE",
+     .help = "forward a host port to a guest, repeatable. RULE: "
+              "[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT, e.g. "
+              "tcp:127.0.0.1:2222-:22; no HOSTADDR binds 127.0.0.1 only; no GUESTADDR means "
+              "dhcpstart."},
+    {.name = "mtu", .value = "N",
+     .help = "the NAT's MTU (default 1500)."},
+    {.name = "dns-server", .value = "IP[:PORT]",
+     .help = "where the NAT relays DNS queries (default: the host's resolv.conf server, via "
+              "libslirp)."},
+    {.name = "host-loopback", .value = "on|off",
+     .help = "off: host (.2) no longer leads to the host's 127.0.0.1 (default on)."},
+    {.name = "max-connections", .value = "N",
+     .help = "at most N NAT sockets (TCP, UDP flows, pings) for the guests, 1..65536; frames "
+              "that would open more are dropped (in-drop-conn-limit). Default: no limit."},
+};
 
 // dns-server takes IP:PORT, or a bare IP meaning port 53 (RFC 1035 4.2).
 Result<SocketAddr> parse_dns_server(std::string_view text) {
@@ -137,19 +169,6 @@ void write_nat(const PortBackend& b, PortSettings* out_list) {
   if (s.dns_server) out.emplace_back("dns-server", s.dns_server->to_string());
 }
 
-constexpr std::string_view kHelp = R"HELP(  nat,id=ID[,net=CIDR][,host=IP][,dhcpstart=IP][,dns=IP][,ipv6=on|off][,ipv6-prefix=P/LEN]
-      [,domain=NAME][,restrict=on|off][,dhcp=on|off][,hostfwd=RULE]...[,mtu=N]
-      [,dns-server=IP[:PORT]][,host-loopback=on|off][,max-connections=N]
-      defaults as QEMU -netdev user: net=10.0.2.0/24, host .2, dns .3, dhcpstart .15;
-      RULE: [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT, e.g. tcp:127.0.0.1:2222-:22;
-      no HOSTADDR binds 127.0.0.1 only; no GUESTADDR means dhcpstart. dns-server: where the
-      NAT relays DNS queries (default: the host's resolv.conf server, via libslirp).
-      restrict=on: guests reach nothing outside, only hostfwd connections come in.
-      host-loopback=off: host (.2) no longer leads to the host's 127.0.0.1 (default on).
-      max-connections=N: at most N NAT sockets (TCP, UDP flows, pings) for the guests, 1..65536;
-      frames that would open more are dropped (in-drop-conn-limit). Default: no limit.
-)HELP";
-
 }  // namespace
 
 std::string HostFwd::to_string() const {
@@ -237,7 +256,11 @@ const PortTypeInfo kNatPortType{
     .trunk = false,
     .read = read_nat,
     .write = write_nat,
-    .help = kHelp,
+    .usage = "nat,id=ID[,net=CIDR][,host=IP][,dhcpstart=IP][,dns=IP][,ipv6=on|off]"
+             "[,ipv6-prefix=P/LEN]\n"
+             "[,domain=NAME][,restrict=on|off][,dhcp=on|off][,hostfwd=RULE]...[,mtu=N]\n"
+             "[,dns-server=IP[:PORT]][,host-loopback=on|off][,max-connections=N]",
+    .summary = "user-mode NAT (libslirp), with QEMU -netdev user's defaults.",
 };
 
 }  // namespace uvs::config

@@ -18,11 +18,33 @@ namespace uvs::config {
 namespace {
 
 // The keys every type takes, before its own; trunk only where the type has it.
-constexpr KeyRule kCommonKeys[] = {{"id"}, {"thread"}, {"vlan"}};
-constexpr KeyRule kTrunkKey = {"trunk"};
+constexpr KeyRule kCommonKeys[] = {
+    {.name = "id", .value = "ID",
+     .help = "the port's name: a letter, then letters, digits, '-', '_' or '.'."},
+    {.name = "thread", .value = "K",
+     .help = "the I/O thread index (default: the one with the fewest ports)."},
+    {.name = "vlan", .value = "V",
+     .help = "an untagged access port of VLAN V, 1..4094 (default 1)."},
+    {.name = "trunk", .value = "LIST",
+     .help = "a tagged port of the VLANs in LIST: ids and ranges separated by ':', e.g. "
+             "trunk=10:20:100-199 (a literal ',' is written ',,' inside any keyval value, so "
+             "trunk=10,,20 also works)."},
+};
+constexpr std::string_view kTrunkKey = "trunk";
 
-// Port security keys every type takes (PortSecurity).
-constexpr KeyRule kSecurityKeys[] = {{"max-macs"}, {"allowed-mac"}, {"bum-rate"}};
+// Port security keys every type takes, after its own (PortSecurity).
+constexpr KeyRule kSecurityKeys[] = {
+    {.name = "max-macs", .value = "N",
+     .help = "port security: the FDB holds at most N (1..65536) source MACs of the port; frames "
+             "from further sources are dropped, nothing is evicted (default: no limit)."},
+    {.name = "allowed-mac", .value = "MAC",
+     .help = "port security: only frames from this source MAC are accepted (vhost-user's mac= "
+             "only sets the guest's MAC)."},
+    {.name = "bum-rate", .value = "PPS",
+     .help = "port security: broadcast, multicast and unknown-unicast frames the port may send "
+             "per second, bursts of PPS/10 but at least 16 (default: no limit). Drops are "
+             "counted per reason in ports."},
+};
 
 Result<std::string> parse_id(std::string_view text) {
   UVS_CFG_RETURN_IF_ERROR(check_port_id(text));
@@ -70,6 +92,15 @@ Result<void> check_port_id(std::string_view id) {
   return {};
 }
 
+std::span<const KeyRule> shared_port_keys() {
+  static const std::vector<KeyRule> keys = [] {
+    std::vector<KeyRule> all(std::begin(kCommonKeys), std::end(kCommonKeys));
+    all.insert(all.end(), std::begin(kSecurityKeys), std::end(kSecurityKeys));
+    return all;
+  }();
+  return keys;
+}
+
 std::string port_label(const Keyval& kv, std::string_view text) {
   if (const KeyvalItem* id = kv.find("id")) return id->value;
   return quoted(text);
@@ -92,8 +123,10 @@ Result<PortSpec> parse_port_spec(const Keyval& kv) {
     return Error::make(ConfigError::kBadValue, "unknown port type '" + kv.type + "'" + hint,
                        "type");
   }
-  std::vector<KeyRule> allowed(std::begin(kCommonKeys), std::end(kCommonKeys));
-  if (type->trunk) allowed.push_back(kTrunkKey);
+  std::vector<KeyRule> allowed;
+  for (const KeyRule& k : kCommonKeys) {
+    if (type->trunk || k.name != kTrunkKey) allowed.push_back(k);
+  }
   allowed.insert(allowed.end(), type->keys.begin(), type->keys.end());
   allowed.insert(allowed.end(), std::begin(kSecurityKeys), std::end(kSecurityKeys));
   UVS_CFG_RETURN_IF_ERROR(r.check_keys(allowed, kv.type + " port"));

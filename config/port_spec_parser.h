@@ -2,9 +2,11 @@
 // Port spec parsing: keyval text or items to a validated PortSpec, one rule set per port type.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "config/key_reader.h"
 #include "config/keyval.h"
 #include "config/port_spec.h"
 #include "config/result.h"
@@ -27,6 +29,10 @@ Result<PortSpec> parse_port_spec(const Keyval& kv);
 /// Checks a port id: a letter, then letters, digits, '-', '_' or '.', at most kMaxIdLength.
 /// kBadValue otherwise. Pure.
 Result<void> check_port_id(std::string_view id);
+
+/// The keys every port type takes besides its own (id, thread, vlan, trunk where the type has
+/// PortTypeInfo::trunk, and the port security keys), for --help.
+std::span<const KeyRule> shared_port_keys();
 
 /// What to call a spec in messages: its id when it has one, else the quoted text.
 std::string port_label(const Keyval& kv, std::string_view text);

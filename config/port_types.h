@@ -41,8 +41,10 @@ struct PortTypeInfo {
   void (*write)(const PortBackend& backend, PortSettings* out);
   /// What a port of this type holds exclusively; null when it holds nothing.
   PortClaims (*claims)(const PortBackend& backend) = nullptr;
-  /// The type's block in `uvswitch --help`: "  synopsis\n" then lines indented by six spaces.
-  std::string_view help;
+  /// The spec's grammar for --help ("tap,id=ID,ifname=NAME[,mtu=N]"); '\n' continues it.
+  std::string_view usage;
+  /// What the type is, for --help; each key's own line follows, from `keys`.
+  std::string_view summary;
 };
 
 /// Every port type, in registry order (the order of --help and of error hints).
@@ -54,7 +56,8 @@ const PortTypeInfo* find_port_type(std::string_view name);
 /// The type names joined for prose: "vhost-user, tap, ... `last_sep` vxlan".
 std::string port_type_names(std::string_view last_sep);
 
-/// The help blocks of every type, in order, for the PORT SPECS section of --help.
+/// The PORT SPECS body of --help: each type's usage, summary and one line per key, in registry
+/// order, then the keys every type shares (port_spec_parser.h).
 std::string port_types_help();
 
 }  // namespace uvs::config

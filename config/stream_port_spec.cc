@@ -13,7 +13,19 @@
 namespace uvs::config {
 namespace {
 
-constexpr KeyRule kStreamKeys[] = {{"path"}, {"addr"}, {"server"}, {"mode"}, {"group"}};
+constexpr KeyRule kStreamKeys[] = {
+    {.name = "path", .value = "SOCK",
+     .help = "a unix socket."},
+    {.name = "addr", .value = "IP:PORT",
+     .help = "a TCP address instead of path."},
+    {.name = "server", .value = "on|off",
+     .help = "on (default): uvswitch listens; off: it connects."},
+    {.name = "mode", .value = "OCTAL",
+     .help = "a unix server socket's permissions (default: as bind() makes it, owner and "
+              "root only), e.g. mode=0660."},
+    {.name = "group", .value = "GROUP",
+     .help = "a unix server socket's group, e.g. group=libvirt-qemu."},
+};
 
 Result<PortBackend> read_stream(const KeyReader& r) {
   StreamPortSpec s;
@@ -54,11 +66,6 @@ PortClaims claims_stream(const PortBackend& b) {
   return c;
 }
 
-constexpr std::string_view kHelp = R"HELP(  stream,id=ID,path=SOCK|addr=IP:PORT[,server=on|off]     (QEMU -netdev stream framing)
-  vhost-user and unix stream servers also take mode=OCTAL and group=GROUP for their socket
-      (default: as bind() makes it, owner and root only), e.g. mode=0660,group=libvirt-qemu.
-)HELP";
-
 }  // namespace
 
 const PortTypeInfo kStreamPortType{
@@ -68,7 +75,9 @@ const PortTypeInfo kStreamPortType{
     .read = read_stream,
     .write = write_stream,
     .claims = claims_stream,
-    .help = kHelp,
+    .usage = "stream,id=ID,path=SOCK|addr=IP:PORT[,server=on|off]",
+    .summary = "frames over a byte stream, each after its 32-bit length (QEMU -netdev stream "
+               "framing).",
 };
 
 }  // namespace uvs::config

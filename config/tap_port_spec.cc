@@ -13,7 +13,18 @@
 namespace uvs::config {
 namespace {
 
-constexpr KeyRule kTapKeys[] = {{"ifname"}, {"vnet-hdr"}, {"offload"}, {"mtu"}};
+constexpr KeyRule kTapKeys[] = {
+    {.name = "ifname", .value = "NAME",
+     .help = "the tap device's name."},
+    {.name = "vnet-hdr", .value = "on|off",
+     .help = "on (default): a virtio-net header on every frame (IFF_VNET_HDR)."},
+    {.name = "offload", .value = "on|off",
+     .help = "on (default, needs vnet-hdr): checksum and TSO/USO offloads (TUNSETOFFLOAD), "
+              "so TCP crosses as frames of up to 64 KiB; off: plain frames (the switch "
+              "segments for it)."},
+    {.name = "mtu", .value = "N",
+     .help = "the device's MTU (default: left as it is)."},
+};
 
 Result<PortBackend> read_tap(const KeyReader& r) {
   TapPortSpec s;
@@ -42,12 +53,6 @@ PortClaims claims_tap(const PortBackend& b) {
   return PortClaims{.socket_path = {}, .resource = "ifname=" + s.ifname};
 }
 
-constexpr std::string_view kHelp = R"HELP(  tap,id=ID,ifname=NAME[,vnet-hdr=on|off][,offload=on|off][,mtu=N]
-      vnet-hdr=on (default): a virtio-net header on every frame (IFF_VNET_HDR).
-      offload=on (default, needs vnet-hdr): checksum and TSO/USO offloads (TUNSETOFFLOAD), so
-      TCP crosses as frames of up to 64 KiB; off: plain frames (the switch segments for it).
-)HELP";
-
 }  // namespace
 
 const PortTypeInfo kTapPortType{
@@ -57,7 +62,8 @@ const PortTypeInfo kTapPortType{
     .read = read_tap,
     .write = write_tap,
     .claims = claims_tap,
-    .help = kHelp,
+    .usage = "tap,id=ID,ifname=NAME[,vnet-hdr=on|off][,offload=on|off][,mtu=N]",
+    .summary = "a kernel tap device, created if missing.",
 };
 
 }  // namespace uvs::config

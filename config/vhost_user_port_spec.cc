@@ -13,9 +13,34 @@
 namespace uvs::config {
 namespace {
 
-constexpr KeyRule kVhostUserKeys[] = {{"path"},  {"fd"},    {"server"},  {"queues"},
-                                      {"mac"},   {"mtu"},   {"mode"},    {"group"},
-                                      {"offload"}, {"migration"}};
+constexpr KeyRule kVhostUserKeys[] = {
+    {.name = "path", .value = "SOCK",
+     .help = "the unix socket (QEMU: -chardev socket,path=SOCK -netdev "
+              "vhost-user,chardev=...)."},
+    {.name = "fd", .value = "N",
+     .help = "an inherited socket instead of path, connected (as libvirt passes it) or "
+              "listening (not with path= or server=; only at start-up, port-add refuses it)."},
+    {.name = "server", .value = "on|off",
+     .help = "on (default): uvswitch listens on SOCK and QEMU connects; off: uvswitch "
+              "connects to SOCK."},
+    {.name = "queues", .value = "N",
+     .help = "queue pairs, 1..64 (default 1)."},
+    {.name = "mac", .value = "MAC",
+     .help = "the guest's MAC, offered in the device config space (default: none offered)."},
+    {.name = "mtu", .value = "N",
+     .help = "the MTU offered to the guest (VIRTIO_NET_F_MTU; default: none offered)."},
+    {.name = "mode", .value = "OCTAL",
+     .help = "the listening socket's permissions (default: as bind() makes it, owner and "
+              "root only), e.g. mode=0660."},
+    {.name = "group", .value = "GROUP",
+     .help = "the listening socket's group, e.g. group=libvirt-qemu."},
+    {.name = "offload", .value = "on|off",
+     .help = "on (default): offer checksum and TSO offloads (virtio-net CSUM, GUEST_CSUM, "
+              "HOST_/GUEST_TSO4, TSO6, ECN); off: the guest sends and gets only plain frames."},
+    {.name = "migration", .value = "on|off",
+     .help = "on (default): offer VHOST_F_LOG_ALL so QEMU can live-migrate the guest; off: "
+              "QEMU refuses to migrate it."},
+};
 
 Result<PortBackend> read_vhost_user(const KeyReader& r) {
   VhostUserPortSpec s;
@@ -78,17 +103,6 @@ PortClaims claims_vhost_user(const PortBackend& b) {
   return c;
 }
 
-constexpr std::string_view kHelp = R"HELP(  vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,mac=MAC][,mtu=N][,offload=on|off][,migration=on|off]
-      server=on (default): uvswitch listens on SOCK and QEMU connects
-      (-chardev socket,path=SOCK -netdev vhost-user,chardev=...). queues: 1..64 pairs.
-      offload=on (default): offer checksum and TSO offloads (virtio-net CSUM, GUEST_CSUM,
-      HOST_/GUEST_TSO4, TSO6, ECN); off: the guest sends and gets only plain frames.
-      migration=on (default): offer VHOST_F_LOG_ALL so QEMU can live-migrate the guest;
-      off: QEMU refuses to migrate it.
-      fd=N: an inherited socket, connected or listening (not with path= or server=; only at
-      start-up, port-add refuses it).
-)HELP";
-
 }  // namespace
 
 const PortTypeInfo kVhostUserPortType{
@@ -98,7 +112,9 @@ const PortTypeInfo kVhostUserPortType{
     .read = read_vhost_user,
     .write = write_vhost_user,
     .claims = claims_vhost_user,
-    .help = kHelp,
+    .usage = "vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,mac=MAC][,mtu=N]\n"
+             "[,offload=on|off][,migration=on|off]",
+    .summary = "a QEMU guest's virtio-net device: uvswitch is the vhost-user backend.",
 };
 
 }  // namespace uvs::config

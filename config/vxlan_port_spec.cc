@@ -13,7 +13,20 @@
 namespace uvs::config {
 namespace {
 
-constexpr KeyRule kVxlanKeys[] = {{"vni"}, {"local"}, {"remote", true}, {"dstport"}, {"mtu"}};
+constexpr KeyRule kVxlanKeys[] = {
+    {.name = "vni", .value = "N",
+     .help = "the VXLAN network identifier, 0..16777215."},
+    {.name = "local", .value = "IP[:PORT]",
+     .help = "the address to bind (port: dstport unless given)."},
+    {.name = "remote", .repeatable = true, .value = "IP",
+     .help = "a remote VTEP of local's family, repeatable, up to 16. Only datagrams from a "
+              "remote are accepted; others are counted (in-drop-foreign)."},
+    {.name = "dstport", .value = "N",
+     .help = "the UDP port of the remotes (default 4789)."},
+    {.name = "mtu", .value = "N",
+     .help = "the inner MTU (default 1450 over IPv4, 1430 over IPv6); larger frames are "
+              "dropped, never fragmented."},
+};
 
 bool ip_unspecified(const IpAddr& a) {
   if (a.family == IpFamily::kV4) return a.v4.value == 0;
@@ -99,14 +112,6 @@ PortClaims claims_vxlan(const PortBackend& b) {
       .resource = "local=" + SocketAddr{s.local, s.local_port.value_or(s.dstport)}.to_string()};
 }
 
-constexpr std::string_view kHelp = R"HELP(  vxlan,id=ID,vni=N,local=IP[:PORT],remote=IP[,remote=IP]...[,dstport=N][,mtu=N]
-      Ethernet in VXLAN (RFC 7348), VNI 0..16777215, to up to 16 remote VTEPs of local's
-      family; binds local (port: dstport, default 4789). Learns each inner MAC's VTEP;
-      broadcast, multicast and unknown unicast go to every remote. Only datagrams from a
-      remote are accepted; others are counted (in-drop-foreign). mtu: the inner MTU (default
-      1450 over IPv4, 1430 over IPv6); larger frames are dropped, never fragmented.
-)HELP";
-
 }  // namespace
 
 std::string VxlanPortSpec::local_text() const {
@@ -121,7 +126,9 @@ const PortTypeInfo kVxlanPortType{
     .read = read_vxlan,
     .write = write_vxlan,
     .claims = claims_vxlan,
-    .help = kHelp,
+    .usage = "vxlan,id=ID,vni=N,local=IP[:PORT],remote=IP[,remote=IP]...[,dstport=N][,mtu=N]",
+    .summary = "Ethernet in VXLAN (RFC 7348). Learns each inner MAC's VTEP; broadcast, multicast "
+               "and unknown unicast go to every remote.",
 };
 
 }  // namespace uvs::config

@@ -27,16 +27,7 @@ constexpr const char* kSpecsHead =
 )HELP";
 
 constexpr const char* kSpecsTail =
-    R"HELP(  Every type but nat also takes: thread=K (I/O thread index), vlan=V (untagged access port of
-  VLAN V, 1..4094; default 1) or trunk=LIST (tagged port). nat takes thread= and vlan=.
-  Port security, every type (default: none): max-macs=N (1..65536: the FDB holds at most N
-  source MACs of the port; frames from further sources are dropped, nothing is evicted),
-  allowed-mac=MAC (only frames from this source MAC are accepted; vhost-user's mac= only sets
-  the guest's MAC), bum-rate=PPS (broadcast, multicast and unknown-unicast frames the port may
-  send per second, bursts of PPS/10 but at least 16). Drops are counted per reason in ports.
-  LIST: VLAN ids and ranges separated by ':', e.g. trunk=10:20:100-199 (a literal ',' must be
-  written ',,' inside any keyval value, so trunk=10,,20 also works).
-  Without any --port (flag or file) two ports are configured: vhost-user,id=vm0,
+    R"HELP(  Without any --port (flag or file) two ports are configured: vhost-user,id=vm0,
   path=<runtime dir>/vm0.sock,server=on and nat,id=nat0 (10.0.2.0/24), so a guest on vm0 gets
   DHCP, DNS and outbound NAT with no flags.
 
@@ -99,7 +90,7 @@ constexpr const char* kFooterEnd =
     R"HELP( ports forward through the switch. A NAT
 port's forwards change at run time with uvswitchctl hostfwd-add / hostfwd-del / hostfwd-list.)HELP";
 
-// The help footer: each port type's block comes from the registry, in registry order.
+// The help footer: each port type's block and each key's line come from the registry.
 std::string help_footer() {
   return std::string(kSpecsHead) + config::port_types_help() + kSpecsTail +
          config::port_type_names(" and ") + kFooterEnd;
