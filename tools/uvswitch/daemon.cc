@@ -15,8 +15,6 @@
 #include <optional>
 #include <vector>
 
-#include "config/nat_port_spec.h"
-#include "config/vhost_user_port_spec.h"
 #include "eventloop/fn_handler.h"
 #include "netback/common/unix_socket.h"
 #include "tools/uvswitch/capture_commands.h"
@@ -27,9 +25,6 @@
 #include "tools/uvswitch/nat_commands.h"
 #include "tools/uvswitch/privileges.h"
 #include "tools/uvswitch/seccomp_filter.h"
-#ifdef UVS_WITH_DPDK
-#include "tools/uvswitch/dpdk_port_factory.h"
-#endif
 
 namespace uvs::daemon {
 
@@ -90,8 +85,8 @@ bool Daemon::start_switch(std::string* error) {
   for (const config::PortSpec& p : cfg_.ports) {
     // Asked before the port owns the fd: a listener (SO_ACCEPTCONN) takes new frontends, a
     // connected socket serves exactly one.
-    const auto* vu = p.backend.get_if<config::VhostUserPortSpec>();
-    bool one_frontend = vu && vu->fd && netback::socket_is_listening(*vu->fd) == 0;
+    const PortFactory* f = find_port_factory(p.type);
+    const bool one_frontend = f && f->single_peer && f->single_peer(p);
     if (!ports_->add(p, error)) return false;
     if (one_frontend) fd_conn_ports_.push_back(p.id);
   }
@@ -149,32 +144,8 @@ void Daemon::print_banner() const {
     std::printf("  captures:       %zu configured\n", cfg_.captures.size());
   }
   for (const auto& p : cfg_.ports) {
-    const auto* nat = p.backend.get_if<config::NatPortSpec>();
-    if (!nat) continue;
-    std::printf(
-        "  NAT %s: guests on its VLAN get DHCP from %s (gateway %s, DNS %s); the host's loopback "
-        "is %s\n",
-        p.id.c_str(), nat->dhcp_start.to_string().c_str(), nat->host.to_string().c_str(),
-        nat->dns.to_string().c_str(), nat->host.to_string().c_str());
-    // Run-time forwards go through the control socket; without one, only hostfwd= keys work.
-    if (!cfg_.control_path.empty()) {
-      std::printf("    forward a host port: uvswitchctl --control %s hostfwd-add %s "
-                  "tcp:127.0.0.1:2222-:22\n",
-                  cfg_.control_path.c_str(), p.id.c_str());
-    }
-  }
-  for (const auto& p : cfg_.ports) {
-    const auto* vu = p.backend.get_if<config::VhostUserPortSpec>();
-    if (!vu || vu->fd) continue;  // an inherited socket's frontend is already attached
-    // What a user pastes to attach a guest: shared guest RAM is what vhost-user needs.
-    std::printf(
-        "  attach a QEMU guest to %s:\n"
-        "    qemu-system-x86_64 -m 1G -object memory-backend-memfd,id=mem,size=1G,share=on "
-        "-numa node,memdev=mem \\\n"
-        "      -chardev socket,id=%s,path=%s%s -netdev vhost-user,id=%s,chardev=%s \\\n"
-        "      -device virtio-net-pci,netdev=%s ...\n",
-        p.id.c_str(), p.id.c_str(), vu->path.c_str(), vu->server ? "" : ",server=on,wait=off",
-        p.id.c_str(), p.id.c_str(), p.id.c_str());
+    const PortFactory* f = find_port_factory(p.type);
+    if (f && f->banner) std::fputs(f->banner(p, cfg_.control_path).c_str(), stdout);
   }
   std::fflush(stdout);
 }
@@ -253,14 +224,15 @@ int Daemon::run() {
     return kExitRuntime;
   }
 
-#ifdef UVS_WITH_DPDK
-  // Before the I/O threads: EAL pins its caller while it starts and creates its own threads.
-  if (!start_dpdk(cfg_, &error)) {
-    std::fprintf(stderr, "uvswitch: %s\n", error.c_str());
-    ::close(sfd);
-    return kExitRuntime;
+  // Before the I/O threads: DPDK's EAL pins its caller while it starts and creates its own
+  // threads.
+  for (const PortFactory* f : port_factories()) {
+    if (f->start_process && !f->start_process(cfg_, &error)) {
+      std::fprintf(stderr, "uvswitch: %s\n", error.c_str());
+      ::close(sfd);
+      return kExitRuntime;
+    }
   }
-#endif
 
   if (!start_switch(&error)) {
     std::fprintf(stderr, "uvswitch: %s\n", error.c_str());

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The dpdk port type in the daemon: EAL start-up, the DpdkPort factory and its stats JSON.
-#include "tools/uvswitch/dpdk_port_factory.h"
-
+// The dpdk port type in the daemon (built with -DUVS_WITH_DPDK=ON): EAL start-up, the DpdkPort
+// factory and its stats JSON.
 #include "config/dpdk_port_spec.h"
 #include "config/limits.h"
 #include "netback/dpdk/dpdk_eal.h"
@@ -9,7 +8,10 @@
 #include "tools/uvswitch/port_factory.h"
 
 namespace uvs::daemon {
+namespace {
 
+// The EAL starts once, before the I/O threads, when the configuration has a dpdk port or
+// --dpdk-args; otherwise DPDK stays untouched.
 bool start_dpdk(const config::DaemonConfig& cfg, std::string* error) {
   bool wanted = !cfg.dpdk_args.empty();
   for (const config::PortSpec& p : cfg.ports) wanted |= p.type == &config::kDpdkPortType;
@@ -18,8 +20,6 @@ bool start_dpdk(const config::DaemonConfig& cfg, std::string* error) {
   if (!st) *error = st.message;
   return st.ok();
 }
-
-namespace {
 
 Json dpdk_stats_json(const netback::DpdkPort& p);
 
@@ -74,6 +74,7 @@ Json dpdk_stats_json(const netback::DpdkPort& p) {
 
 }  // namespace
 
-extern const PortFactory kDpdkFactory{&config::kDpdkPortType, make_dpdk_port};
+extern const PortFactory kDpdkFactory{
+    .type = &config::kDpdkPortType, .make = make_dpdk_port, .start_process = start_dpdk};
 
 }  // namespace uvs::daemon

@@ -194,9 +194,25 @@ CommandReply nat_command(slirpglue::NatPort& nat, std::string_view command, cons
   return bad("a nat port has no command '" + std::string(command) + "'");
 }
 
+// Where the guests' DHCP, gateway and DNS are, and how to forward a host port at run time
+// (through the control socket; without one, only hostfwd= keys work).
+std::string nat_banner(const config::PortSpec& spec, const std::string& control_path) {
+  const auto& nat = spec.backend.get<config::NatPortSpec>();
+  std::string out = "  NAT " + spec.id + ": guests on its VLAN get DHCP from " +
+                    nat.dhcp_start.to_string() + " (gateway " + nat.host.to_string() + ", DNS " +
+                    nat.dns.to_string() + "); the host's loopback is " + nat.host.to_string() +
+                    "\n";
+  if (!control_path.empty()) {
+    out += "    forward a host port: uvswitchctl --control " + control_path + " hostfwd-add " +
+           spec.id + " tcp:127.0.0.1:2222-:22\n";
+  }
+  return out;
+}
+
 }  // namespace
 
-extern const PortFactory kNatFactory{&config::kNatPortType, make_nat_port};
+extern const PortFactory kNatFactory{
+    .type = &config::kNatPortType, .make = make_nat_port, .banner = nat_banner};
 
 void register_nat_commands(CommandTable& table, Daemon& d) {
   // Checks the arguments, then runs the command on the NAT port's loop through its entry.

@@ -24,6 +24,10 @@ const PortFactory* const kFactories[] = {&kVhostUserFactory, &kTapFactory, &kStr
 
 }  // namespace
 
+std::span<const PortFactory* const> port_factories() {
+  return kFactories;
+}
+
 const PortFactory* find_port_factory(const config::PortTypeInfo* type) {
   for (const PortFactory* f : kFactories) {
     if (f->type == type) return f;

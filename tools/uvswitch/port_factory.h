@@ -5,9 +5,11 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "config/daemon_config.h"
 #include "config/port_spec.h"
 #include "config/port_types.h"
 #include "eventloop/event_loop.h"
@@ -34,7 +36,21 @@ struct PortFactory {
   /// Creates and starts the port on `loop` (its thread). Null port with `*error` naming the port
   /// and the cause when it cannot start.
   RunningPort (*make)(const config::PortSpec& spec, ev::EventLoop& loop, std::string* error);
+  /// Process-wide start-up the type needs before any I/O thread exists (DPDK's EAL), given the
+  /// whole configuration; null for none. False with `*error` stops the daemon (exit 1).
+  bool (*start_process)(const config::DaemonConfig& cfg, std::string* error) = nullptr;
+  /// What the start-up banner says about a port of this type (how to attach a guest, how to
+  /// forward a host port): whole lines, each indented by two spaces; null for nothing.
+  /// `control_path` is empty without a control socket.
+  std::string (*banner)(const config::PortSpec& spec, const std::string& control_path) = nullptr;
+  /// Whether the port serves one peer that cannot come back once it leaves (an inherited,
+  /// connected socket), so that a daemon without a control socket ends with it. Asked before
+  /// make(), which takes the fd over; null means never.
+  bool (*single_peer)(const config::PortSpec& spec) = nullptr;
 };
+
+/// Every factory, one per config port type.
+std::span<const PortFactory* const> port_factories();
 
 /// The factory of config type `type`; null when kFactories lacks it (make_port() then refuses
 /// the port by name).

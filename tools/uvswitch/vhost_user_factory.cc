@@ -124,8 +124,36 @@ RunningPort make_vhost_user(const config::PortSpec& spec, ev::EventLoop& loop,
                  vhost_user_json);
 }
 
+// An inherited connected socket (what libvirt passes) serves its one frontend; a listener
+// (SO_ACCEPTCONN) takes new ones.
+bool vhost_user_single_peer(const config::PortSpec& spec) {
+  const auto& vu = spec.backend.get<config::VhostUserPortSpec>();
+  return vu.fd && netback::socket_is_listening(*vu.fd) == 0;
+}
+
+// What a user pastes to attach a guest: shared guest RAM is what vhost-user needs. An inherited
+// socket's frontend is attached already.
+std::string vhost_user_banner(const config::PortSpec& spec, const std::string&) {
+  const auto& vu = spec.backend.get<config::VhostUserPortSpec>();
+  if (vu.fd) return {};
+  const std::string& id = spec.id;
+  return "  attach a QEMU guest to " + id +
+         ":\n"
+         "    qemu-system-x86_64 -m 1G -object memory-backend-memfd,id=mem,size=1G,share=on "
+         "-numa node,memdev=mem \\\n"
+         "      -chardev socket,id=" +
+         id + ",path=" + vu.path + (vu.server ? "" : ",server=on,wait=off") +
+         " -netdev vhost-user,id=" + id + ",chardev=" + id +
+         " \\\n"
+         "      -device virtio-net-pci,netdev=" +
+         id + " ...\n";
+}
+
 }  // namespace
 
-extern const PortFactory kVhostUserFactory{&config::kVhostUserPortType, make_vhost_user};
+extern const PortFactory kVhostUserFactory{.type = &config::kVhostUserPortType,
+                                           .make = make_vhost_user,
+                                           .banner = vhost_user_banner,
+                                           .single_peer = vhost_user_single_peer};
 
 }  // namespace uvs::daemon
