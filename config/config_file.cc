@@ -29,7 +29,7 @@ std::string at(const std::string& name, int line) {
 
 // Keys that take a list: an array becomes one ':'-joined value, the keyval list syntax.
 bool is_list_key(std::string_view key) {
-  return key == "trunk";
+  return key == "trunk" || key == "threads";
 }
 // Keys that may repeat: an array becomes one item per element.
 bool is_repeat_key(std::string_view key) {

@@ -37,6 +37,20 @@ Result<void> check_ports(const std::vector<Setting<PortSpec>>& ports, const Daem
               "; raise --threads or lower thread=",
           "thread");
     }
+    if (const auto* vu = port.backend.get_if<VhostUserPortSpec>()) {
+      for (unsigned t : vu->threads) {
+        if (t < cfg.threads) continue;
+        return Error::make(ConfigError::kOutOfRange,
+                           origin + ": threads= names thread " + std::to_string(t) +
+                               " but there " +
+                               (cfg.threads == 1 ? "is 1 I/O thread (index 0)"
+                                                 : "are " + std::to_string(cfg.threads) +
+                                                       " I/O threads (0.." +
+                                                       std::to_string(cfg.threads - 1) + ")") +
+                               "; raise --threads or change threads=",
+                           "threads");
+      }
+    }
     const PortClaims claims = port.type->claims ? port.type->claims(port.backend) : PortClaims{};
     if (const std::string& path = claims.socket_path; !path.empty()) {
       auto [it, fresh] = paths.emplace(path, "port " + port.id);

@@ -2,6 +2,9 @@
 // The vhost-user port type's keys: reading, checking, canonical settings and --help text.
 #include "config/vhost_user_port_spec.h"
 
+#include <algorithm>
+#include <string_view>
+
 #include "config/fd_check.h"
 #include "config/limits.h"
 #include "config/path_check.h"
@@ -25,6 +28,11 @@ constexpr KeyRule kVhostUserKeys[] = {
               "connects to SOCK."},
     {.name = "queues", .value = "N",
      .help = "queue pairs, 1..64 (default 1)."},
+    {.name = "threads", .value = "LIST",
+     .help = "the I/O threads the queue pairs run on, e.g. 0-3 or 1:3: pair p on the (p mod "
+              "n)-th listed thread, the first also serves the socket; at most queues threads, "
+              "not with thread=. Default: every pair on the port's one thread. One flow always "
+              "uses one queue, so its frames stay in order."},
     {.name = "mac", .value = "MAC",
      .help = "the guest's MAC, offered in the device config space (default: none offered)."},
     {.name = "mtu", .value = "N",
@@ -41,6 +49,45 @@ constexpr KeyRule kVhostUserKeys[] = {
      .help = "on (default): offer VHOST_F_LOG_ALL so QEMU can live-migrate the guest; off: "
               "QEMU refuses to migrate it."},
 };
+
+// threads=: I/O thread indices and inclusive ranges separated by ':' (the keyval list syntax,
+// as trunk=), e.g. "0-3" or "1:3", in the order given (the first serves the socket), each once.
+Result<std::vector<unsigned>> parse_thread_list(std::string_view text) {
+  std::vector<unsigned> out;
+  if (text.empty()) return Error::make(ConfigError::kBadValue, "empty thread list");
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find(':', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view item = text.substr(pos, end - pos);
+    const size_t dash = item.find('-');
+    auto first = parse_uint(item.substr(0, dash), 0, kMaxThreads - 1);
+    if (!first) {
+      return Error::make(ConfigError::kBadValue,
+                         "in thread list '" + std::string(text) + "': " + first.error().message);
+    }
+    uint64_t last = *first;
+    if (dash != std::string_view::npos) {
+      auto l = parse_uint(item.substr(dash + 1), 0, kMaxThreads - 1);
+      if (!l || *l < *first) {
+        return Error::make(ConfigError::kBadValue, "in thread list '" + std::string(text) +
+                                                       "': bad range '" + std::string(item) +
+                                                       "' (want FIRST-LAST, FIRST <= LAST)");
+      }
+      last = *l;
+    }
+    for (uint64_t t = *first; t <= last; ++t) {
+      if (std::find(out.begin(), out.end(), unsigned(t)) != out.end()) {
+        return Error::make(ConfigError::kBadValue, "thread list '" + std::string(text) +
+                                                       "' names thread " + std::to_string(t) +
+                                                       " twice");
+      }
+      out.push_back(unsigned(t));
+    }
+    pos = end + 1;
+  }
+  return out;
+}
 
 Result<PortBackend> read_vhost_user(const KeyReader& r) {
   VhostUserPortSpec s;
@@ -69,6 +116,22 @@ Result<PortBackend> read_vhost_user(const KeyReader& r) {
     UVS_CFG_RETURN_IF_ERROR(r.read("server", &s.server, parse_bool));
   }
   UVS_CFG_RETURN_IF_ERROR(r.read("queues", &s.queues, uint_in(1, kMaxQueuePairs)));
+  if (r.has("threads")) {
+    if (r.has("thread")) {
+      return Error::make(ConfigError::kConflict,
+                         "thread and threads exclude each other (thread=N: every queue pair on "
+                         "one thread; threads=LIST: queue pairs spread over several)",
+                         "threads");
+    }
+    UVS_CFG_RETURN_IF_ERROR(r.read("threads", &s.threads, parse_thread_list));
+    if (s.threads.size() > s.queues) {
+      return Error::make(ConfigError::kConflict,
+                         "threads lists " + std::to_string(s.threads.size()) +
+                             " threads but queues=" + std::to_string(s.queues) +
+                             ": each thread needs a queue pair of its own",
+                         "threads");
+    }
+  }
   UVS_CFG_RETURN_IF_ERROR(r.read("mac", &s.mac, parse_mac));
   UVS_CFG_RETURN_IF_ERROR(r.read("mtu", &s.mtu, uint_in(kMinMtu, kMaxMtu)));
   UVS_CFG_RETURN_IF_ERROR(read_access(
@@ -88,6 +151,11 @@ void write_vhost_user(const PortBackend& b, PortSettings* out_list) {
     out.emplace_back("server", on_off(s.server));
   }
   out.emplace_back("queues", std::to_string(s.queues));
+  if (!s.threads.empty()) {
+    std::string list;
+    for (unsigned t : s.threads) list += (list.empty() ? "" : ":") + std::to_string(t);
+    out.emplace_back("threads", list);
+  }
   if (s.mac) out.emplace_back("mac", s.mac->to_string());
   if (s.mtu) out.emplace_back("mtu", std::to_string(*s.mtu));
   write_access(s, &out);
@@ -112,8 +180,8 @@ const PortTypeInfo kVhostUserPortType{
     .read = read_vhost_user,
     .write = write_vhost_user,
     .claims = claims_vhost_user,
-    .usage = "vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,mac=MAC][,mtu=N]\n"
-             "[,offload=on|off][,migration=on|off]",
+    .usage = "vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,threads=LIST]\n"
+             "[,mac=MAC][,mtu=N][,offload=on|off][,migration=on|off]",
     .summary = "a QEMU guest's virtio-net device: uvswitch is the vhost-user backend.",
 };
 

@@ -14,7 +14,7 @@ namespace uvs::config {
 
 struct PortTypeInfo;
 
-/// vhost-user,id=,path=|fd=[,server=on|off][,queues=N][,mac=][,mtu=N]. The switch is the
+/// vhost-user,id=,path=|fd=[,server=on|off][,queues=N][,threads=LIST][,mac=][,mtu=N]. The switch is the
 /// vhost-user backend; server=on (default) means it listens on `path` and QEMU connects as the
 /// frontend. fd=N instead of path: an inherited socket (connected, as libvirt passes it, or
 /// listening), exclusive with path and server.
@@ -23,6 +23,9 @@ struct VhostUserPortSpec {
   std::optional<int> fd;        ///< inherited socket; only at start-up, never over port-add
   bool server = true;
   unsigned queues = 1;          ///< queue pairs
+  /// I/O threads the queue pairs run on (pair p on threads[p % size]), the first also serving
+  /// the socket; at most `queues`, each once. Empty: every pair on the port's one thread.
+  std::vector<unsigned> threads;
   std::optional<MacAddr> mac;   ///< offered in the device config space when set
   std::optional<unsigned> mtu;  ///< offered as VIRTIO_NET_F_MTU when set
   std::optional<unsigned> mode;     ///< server socket's permissions (octal `mode=`)

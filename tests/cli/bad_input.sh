@@ -33,6 +33,11 @@ bad --port "nat,id=nat0,net=10.0.2.0/33" -- "--port nat0: net: '10.0.2.0/33': pr
 bad --port "dgram,id=d0,local=127.0.0.1:5000,remote=localhost:5001" -- "--port d0: remote: 'localhost:5001' is not IP:PORT"
 bad --port "tap,id=t0,ifname=tap0" --port "tap,id=t0,ifname=tap1" -- "--port t0: duplicate port id 't0'"
 bad --threads 2 --port "tap,id=t0,ifname=tap0,thread=2" -- "--port t0: thread=2 but there are 2 I/O threads"
+bad --threads 2 --port "vhost-user,id=vm0,path=$TMP/vm0.sock,queues=4,threads=1-2" -- \
+  "--port vm0: threads= names thread 2 but there are 2 I/O threads (0..1)"
+bad --port "vhost-user,id=vm0,path=$TMP/vm0.sock,queues=2,threads=0-2" -- \
+  "--port vm0: threads lists 3 threads but queues=2"
+bad --port "vhost-user,id=vm0,path=$TMP/vm0.sock,queues=2,threads=1-0" -- "bad range '1-0'"
 bad --port "vhost,id=x" -- "unknown port type 'vhost' (did you mean 'vhost-user'?)"
 bad --capture "port=vm9,file=$TMP/x.pcap" -- "port 'vm9' does not exist (ports: vm0, nat0)"
 bad --capture "port=vm0,file=$TMP/x.pcap,snaplen=0" -- "snaplen: 0 is out of range 1..262144"

@@ -34,6 +34,7 @@ id = "vm0"
 path = "/tmp/uvs-test-vm0.sock"
 server = false
 queues = 2
+threads = [1, 0]
 trunk = [10, 20]
 
 [[port]]
@@ -62,6 +63,7 @@ snaplen = 96
   CHECK(vm0.id == "vm0");
   CHECK_FALSE(vm0.backend.get<VhostUserPortSpec>().server);
   CHECK(vm0.backend.get<VhostUserPortSpec>().queues == 2);
+  CHECK(vm0.backend.get<VhostUserPortSpec>().threads == std::vector<unsigned>{1, 0});
   CHECK(vm0.vlan.trunk == std::vector<uint16_t>{10, 20});
   CHECK(layer->ports[0].origin == "u.toml:10: port vm0");
   const auto& nat = layer->ports[1].value.backend.get<NatPortSpec>();

@@ -150,6 +150,22 @@ TEST_CASE("flag errors name the flag") {
         "--control: empty socket path");
 }
 
+TEST_CASE("merge: threads= of a vhost-user port must name existing threads") {
+  uvs::config::test::TempDir dir;
+  ConfigLayer flags = flags_with({{"threads", "2"}});
+  REQUIRE(flags.add_port_text("vhost-user,id=vm0,path=" + dir.path() + "/vm0.sock,queues=4,threads=0-2").ok());
+  auto r = merge_config(ConfigLayer{}, flags, test_env(dir));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ConfigError::kOutOfRange);
+  CHECK(r.error().key == "threads");
+  CHECK(r.error().message ==
+        "--port vm0: threads= names thread 2 but there are 2 I/O threads (0..1); raise --threads "
+        "or change threads=");
+  ConfigLayer ok = flags_with({{"threads", "2"}});
+  REQUIRE(ok.add_port_text("vhost-user,id=vm0,path=" + dir.path() + "/vm0.sock,queues=4,threads=1:0").ok());
+  CHECK(merge_config(ConfigLayer{}, ok, test_env(dir)).ok());
+}
+
 TEST_CASE("merge: thread index must be below the thread count") {
   uvs::config::test::TempDir dir;
   ConfigLayer flags = flags_with({{"threads", "2"}});

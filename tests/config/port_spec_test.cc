@@ -557,3 +557,39 @@ TEST_CASE("dpdk: devargs keep their doubled commas as one value; a build without
   CHECK(error_of("dpdk,id=d0,devargs=net_ring0,queues=65") ==
         "queues: 65 is out of range 1..64");
 }
+
+TEST_CASE("vhost-user: threads= lists the I/O threads of the queue pairs, checked by name") {
+  auto p = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,queues=4,threads=0-3");
+  REQUIRE(p.ok());
+  CHECK(p->backend.get<VhostUserPortSpec>().threads == std::vector<unsigned>{0, 1, 2, 3});
+  CHECK(to_keyval(*p) ==
+        "vhost-user,id=vm0,vlan=1,path=/tmp/x.sock,server=on,queues=4,threads=0:1:2:3,offload=on,"
+        "migration=on");
+  CHECK(*parse_port_spec(to_keyval(*p)) == *p);
+  // Order kept (the first serves the socket); single threads and ranges mix.
+  p = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,queues=4,threads=3:0-1");
+  REQUIRE(p.ok());
+  CHECK(p->backend.get<VhostUserPortSpec>().threads == std::vector<unsigned>{3, 0, 1});
+  // Without threads= nothing is spread.
+  p = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,queues=4");
+  REQUIRE(p.ok());
+  CHECK(p->backend.get<VhostUserPortSpec>().threads.empty());
+
+  auto key_of = [](const std::string& text) {
+    auto r = parse_port_spec(text);
+    return r.ok() ? std::string() : r.error().key;
+  };
+  const std::string base = "vhost-user,id=vm0,path=/tmp/x.sock,queues=4,";
+  CHECK(error_of(base + "threads=0-4") ==
+        "threads lists 5 threads but queues=4: each thread needs a queue pair of its own");
+  CHECK(key_of(base + "threads=0-4") == "threads");
+  CHECK(error_of(base + "threads=2-1").find("bad range '2-1'") != std::string::npos);
+  CHECK(error_of(base + "threads=0:1:0") == "threads: thread list '0:1:0' names thread 0 twice");
+  CHECK(key_of(base + "threads=x") == "threads");
+  CHECK(key_of(base + "threads=0-") == "threads");
+  CHECK(key_of(base + "threads=") == "threads");
+  CHECK(key_of(base + "threads=300") == "threads");
+  CHECK(error_of(base + "threads=0-1,thread=1").find("thread and threads exclude each other") !=
+        std::string::npos);
+  CHECK(key_of("tap,id=t0,ifname=t0,threads=0-1") == "threads");
+}

@@ -38,7 +38,7 @@ Json two_ports() {
                   "drop-no-buffers": 3},
        "backend": {"connected": true, "connections": 1, "out-drop-not-ready": 4,
                    "total": {"in-frames": 11, "kicks": 5},
-                   "queues": [{"in-frames": 6}, {"in-frames": 5}]}},
+                   "queues": [{"in-frames": 6, "thread": 0}, {"in-frames": 5, "thread": 1}]}},
       {"id": "t\"1", "type": "tap", "thread": 1, "state": "down",
        "switch": {"in-frames": 0, "in-bytes": 0, "out-frames": 0, "drop-vlan": 0,
                   "drop-no-buffers": 0},
@@ -75,8 +75,9 @@ TEST_CASE("each port type's own counters: nested totals, per-queue labels, text 
   CHECK(has_line(t, "uvswitch_vhost_user_tx_drops_total{port=\"vm0\",reason=\"not_ready\"} 4"));
   CHECK(has_line(t, "uvswitch_vhost_user_rx_frames_total{port=\"vm0\"} 11"));
   CHECK(has_line(t, "uvswitch_vhost_user_kicks_total{port=\"vm0\"} 5"));
-  CHECK(has_line(t, "uvswitch_vhost_user_queue_rx_frames_total{port=\"vm0\",queue=\"0\"} 6"));
-  CHECK(has_line(t, "uvswitch_vhost_user_queue_rx_frames_total{port=\"vm0\",queue=\"1\"} 5"));
+  CHECK(has_line(t, "uvswitch_vhost_user_queue_rx_frames_total{port=\"vm0\",queue=\"0\",thread=\"0\"} 6"));
+  CHECK(has_line(t, "uvswitch_vhost_user_queue_rx_frames_total{port=\"vm0\",queue=\"1\",thread=\"1\"} 5"));
+  CHECK(t.find("queue_thread") == std::string::npos);  // where a queue runs is a label only
   CHECK(has_line(t, "uvswitch_tap_rx_drops_total{port=\"t\\\"1\",reason=\"gso\"} 9"));
   CHECK(has_line(t, "uvswitch_tap_info{port=\"t\\\"1\",ifname=\"uvtap1\"} 1"));
   CHECK(has_line(t, "uvswitch_thread_bursts_total{thread=\"0\"} 3"));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "config/vhost_user_port_spec.h"
 #include "port/offload_layout.h"
 #include "tools/uvswitch/port_factory.h"
 
@@ -55,7 +56,7 @@ const config::PortSpec* PortTable::spec(const std::string& id) const {
 bool PortTable::details(const std::string& id, Json* out, std::string* error) {
   for (Entry& e : ports_) {
     if (e.spec.id != id) continue;
-    threads_.loop(e.thread).run_in_loop_sync([&] { *out = e.running.details(); });
+    *out = backend_json(e);
     return true;
   }
   *error = "no port with id '" + id + "'";
@@ -80,8 +81,24 @@ bool PortTable::command(const std::string& id, std::string_view command, const J
 }
 
 void PortTable::destroy_on_loop(Entry& e) {
+  e.spread.reset();  // takes itself apart on each of its threads
   // The port belongs to its loop: its destructor unregisters handlers there.
   threads_.loop(e.thread).run_in_loop_sync([&] { e.running = RunningPort{}; });
+}
+
+Json PortTable::backend_json(Entry& e) {
+  Json out;
+  if (e.spread) {
+    out = e.spread->details();
+  } else {
+    threads_.loop(e.thread).run_in_loop_sync([&] { out = e.running.details(); });
+  }
+  // Queue pair p of a vhost-user port runs on threads[p % n] (VhostUserNetOptions::lanes).
+  if (e.spec.backend.get_if<config::VhostUserPortSpec>() && out.contains("queues")) {
+    Json& queues = out["queues"];
+    for (size_t p = 0; p < queues.size(); ++p) queues[p]["thread"] = e.threads[p % e.threads.size()];
+  }
+  return out;
 }
 
 bool PortTable::add(const config::PortSpec& spec, std::string* error) {
@@ -91,15 +108,26 @@ bool PortTable::add(const config::PortSpec& spec, std::string* error) {
   }
   Entry e;
   e.spec = spec;
-  e.thread = spec.thread ? *spec.thread : bridge_.pick_thread();
+  const auto* vu = spec.backend.get_if<config::VhostUserPortSpec>();
+  if (vu && !vu->threads.empty()) {
+    e.threads = vu->threads;  // threads=: the parser refuses it beside thread=
+  } else {
+    e.threads = {spec.thread ? *spec.thread : bridge_.pick_thread()};
+  }
+  e.thread = e.threads[0];
   if (e.thread >= threads_.size()) {
     *error = "port " + spec.id + ": thread=" + std::to_string(e.thread) + " but there are only " +
              std::to_string(threads_.size()) + " threads";
     return false;
   }
-  threads_.loop(e.thread).run_in_loop_sync(
-      [&] { e.running = make_port(spec, threads_.loop(e.thread), error); });
-  if (!e.running.port) return false;
+  if (e.threads.size() > 1) {
+    e.spread = VhostUserSpread::create(spec, threads_, error);
+    if (!e.spread) return false;
+  } else {
+    threads_.loop(e.thread).run_in_loop_sync(
+        [&] { e.running = make_port(spec, threads_.loop(e.thread), error); });
+    if (!e.running.port) return false;
+  }
 
   bridge::PortOptions po;
   po.vlan = to_bridge_vlan(spec.vlan);
@@ -109,7 +137,8 @@ bool PortTable::add(const config::PortSpec& spec, std::string* error) {
   po.security.max_macs = sec.max_macs.value_or(0);
   po.security.bum_rate = sec.bum_rate.value_or(0);
   if (sec.allowed_mac) po.security.allowed_mac = sec.allowed_mac->bytes;
-  bridge::Result<bridge::PortIndex> r = bridge_.add_port(*e.running.port, po);
+  bridge::Result<bridge::PortIndex> r =
+      e.spread ? bridge_.add_port(e.spread->lanes(), po) : bridge_.add_port(*e.running.port, po);
   if (!r) {
     *error = "port " + spec.id + ": " + r.error().message;
     destroy_on_loop(e);
@@ -144,11 +173,12 @@ Json PortTable::list() {
   Json out = Json::array();
   for (Entry& e : ports_) {
     port::PortState state = port::PortState::kDown;
-    Json backend;
-    threads_.loop(e.thread).run_in_loop_sync([&] {
-      state = e.running.port->state();
-      backend = e.running.details();
-    });
+    if (e.spread) {
+      state = e.spread->state();
+    } else {
+      threads_.loop(e.thread).run_in_loop_sync([&] { state = e.running.port->state(); });
+    }
+    Json backend = backend_json(e);
     Json sw = Json::object();
     for (const bridge::PortStats& ps : bs.ports) {
       if (ps.index != e.index) continue;
@@ -172,6 +202,7 @@ Json PortTable::list() {
     out.push_back(Json{{"id", e.spec.id},
                        {"type", std::string(e.spec.type_name())},
                        {"thread", e.thread},
+                       {"threads", e.threads},
                        {"state", state_name(state)},
                        {"switch", sw},
                        {"backend", backend}});

@@ -12,6 +12,7 @@
 #include "switch/port_threads.h"
 #include "tools/uvswitch/command_table.h"
 #include "tools/uvswitch/port_factory.h"
+#include "tools/uvswitch/vhost_user_spread.h"
 
 namespace uvs::daemon {
 
@@ -48,11 +49,15 @@ class PortTable {
  private:
   struct Entry {
     config::PortSpec spec;
-    unsigned thread = 0;
+    unsigned thread = 0;           // the port's own thread (its socket's, for vhost-user)
+    std::vector<unsigned> threads;  // every thread it runs on, `thread` first
     bridge::PortIndex index = 0;
-    RunningPort running;  // the port, and its type's view of it
+    RunningPort running;  // the port, and its type's view of it (empty when spread)
+    std::unique_ptr<VhostUserSpread> spread;  // a vhost-user port on several threads
   };
   void destroy_on_loop(Entry& e);
+  /// The type's own details; a vhost-user port's queues each with the thread it runs on.
+  Json backend_json(Entry& e);
 
   bridge::PortThreads& threads_;
   bridge::Bridge& bridge_;

@@ -222,8 +222,13 @@ void PrometheusText::add_object(std::string_view prefix, const Json& obj,
         if (!v[i].is_object()) continue;  // lists of scalars (VLAN ids) are settings, not metrics
         MetricLabels l = labels;
         l.emplace_back(sanitize_name(item), std::to_string(i));
+        // An item's I/O thread (a vhost-user queue pair's) is where it runs, not a count: a
+        // label, so its counters can be summed per thread.
+        const bool threaded = v[i].contains("thread") && v[i]["thread"].is_number();
+        if (threaded) l.emplace_back("thread", scalar_text(v[i]["thread"]));
         add_object(std::string(prefix) + "_" + sanitize_name(item), v[i], l,
-                   path + "." + key + "[]");
+                   path + "." + key + "[]", threaded ? std::set<std::string, std::less<>>{"thread"}
+                                                     : std::set<std::string, std::less<>>{});
       }
     }
   }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The vhost-user port type in the daemon: options from the config, and its counters.
-#include "tools/uvswitch/port_factory.h"
+#include "tools/uvswitch/vhost_user_factory.h"
 
 #include <cstdio>
 
@@ -77,8 +77,9 @@ Json offloads_json(uint64_t acked) {
   return Json{{"negotiated", names}, {"features", hex}};
 }
 
-Json vhost_user_json(const netback::VhostUserNetPort& vu) {
-  netback::VhostUserNetStats s = vu.stats();
+}  // namespace
+
+Json vhost_user_json(const netback::VhostUserNetPort& vu, const netback::VhostUserNetStats& s) {
   Json queues = Json::array();
   for (const auto& q : s.queues) queues.push_back(queue_json(q));
   return Json{{"connected", s.connected},
@@ -93,10 +94,10 @@ Json vhost_user_json(const netback::VhostUserNetPort& vu) {
               {"queues", queues}};
 }
 
-RunningPort make_vhost_user(const config::PortSpec& spec, ev::EventLoop& loop,
-                            std::string* error) {
+bool vhost_user_options(const config::PortSpec& spec, netback::VhostUserNetOptions* out,
+                        std::string* error) {
   const auto& vu = spec.backend.get<config::VhostUserPortSpec>();
-  netback::VhostUserNetOptions o;
+  netback::VhostUserNetOptions& o = *out;
   o.name = spec.id;
   o.socket_path = vu.path;
   o.role = vu.server ? netback::SocketRole::kServer : netback::SocketRole::kClient;
@@ -105,7 +106,7 @@ RunningPort make_vhost_user(const config::PortSpec& spec, ev::EventLoop& loop,
     int listening = netback::socket_is_listening(*vu.fd);
     if (listening < 0) {
       *error = "port " + spec.id + ": fd=" + std::to_string(*vu.fd) + " is no longer a socket";
-      return {};
+      return false;
     }
     o.role = listening ? netback::SocketRole::kListenFd : netback::SocketRole::kFd;
     o.fd = *vu.fd;
@@ -120,8 +121,19 @@ RunningPort make_vhost_user(const config::PortSpec& spec, ev::EventLoop& loop,
     o.has_mac = true;
     o.mac = vu.mac->bytes;
   }
+  o.lanes = vu.threads.empty() ? 1 : uint32_t(vu.threads.size());
+  return true;
+}
+
+namespace {
+
+RunningPort make_vhost_user(const config::PortSpec& spec, ev::EventLoop& loop,
+                            std::string* error) {
+  netback::VhostUserNetOptions o;
+  if (!vhost_user_options(spec, &o, error)) return {};
+  o.lanes = 1;  // a port on several threads is made by VhostUserSpread
   return started(std::make_unique<netback::VhostUserNetPort>(loop, std::move(o)), error,
-                 vhost_user_json);
+                 [](const netback::VhostUserNetPort& vu) { return vhost_user_json(vu, vu.stats()); });
 }
 
 // An inherited connected socket (what libvirt passes) serves its one frontend; a listener
