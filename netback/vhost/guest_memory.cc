@@ -91,7 +91,26 @@ Status check_backing(const vu::MemoryRegion& r, int fd) {
 
 }  // namespace
 
+GuestMemory::Region* GuestMemory::find_same(const vu::MemoryRegion& r) noexcept {
+  for (size_t i = 0; i < count_; ++i) {
+    const auto& d = regions_[i].desc;
+    if (d.guest_phys_addr == r.guest_phys_addr && d.memory_size == r.memory_size &&
+        d.userspace_addr == r.userspace_addr && d.mmap_offset == r.mmap_offset) {
+      return &regions_[i];
+    }
+  }
+  return nullptr;
+}
+
 Status GuestMemory::add_region(const vu::MemoryRegion& r, int fd) {
+  // QEMU before 8.0 sends ADD_MEM_REG (and REM_MEM_REG) once per vhost device, so a
+  // multi-queue frontend adds each region once per queue pair: the same region again only
+  // counts a reference (vhost-user.rst: "VHOST_USER_ADD_MEM_REG" and the frontend's one-time
+  // requests).
+  if (Region* same = find_same(r)) {
+    ++same->refs;
+    return Status::success();
+  }
   if (Status s = validate_new(r); !s) return s;
   if (Status s = check_backing(r, fd); !s) return s;
   // mmap_offset need not be page aligned, so map from the file's start and skip it; this is
@@ -109,6 +128,10 @@ Status GuestMemory::add_region(const vu::MemoryRegion& r, int fd) {
 }
 
 Status GuestMemory::add_unowned_region(const vu::MemoryRegion& r, void* host) {
+  if (Region* same = find_same(r)) {
+    ++same->refs;
+    return Status::success();
+  }
   if (Status s = validate_new(r); !s) return s;
   append(r, static_cast<uint8_t*>(host), nullptr, 0);
   return Status::success();
@@ -119,6 +142,7 @@ bool GuestMemory::remove_region(const vu::MemoryRegion& r) noexcept {
     const auto& d = regions_[i].desc;
     if (d.guest_phys_addr == r.guest_phys_addr && d.memory_size == r.memory_size &&
         d.userspace_addr == r.userspace_addr) {
+      if (--regions_[i].refs > 0) return true;  // added again by another queue pair's device
       if (regions_[i].map_base) ::munmap(regions_[i].map_base, regions_[i].map_len);
       for (size_t j = i + 1; j < count_; ++j) regions_[j - 1] = regions_[j];
       regions_[--count_] = Region{};

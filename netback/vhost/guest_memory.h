@@ -42,6 +42,8 @@ class GuestMemory {
   /// frontend-virtual space), all kMaxMemSlots are used, the fd is a regular file shorter than
   /// mmap_offset + memory_size (touching the missing pages would raise SIGBUS), or mmap fails.
   /// A memfd that allows sealing is sealed against shrinking (F_SEAL_SHRINK) before it is mapped.
+  /// A region equal to a mapped one (address, size, user address and offset: a multi-queue
+  /// QEMU before 8.0 adds each region once per queue pair) only takes one more reference.
   Status add_region(const vu::MemoryRegion& region, int fd);
 
   /// Adds a region backed by memory the caller owns (tests and fuzzers: no mmap, never
@@ -49,8 +51,9 @@ class GuestMemory {
   /// removed or clear() runs. Same validation as add_region().
   Status add_unowned_region(const vu::MemoryRegion& region, void* host);
 
-  /// Removes (and unmaps) the region with the same guest address, size and user address
-  /// (REM_MEM_REG ignores mmap_offset). Returns false if there is none.
+  /// Drops a reference to the region with the same guest address, size and user address
+  /// (REM_MEM_REG ignores mmap_offset), and removes (unmaps) it with the last. Returns false if
+  /// there is none.
   bool remove_region(const vu::MemoryRegion& region) noexcept;
 
   /// Unmaps everything.
@@ -88,10 +91,12 @@ class GuestMemory {
     uint8_t* host = nullptr;   // host address of desc.guest_phys_addr
     void* map_base = nullptr;  // what to munmap (nullptr: not ours)
     size_t map_len = 0;
+    uint32_t refs = 1;         // times added (see add_region)
   };
   Status validate_new(const vu::MemoryRegion& region) const;
   void append(const vu::MemoryRegion& region, uint8_t* host, void* map_base, size_t map_len);
   const Region* find_gpa(uint64_t gpa) const noexcept;
+  Region* find_same(const vu::MemoryRegion& region) noexcept;
 
   std::array<Region, kMaxMemSlots> regions_{};
   size_t count_ = 0;

@@ -5,16 +5,18 @@
 #
 # Guest 1 (10.0.0.1) attaches through the backend-program --fd path: tests/cli/fd_launcher.py
 # listens on its socket and execs the daemon with that listener as --fd 3 (port vm0). Guest 2
-# (10.0.0.2) is on a plain path port, vm2, on the second port thread. Guest 1 uses split rings,
-# guest 2 packed rings (virtio-net-pci packed=on: virtio 1.1 VIRTIO_F_RING_PACKED). Both QEMUs are
-# vhost-user clients with reconnect=1; the guest side is tests/e2e/guest/peer1.sh and peer2.sh.
-# One boot of each checks, in order:
+# (10.0.0.2) is on a plain path port, vm2, with two queue pairs on the two port threads
+# (queues=2,threads=1:0; the guest has two vCPUs, so its kernel enables both). Guest 1 uses split
+# rings, guest 2 packed rings (virtio-net-pci packed=on: virtio 1.1 VIRTIO_F_RING_PACKED). Both
+# QEMUs are vhost-user clients with reconnect=1; the guest side is tests/e2e/guest/peer1.sh and
+# peer2.sh. One boot of each checks, in order:
 #   1. ping both ways and an HTTP download from guest 2, compared by md5; vm2 negotiated packed
 #      rings and vm0 split ones;
 #   2. guest 2's QEMU is SIGKILLed, guest 1 sees the outage;
 #   3. a new guest 2 on the same port: guest 1 pings and downloads again, then uploads the file;
 #   4. the daemon's counters: vm0 served one guest and vm2 two, without protocol errors; vm0's
-#      counts match guest 1's NIC counters; the switch learned both guests' MACs.
+#      counts match guest 1's NIC counters; both of vm2's queue pairs carried frames, each on its
+#      own thread; the switch learned both guests' MACs.
 # The addresses exist only inside the guests this script boots.
 # Usage: qemu_pair.sh BUILD_DIR SOURCE_DIR   (E2E_KEEP=1 keeps the logs)
 set -euo pipefail
@@ -30,11 +32,17 @@ guest_build
 
 a=$E2E_TMP/a.sock b=$E2E_TMP/b.sock
 DAEMON_PREFIX=(python3 "$SRC/tests/cli/fd_launcher.py" listen "$a")
-daemon_start sw --threads 2 --port "vhost-user,id=vm2,path=$b,thread=1"
+daemon_start sw --threads 2 --port "vhost-user,id=vm2,path=$b,queues=2,threads=1:0"
 DAEMON_PREFIX=()
 # Both guests boot at once: the boots dominate the test's time.
 guest_start g1 "$a" 52:54:00:00:00:01 "$guests/peer1.sh" client
-GUEST_NIC_OPTS=packed=on guest_start g2 "$b" 52:54:00:00:00:02 "$guests/peer2.sh" client
+# Guest 2 is multi-queue with packed rings: a Linux guest enables one queue pair per vCPU.
+mq_guest() {
+  local GUEST_NETDEV_OPTS=queues=2 GUEST_NIC_OPTS=packed=on,mq=on
+  local -a GUEST_QEMU_ARGS=(-smp 2)
+  guest_start "$@"
+}
+mq_guest g2 "$b" 52:54:00:00:00:02 "$guests/peer2.sh" client
 
 guest_wait_line g1 'UVS-STEP PHASE1-OK' 200 || fail "first checks"
 # VIRTIO_F_RING_PACKED is feature bit 34.
@@ -50,7 +58,7 @@ guest_wait_line g1 'UVS-STEP outage seen' 90 || fail "guest 1 saw no outage"
 e2e_wait_log "$E2E_TMP/sw.log" 'vm2: vhost-user frontend disconnected' 10 || fail "the daemon did not see guest 2 go"
 
 e2e_log "starting a new guest 2 on the same port"
-GUEST_NIC_OPTS=packed=on guest_start g2b "$b" 52:54:00:00:00:02 "$guests/peer2.sh" client
+mq_guest g2b "$b" 52:54:00:00:00:02 "$guests/peer2.sh" client
 rc1=0 rc2=0
 guest_wait g1 240 || rc1=$?
 t_g1=$GUEST_TOTAL_S
@@ -72,6 +80,10 @@ g1_tx=$(guest_nic_stat g1 tx) g1_rx=$(guest_nic_stat g1 rx)
 daemon_check sw "0 <= port('vm0')['backend']['total']['in-frames'] - ${g1_tx:-0} <= 20 and \
   0 <= port('vm0')['backend']['total']['out-frames'] - ${g1_rx:-0} <= 20" \
   "vm0's counters match guest 1's NIC (tx=$g1_tx rx=$g1_rx)" || ok=1
+daemon_check sw "port('vm2')['threads'] == [1, 0] and \
+  [q['thread'] for q in port('vm2')['backend']['queues']] == [1, 0] and \
+  all(q['in-frames'] + q['out-frames'] > 0 for q in port('vm2')['backend']['queues'])" \
+  "both of vm2's queue pairs carried frames, on threads 1 and 0" || ok=1
 fdb=$(daemon_ctl sw --json fdb)
 python3 -c '
 import json, sys

@@ -154,3 +154,23 @@ TEST_CASE("a region fd shorter than offset + size is refused; a sealable memfd i
   CHECK(errno == EPERM);
   ::close(fd);
 }
+
+TEST_CASE("the same region added again takes a reference; the last remove unmaps it") {
+  // A multi-queue QEMU before 8.0 sends ADD_MEM_REG / REM_MEM_REG once per queue pair.
+  std::vector<uint8_t> a(4096), other(4096);
+  GuestMemory gm;
+  REQUIRE(gm.add_unowned_region({0x1000, 4096, 0x10000, 0}, a.data()));
+  REQUIRE(gm.add_unowned_region({0x1000, 4096, 0x10000, 0}, other.data()));
+  CHECK(gm.region_count() == 1);
+  uint64_t len = 4;
+  CHECK(gm.gpa_to_host(0x1000, &len) == a.data());  // the first mapping stays
+  // Only an identical region is shared: an overlapping different one is still refused.
+  CHECK(!gm.add_unowned_region({0x1000, 8192, 0x10000, 0}, other.data()));
+  CHECK(gm.remove_region({0x1000, 4096, 0x10000, 0}));
+  len = 4;
+  CHECK(gm.gpa_to_host(0x1000, &len) == a.data());
+  CHECK(gm.remove_region({0x1000, 4096, 0x10000, 0}));
+  len = 4;
+  CHECK(gm.gpa_to_host(0x1000, &len) == nullptr);
+  CHECK(!gm.remove_region({0x1000, 4096, 0x10000, 0}));
+}
