@@ -18,6 +18,7 @@
 #   GUEST_APPEND         extra kernel command line
 #   GUEST_QEMU_ARGS      array of extra QEMU arguments
 #   GUEST_NIC_OPTS       extra virtio-net-pci properties, e.g. "mrg_rxbuf=off,host_mtu=9000"
+#   GUEST_NETDEV_OPTS    extra -netdev vhost-user properties, e.g. "queues=2"
 #   GUEST_TEST_FILES     array of files to put in the guest as /test-files/<basename>
 
 [ -n "${_E2E_GUEST_SH:-}" ] && return 0
@@ -121,7 +122,7 @@ guest_start() {
     client | server)
       local chr="socket,id=c0,path=$sock"
       if [ "$mode" = client ]; then chr+=",reconnect=1"; else chr+=",server=on,wait=off"; fi
-      net=(-chardev "$chr" -netdev vhost-user,id=n0,chardev=c0)
+      net=(-chardev "$chr" -netdev "vhost-user,id=n0,chardev=c0${GUEST_NETDEV_OPTS:+,$GUEST_NETDEV_OPTS}")
       # QEMU 7.2 under TCG segfaults in msix_set_vector_notifiers when vhost-user starts with MSI-X
       # enabled (docs TESTING.md); vectors=0 makes the guest use INTx instead.
       nic+=",vectors=0"
