@@ -32,13 +32,67 @@ uint32_t skip_bytes(iovec* iov, uint32_t cnt, size_t skip) noexcept {
   return i;
 }
 
+// The stores of one RX burst. A store into a guest buffer is a read-for-ownership miss on a
+// line the driver's core owns; made as soon as each chain was walked, they filled the store
+// buffer and the next chain's walk waited for them to drain. Small ones (headers, short frames)
+// are therefore recorded and run together once the burst's chains are walked, as DPDK's vhost
+// enqueue batches its small copies; large ones are bandwidth-bound and go at once. Every store
+// still goes through the ring's GuestWriter, so the dirty log sees it. Recorded stores keep
+// their order, and no recorded store overlaps a later immediate one (the header, the payload
+// and num_buffers are distinct bytes; a frame that does not fit drops its records, drop()).
+class RxStores {
+ public:
+  RxStores(const GuestWriter& out, RxScratch& s) noexcept : out_(out), s_(s) { s_.ncopies = 0; }
+
+  void copy(uint8_t* host, uint64_t gpa, const uint8_t* src, size_t n) noexcept {
+    if (n > kSmallCopy) {
+      out_.copy(host, gpa, src, n);
+      return;
+    }
+    if (s_.ncopies == RxScratch::kMaxCopies) run();
+    s_.copies[s_.ncopies++] = {host, gpa, src, static_cast<uint32_t>(n)};
+  }
+  // Runs the recorded stores, in order.
+  void run() noexcept {
+    for (uint32_t k = 0; k < s_.ncopies; ++k) {
+      const RxScratch::Copy& c = s_.copies[k];
+      out_.copy(c.host, c.gpa, c.src, c.len);
+    }
+    s_.ncopies = 0;
+    ++runs_;
+  }
+  // A header source slot for the next frame (runs the records first when all are taken, so no
+  // pending store still reads the slot handed out again).
+  uint32_t take_slot() noexcept {
+    if (slots_ == port::kMaxBurst) {
+      run();
+      slots_ = 0;
+    }
+    return slots_++;
+  }
+  // Where a frame starts: drop() forgets what was recorded after it.
+  struct Mark {
+    uint32_t ncopies, runs;
+  };
+  Mark mark() const noexcept { return {s_.ncopies, runs_}; }
+  void drop(Mark m) noexcept { s_.ncopies = m.runs == runs_ ? m.ncopies : 0; }
+
+ private:
+  // DPDK's vhost library batches copies up to 256 bytes (MAX_BATCH_LEN).
+  static constexpr size_t kSmallCopy = 256;
+  const GuestWriter& out_;
+  RxScratch& s_;
+  uint32_t slots_ = 0;
+  uint32_t runs_ = 0;
+};
+
 // A write position in a guest scatter list: each segment's host pointer and guest-physical
-// address, written through the ring's GuestWriter (the dirty log's one entry).
+// address, written through the burst's RxStores.
 struct DstCursor {
   const iovec* iov;
   const uint64_t* gpa;
   uint32_t cnt;
-  const GuestWriter& out;
+  RxStores& out;
   uint32_t i = 0;
   size_t off = 0;
 
@@ -211,17 +265,19 @@ BurstResult net_rx_burst(Ring& vq, uint32_t hdr_len, bool mergeable, uint32_t gu
                          NetQueueStats& stats) noexcept {
   BurstResult res;
   const uint32_t max_buffers = mergeable ? kRxMaxChainsPerFrame : 1;
-  const GuestWriter& out = vq.buffer_writer();
+  RxStores out(vq.buffer_writer(), s);
   size_t i = 0;
   bool out_of_buffers = false;
 
   for (; i < frames.size(); ++i) {
     const Frame& f = frames[i];
-    virtio::VirtioNetHdrV1 h;
+    const uint32_t slot = out.take_slot();
+    virtio::VirtioNetHdrV1& h = s.hdrs[slot];
     if (!make_rx_hdr(f.ol, guest_caps, &h)) [[unlikely]] {
       ++stats.out_drop_offload;
       continue;  // counted as taken: this guest can never take it
     }
+    const RxStores::Mark stores_mark = out.mark();
     const uint64_t need = uint64_t{hdr_len} + f.len;
     uint32_t npending = 0;   // chains popped for this frame (good and dropped)
     uint32_t nbuffers = 0;   // chains holding frame bytes
@@ -288,13 +344,15 @@ BurstResult net_rx_burst(Ring& vq, uint32_t hdr_len, bool mergeable, uint32_t gu
       // Give every chain popped for this frame back to the guest untouched (as far as it can
       // tell: used entries were not pushed). The bytes we already copied are harmless.
       vq.rewind(mark);
+      out.drop(stores_mark);
       if (out_of_buffers) break;
       ++stats.out_drop_too_big;
       continue;  // counted as taken: it can never fit
     }
 
     if (nbuffers > 1 && hdr_len == virtio::kNetHdrLen) {
-      uint16_t nb = static_cast<uint16_t>(nbuffers);
+      uint16_t& nb = s.num_buffers[slot];
+      nb = static_cast<uint16_t>(nbuffers);
       DstCursor hdr{s.first_iov, s.first_gpa, first_cnt, out};
       // Skip to num_buffers (offset 10) and rewrite it; the header may span segments.
       size_t off = offsetof(virtio::VirtioNetHdrV1, num_buffers);
@@ -319,6 +377,8 @@ BurstResult net_rx_burst(Ring& vq, uint32_t hdr_len, bool mergeable, uint32_t gu
     if (h.flags != 0 || h.gso_type != 0) count_out(h, stats);
   }
 
+  // Before flush(): its release store publishes these bytes with the used elements.
+  out.run();
   res.count = i;
   res.notify = vq.flush();
   vq.flush_log();

@@ -44,6 +44,19 @@ struct RxScratch {
     uint32_t len;
     bool counts;  // a buffer the frame uses (num_buffers), not a dropped chain
   } pending[kRxMaxChainsPerFrame];
+  // Small stores of a burst (headers, short frames), deferred until its chains are walked and
+  // then run in order through the ring's GuestWriter.
+  struct Copy {
+    uint8_t* host;
+    uint64_t gpa;
+    const uint8_t* src;
+    uint32_t len;
+  };
+  static constexpr uint32_t kMaxCopies = 128;
+  Copy copies[kMaxCopies];
+  uint32_t ncopies = 0;
+  virtio::VirtioNetHdrV1 hdrs[port::kMaxBurst];  // the sources of deferred header stores
+  uint16_t num_buffers[port::kMaxBurst];         // ... and of deferred num_buffers patches
 };
 
 /// Result of one burst in either direction.
