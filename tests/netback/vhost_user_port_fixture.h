@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -265,6 +266,36 @@ struct PortFixture {
   ~PortFixture() {
     fe.reset();
     port.reset();
+  }
+};
+
+/// Two ports on one loop, "bad" and "good", each with its own fake frontend: the misbehaving-peer
+/// tests break the first and check that the second keeps forwarding. Members are destroyed in
+/// reverse order, frontends before ports before the loop.
+struct BadGoodPorts {
+  ev::EventLoop loop;
+  CollectSink sink_a, sink_b;
+  std::unique_ptr<VhostUserNetPort> a, b;
+  std::unique_ptr<Frontend> fa, fb;
+
+  BadGoodPorts() {
+    int sa[2], sb[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sa) == 0);
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sb) == 0);
+    VhostUserNetOptions oa, ob;
+    oa.name = "bad";
+    oa.role = ob.role = SocketRole::kFd;
+    oa.fd = sa[0];
+    ob.name = "good";
+    ob.fd = sb[0];
+    a = std::make_unique<VhostUserNetPort>(loop, oa);
+    b = std::make_unique<VhostUserNetPort>(loop, ob);
+    a->set_sink(&sink_a);
+    b->set_sink(&sink_b);
+    REQUIRE(a->start());
+    REQUIRE(b->start());
+    fa = std::make_unique<Frontend>(loop, sa[1]);
+    fb = std::make_unique<Frontend>(loop, sb[1]);
   }
 };
 

@@ -70,23 +70,10 @@ TEST_CASE("packed rings: TX and RX through the port; GET_VRING_BASE carries the 
 }
 
 TEST_CASE("packed rings: a bad descriptor breaks only that port, and is counted") {
-  ev::EventLoop loop;
-  CollectSink sink_a, sink_b;
-  int sa[2], sb[2];
-  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sa) == 0);
-  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sb) == 0);
-  VhostUserNetOptions oa, ob;
-  oa.name = "bad";
-  oa.role = ob.role = SocketRole::kFd;
-  oa.fd = sa[0];
-  ob.name = "good";
-  ob.fd = sb[0];
-  VhostUserNetPort a(loop, oa), b(loop, ob);
-  a.set_sink(&sink_a);
-  b.set_sink(&sink_b);
-  REQUIRE(a.start());
-  REQUIRE(b.start());
-  Frontend fa(loop, sa[1]), fb(loop, sb[1]);
+  BadGoodPorts t;
+  CollectSink &sink_b = t.sink_b;
+  VhostUserNetPort &a = *t.a, &b = *t.b;
+  Frontend &fa = *t.fa, &fb = *t.fb;
   const uint64_t packed = kBasic | virtio::feature_bit(feat::kRingPacked) |
                           virtio::feature_bit(feat::kRingIndirectDesc);
   TestPackedRing arx(fa.guest, 8, 1536 << 10), atx(fa.guest, 8, 1792 << 10);

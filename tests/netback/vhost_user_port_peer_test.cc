@@ -8,23 +8,10 @@ using namespace uvs::netback;
 using namespace uvs::netback::test;
 
 TEST_CASE("misbehaving peer: a descriptor outside guest memory breaks only that port") {
-  ev::EventLoop loop;
-  CollectSink sink_a, sink_b;
-  int sa[2], sb[2];
-  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sa) == 0);
-  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sb) == 0);
-  VhostUserNetOptions oa, ob;
-  oa.name = "bad";
-  oa.role = ob.role = SocketRole::kFd;
-  oa.fd = sa[0];
-  ob.name = "good";
-  ob.fd = sb[0];
-  VhostUserNetPort a(loop, oa), b(loop, ob);
-  a.set_sink(&sink_a);
-  b.set_sink(&sink_b);
-  REQUIRE(a.start());
-  REQUIRE(b.start());
-  Frontend fa(loop, sa[1]), fb(loop, sb[1]);
+  BadGoodPorts t;
+  CollectSink &sink_b = t.sink_b;
+  VhostUserNetPort &a = *t.a, &b = *t.b;
+  Frontend &fa = *t.fa, &fb = *t.fb;
   fa.bring_up(kBasic);
   fb.bring_up(kBasic);
 
