@@ -135,8 +135,11 @@ if r["reordered"] != 0:
     bad.append(f"{r['reordered']} datagrams arrived behind a later one of their flow")
 if r["received"] != flows * per or r["gaps"] != 0 or r["flows"] != flows:
     bad.append(f"received {r['received']} of {flows * per} datagrams on {r['flows']} flows")
-# testpmd forwarded everything it received, and the switch counted what testpmd sent and took.
-if tx1 != rx0 or tx0 != rx1:
+# testpmd forwarded every frame of the test's direction, and the switch counted what testpmd sent
+# and took. The other direction carries only R's ARP and neighbour traffic, some of it sent
+# before port 0's queues were up, which testpmd may drop (counted as its TX drops), so there it
+# can only forward what it received.
+if tx1 != rx0 or tx0 > rx1:
     bad.append(f"testpmd forwarded unequal counts: rx0={rx0} tx1={tx1}, rx1={rx1} tx0={tx0}")
 if ports["a"]["switch"]["out-frames"] < rx0 or ports["b"]["switch"]["in-frames"] < tx1:
     bad.append("switch counters below testpmd's")
