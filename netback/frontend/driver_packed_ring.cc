@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "netback/frontend/driver_virtqueue.h"
+#include "netback/frontend/ring_access.h"
 
 namespace uvs::frontend {
 
@@ -13,19 +14,6 @@ namespace virtio = netback::virtio;
 using virtio::PackedDesc;
 
 namespace {
-
-uint16_t load_acquire(uint16_t* p) noexcept {
-  return std::atomic_ref<uint16_t>(*p).load(std::memory_order_acquire);
-}
-uint16_t load_relaxed(uint16_t* p) noexcept {
-  return std::atomic_ref<uint16_t>(*p).load(std::memory_order_relaxed);
-}
-void store_release(uint16_t* p, uint16_t v) noexcept {
-  std::atomic_ref<uint16_t>(*p).store(v, std::memory_order_release);
-}
-void store_relaxed(uint16_t* p, uint16_t v) noexcept {
-  std::atomic_ref<uint16_t>(*p).store(v, std::memory_order_relaxed);
-}
 
 // Linear position over two laps: the index, plus the size on a lap whose wrap counter is 0.
 uint32_t linear(uint16_t idx, bool wrap, uint32_t size) noexcept { return idx + (wrap ? 0u : size); }

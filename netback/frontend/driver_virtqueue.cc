@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstring>
 
+#include "netback/frontend/ring_access.h"
+
 namespace uvs::frontend {
 
 namespace virtio = netback::virtio;
@@ -14,19 +16,6 @@ namespace {
 constexpr uint64_t kUsedAlign = 4096;
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
-
-uint16_t load_acquire(uint16_t* p) noexcept {
-  return std::atomic_ref<uint16_t>(*p).load(std::memory_order_acquire);
-}
-uint16_t load_relaxed(uint16_t* p) noexcept {
-  return std::atomic_ref<uint16_t>(*p).load(std::memory_order_relaxed);
-}
-void store_release(uint16_t* p, uint16_t v) noexcept {
-  std::atomic_ref<uint16_t>(*p).store(v, std::memory_order_release);
-}
-void store_relaxed(uint16_t* p, uint16_t v) noexcept {
-  std::atomic_ref<uint16_t>(*p).store(v, std::memory_order_relaxed);
-}
 
 }  // namespace
 
