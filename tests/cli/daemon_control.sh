@@ -44,6 +44,9 @@ json_check "$OUT" "r['return'][0]['vlan'] == {'mode': 'trunk', 'vlans': [10, 20,
 json_check "$OUT" "r['return'][1]['settings']['mtu'] == '9000'"
 expect_exit 0 "$UVSWITCHCTL" --control "$CTL" ports
 contains "$OUT" "trunk:10,20-22" "ports table"
+contains "$OUT" "SECURITY-DROPS" "ports table"
+echo "$OUT" | grep -E '^vm1 +vhost-user +[0-9]+ +trunk:10,20-22 +down +0 ' >/dev/null ||
+  fail "ports table: vm1's row lacks its security drops (0): $OUT"
 pass "ports"
 
 # Raw protocol errors come back as QMP-style error objects.

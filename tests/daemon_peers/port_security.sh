@@ -138,5 +138,12 @@ for r in 'port="fl",reason="max_macs"' 'port="lk",reason="allowed_mac"' 'port="b
   echo "$metrics" | grep -E "^uvswitch_port_drops_total\{.*$r\} [1-9]" >/dev/null ||
     fail "metrics lack uvswitch_port_drops_total{$r}: $(echo "$metrics" | grep drops_total | head)"
 done
+# ... and in the ports table's SECURITY-DROPS column (the 6th), by port.
+table=$(daemon_ctl sw ports)
+for r in 'fl max-macs' 'lk allowed-mac' 'br bum-rate'; do
+  read -r id reason <<<"$r"
+  echo "$table" | awk -v id="$id" '$1 == id { print $6 }' | grep -E "(^|,)$reason=[1-9]" >/dev/null ||
+    fail "the ports table lacks $reason drops on $id: $table"
+done
 daemon_stop sw
 e2e_log PASS

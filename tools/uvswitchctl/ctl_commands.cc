@@ -2,6 +2,7 @@
 // uvswitchctl's subcommands and their human-readable renderings (tables for threads and ports).
 #include "tools/uvswitchctl/ctl_commands.h"
 
+#include <cstdint>
 #include <cstdio>
 
 #include "tools/uvswitchctl/nat_ctl_commands.h"
@@ -30,6 +31,23 @@ std::string vlan_ranges(const Json& vlans) {
     i = j + 1;
   }
   return out;
+}
+
+// The port-security drops of a port's "switch" counters, the non-zero reasons only
+// ("allowed-mac=12,bum-rate=3"); "0" when there are none, "-" without counters.
+std::string security_drops(const Json& sw) {
+  if (!sw.is_object()) return "-";
+  std::string out;
+  bool counted = false;
+  for (const char* reason : {"max-macs", "allowed-mac", "bum-rate"}) {
+    const std::string key = std::string("drop-") + reason;
+    if (!sw.contains(key) || !sw[key].is_number_unsigned()) continue;
+    counted = true;
+    const uint64_t n = sw[key].get<uint64_t>();
+    if (n != 0) out += (out.empty() ? "" : ",") + std::string(reason) + "=" + std::to_string(n);
+  }
+  if (!counted) return "-";
+  return out.empty() ? "0" : out;
 }
 
 void render_version(const Json& r, std::ostream& out) {
@@ -66,7 +84,7 @@ void render_ports(const Json& r, std::ostream& out) {
     out << "no ports configured\n";
     return;
   }
-  TextTable t({"ID", "TYPE", "THREAD", "VLAN", "STATE", "SETTINGS"});
+  TextTable t({"ID", "TYPE", "THREAD", "VLAN", "STATE", "SECURITY-DROPS", "SETTINGS"});
   for (const Json& p : r) {
     std::string vlan = "-";
     if (p.contains("vlan") && p["vlan"].is_object()) {
@@ -93,7 +111,7 @@ void render_ports(const Json& r, std::ostream& out) {
     }
     std::string thread = cell(p, "thread");
     t.add_row({cell(p, "id"), cell(p, "type"), thread == "-" ? "auto" : thread, vlan,
-               cell(p, "state"), settings});
+               cell(p, "state"), security_drops(p.value("switch", Json())), settings});
   }
   t.print(out);
 }
