@@ -142,30 +142,28 @@ struct Frontend {
 
   void set_u64(R req, uint64_t v, std::vector<int> fds = {}) { send(req, &v, 8, std::move(fds)); }
 
-  void setup_ring(uint32_t index, TestRing& r) {
-    vu::VringState num{index, r.size};
+  /// Sends one ring's size, start, addresses and eventfds (vhost-user SET_VRING_*): `desc`, `used`
+  /// and `avail` are guest physical addresses of the ring's three areas.
+  void setup_vring(uint32_t index, uint32_t size, uint32_t base, uint64_t desc, uint64_t used,
+                   uint64_t avail) {
+    vu::VringState num{index, size};
     send(R::kSetVringNum, &num, sizeof num);
-    vu::VringState base{index, 0};
-    send(R::kSetVringBase, &base, sizeof base);
-    vu::VringAddr a{index, 0, guest.uva(r.desc_gpa), guest.uva(r.used_gpa),
-                    guest.uva(r.avail_gpa), 0};
+    vu::VringState start{index, base};
+    send(R::kSetVringBase, &start, sizeof start);
+    vu::VringAddr a{index, 0, guest.uva(desc), guest.uva(used), guest.uva(avail), 0};
     send(R::kSetVringAddr, &a, sizeof a);
     set_u64(R::kSetVringCall, index, {call[index]});
     set_u64(R::kSetVringKick, index, {kick[index]});
   }
 
+  void setup_ring(uint32_t index, TestRing& r) {
+    setup_vring(index, r.size, 0, r.desc_gpa, r.used_gpa, r.avail_gpa);
+  }
+
   /// A packed ring (virtio 1.1 §2.7) at its start: index 0, wrap counter 1. vhost-user carries the
   /// driver event area as the avail address and the device event area as the used one.
   void setup_packed_ring(uint32_t index, TestPackedRing& r) {
-    vu::VringState num{index, r.size};
-    send(R::kSetVringNum, &num, sizeof num);
-    vu::VringState base{index, 0x8000};
-    send(R::kSetVringBase, &base, sizeof base);
-    vu::VringAddr a{index, 0, guest.uva(r.desc_gpa), guest.uva(r.device_event_gpa),
-                    guest.uva(r.driver_event_gpa), 0};
-    send(R::kSetVringAddr, &a, sizeof a);
-    set_u64(R::kSetVringCall, index, {call[index]});
-    set_u64(R::kSetVringKick, index, {kick[index]});
+    setup_vring(index, r.size, 0x8000, r.desc_gpa, r.device_event_gpa, r.driver_event_gpa);
   }
 
   /// Full bring-up of queue pair 0 (with packed rings `prx`/`ptx` when given). Returns the
