@@ -28,11 +28,12 @@ constexpr KeyRule kVhostUserKeys[] = {
               "connects to SOCK."},
     {.name = "queues", .value = "N",
      .help = "queue pairs, 1..64 (default 1)."},
-    {.name = "threads", .value = "LIST",
+    {.name = "threads", .value = "LIST|auto",
      .help = "the I/O threads the queue pairs run on, e.g. 0-3 or 1:3: pair p on the (p mod "
               "n)-th listed thread, the first also serves the socket; at most queues threads, "
-              "not with thread=. Default: every pair on the port's one thread. One flow always "
-              "uses one queue, so its frames stay in order."},
+              "not with thread=. auto: min(queues, --threads) threads, the least loaded first. "
+              "Default: every pair on the port's one thread. One flow always uses one queue, "
+              "so its frames stay in order."},
     {.name = "mac", .value = "MAC",
      .help = "the guest's MAC, offered in the device config space (default: none offered)."},
     {.name = "mtu", .value = "N",
@@ -89,6 +90,11 @@ Result<std::vector<unsigned>> parse_thread_list(std::string_view text) {
   return out;
 }
 
+// threads=auto against a list: true only for the word itself, so "0-3" goes on to the list.
+Result<bool> is_auto(std::string_view text) {
+  return text == "auto";
+}
+
 Result<PortBackend> read_vhost_user(const KeyReader& r) {
   VhostUserPortSpec s;
   if (r.has("fd")) {
@@ -123,7 +129,10 @@ Result<PortBackend> read_vhost_user(const KeyReader& r) {
                          "one thread; threads=LIST: queue pairs spread over several)",
                          "threads");
     }
-    UVS_CFG_RETURN_IF_ERROR(r.read("threads", &s.threads, parse_thread_list));
+    UVS_CFG_RETURN_IF_ERROR(r.read("threads", &s.threads_auto, is_auto));
+    if (!s.threads_auto) {
+      UVS_CFG_RETURN_IF_ERROR(r.read("threads", &s.threads, parse_thread_list));
+    }
     if (s.threads.size() > s.queues) {
       return Error::make(ConfigError::kConflict,
                          "threads lists " + std::to_string(s.threads.size()) +
@@ -151,7 +160,9 @@ void write_vhost_user(const PortBackend& b, PortSettings* out_list) {
     out.emplace_back("server", on_off(s.server));
   }
   out.emplace_back("queues", std::to_string(s.queues));
-  if (!s.threads.empty()) {
+  if (s.threads_auto) {
+    out.emplace_back("threads", "auto");
+  } else if (!s.threads.empty()) {
     std::string list;
     for (unsigned t : s.threads) list += (list.empty() ? "" : ":") + std::to_string(t);
     out.emplace_back("threads", list);
@@ -180,7 +191,7 @@ const PortTypeInfo kVhostUserPortType{
     .read = read_vhost_user,
     .write = write_vhost_user,
     .claims = claims_vhost_user,
-    .usage = "vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,threads=LIST]\n"
+    .usage = "vhost-user,id=ID,path=SOCK|fd=N[,server=on|off][,queues=N][,threads=LIST|auto]\n"
              "[,mac=MAC][,mtu=N][,offload=on|off][,migration=on|off]",
     .summary = "a QEMU guest's virtio-net device: uvswitch is the vhost-user backend.",
 };

@@ -14,7 +14,7 @@ namespace uvs::config {
 
 struct PortTypeInfo;
 
-/// vhost-user,id=,path=|fd=[,server=on|off][,queues=N][,threads=LIST][,mac=][,mtu=N]. The switch is the
+/// vhost-user,id=,path=|fd=[,server=on|off][,queues=N][,threads=LIST|auto][,mac=][,mtu=N]. The switch is the
 /// vhost-user backend; server=on (default) means it listens on `path` and QEMU connects as the
 /// frontend. fd=N instead of path: an inherited socket (connected, as libvirt passes it, or
 /// listening), exclusive with path and server.
@@ -24,8 +24,12 @@ struct VhostUserPortSpec {
   bool server = true;
   unsigned queues = 1;          ///< queue pairs
   /// I/O threads the queue pairs run on (pair p on threads[p % size]), the first also serving
-  /// the socket; at most `queues`, each once. Empty: every pair on the port's one thread.
+  /// the socket; at most `queues`, each once. Empty: every pair on the port's one thread, or,
+  /// with `threads_auto`, on threads the daemon picks when it creates the port.
   std::vector<unsigned> threads;
+  /// threads=auto: the pairs spread over min(queues, I/O threads) threads, the least loaded
+  /// first (Bridge::pick_threads); `threads` stays empty.
+  bool threads_auto = false;
   std::optional<MacAddr> mac;   ///< offered in the device config space when set
   std::optional<unsigned> mtu;  ///< offered as VIRTIO_NET_F_MTU when set
   std::optional<unsigned> mode;     ///< server socket's permissions (octal `mode=`)

@@ -89,9 +89,20 @@ void Bridge::set_aging_ns(int64_t ns) {
 }
 
 unsigned Bridge::pick_thread() const {
-  std::lock_guard<std::mutex> lk(control_mu_);
-  return unsigned(std::min_element(thread_ports_.begin(), thread_ports_.end()) -
-                  thread_ports_.begin());
+  return pick_threads(1)[0];
+}
+
+std::vector<unsigned> Bridge::pick_threads(size_t n) const {
+  std::vector<unsigned> order(loops_.size());
+  for (unsigned t = 0; t < order.size(); ++t) order[t] = t;
+  {
+    std::lock_guard<std::mutex> lk(control_mu_);
+    // Stable: among threads with as many lanes, the lower index comes first.
+    std::stable_sort(order.begin(), order.end(),
+                     [&](unsigned a, unsigned b) { return thread_ports_[a] < thread_ports_[b]; });
+  }
+  order.resize(std::clamp<size_t>(n, 1, order.size()));
+  return order;
 }
 
 std::optional<PortIndex> Bridge::find_port(std::string_view name) const {

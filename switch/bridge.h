@@ -116,6 +116,10 @@ class Bridge {
   /// The forwarding thread with the fewest ports (lowest index on ties); where a new port should
   /// be created when the user did not pin it. Control thread.
   unsigned pick_thread() const;
+  /// The `n` forwarding threads (n clamped to 1..thread_count()) with the fewest port lanes,
+  /// fewest first, lowest index on ties; where a port spread over several threads should run
+  /// when the user did not list them. Control thread.
+  std::vector<unsigned> pick_threads(size_t n) const;
   /// The index of the attached port named `name`. Control thread.
   std::optional<PortIndex> find_port(std::string_view name) const;
   size_t thread_count() const { return loops_.size(); }

@@ -38,6 +38,8 @@ bad --threads 2 --port "vhost-user,id=vm0,path=$TMP/vm0.sock,queues=4,threads=1-
 bad --port "vhost-user,id=vm0,path=$TMP/vm0.sock,queues=2,threads=0-2" -- \
   "--port vm0: threads lists 3 threads but queues=2"
 bad --port "vhost-user,id=vm0,path=$TMP/vm0.sock,queues=2,threads=1-0" -- "bad range '1-0'"
+bad --port "vhost-user,id=vm0,path=$TMP/vm0.sock,queues=2,threads=auto,thread=1" -- \
+  "--port vm0: thread and threads exclude each other"
 bad --port "vhost,id=x" -- "unknown port type 'vhost' (did you mean 'vhost-user'?)"
 bad --capture "port=vm9,file=$TMP/x.pcap" -- "port 'vm9' does not exist (ports: vm0, nat0)"
 bad --capture "port=vm0,file=$TMP/x.pcap,snaplen=0" -- "snaplen: 0 is out of range 1..262144"

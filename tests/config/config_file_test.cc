@@ -74,6 +74,26 @@ snaplen = 96
   CHECK(layer->captures[0].value.snaplen == 96);
 }
 
+TEST_CASE("config file: threads = \"auto\" spreads a vhost-user port's pairs automatically") {
+  auto layer = parse_config_text(R"(
+[[port]]
+type = "vhost-user"
+id = "vm0"
+path = "/tmp/uvs-test-vm0.sock"
+queues = 4
+threads = "auto"
+)",
+                                 "u.toml");
+  REQUIRE_MESSAGE(layer.ok(), (layer.ok() ? "" : layer.error().message));
+  REQUIRE(layer->ports.size() == 1);
+  const auto& vu = layer->ports[0].value.backend.get<VhostUserPortSpec>();
+  CHECK(vu.threads_auto);
+  CHECK(vu.threads.empty());
+  CHECK(error_of("[[port]]\ntype = \"vhost-user\"\nid = \"vm0\"\npath = \"/tmp/x.sock\"\n"
+                 "queues = 2\nthreads = \"auto\"\nthread = 1\n")
+            .find("thread and threads exclude each other") != std::string::npos);
+}
+
 TEST_CASE("config file: keyval strings are accepted as port and capture entries") {
   auto layer = parse_config_text(R"(
 port = ["tap,id=t0,ifname=tap0", "stream,id=s0,addr=127.0.0.1:7000"]

@@ -166,6 +166,16 @@ TEST_CASE("merge: threads= of a vhost-user port must name existing threads") {
   CHECK(merge_config(ConfigLayer{}, ok, test_env(dir)).ok());
 }
 
+TEST_CASE("merge: threads=auto fits any thread count, one thread included") {
+  uvs::config::test::TempDir dir;
+  ConfigLayer one = flags_with({{"threads", "1"}});
+  REQUIRE(one.add_port_text("vhost-user,id=vm0,path=" + dir.path() + "/vm0.sock,queues=4,threads=auto").ok());
+  auto r = merge_config(ConfigLayer{}, one, test_env(dir));
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+  REQUIRE(r->ports.size() == 1);
+  CHECK(r->ports[0].backend.get<VhostUserPortSpec>().threads_auto);
+}
+
 TEST_CASE("merge: thread index must be below the thread count") {
   uvs::config::test::TempDir dir;
   ConfigLayer flags = flags_with({{"threads", "2"}});

@@ -593,3 +593,31 @@ TEST_CASE("vhost-user: threads= lists the I/O threads of the queue pairs, checke
         std::string::npos);
   CHECK(key_of("tap,id=t0,ifname=t0,threads=0-1") == "threads");
 }
+
+TEST_CASE("vhost-user: threads=auto leaves the threads to the daemon and writes back as auto") {
+  auto p = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,queues=4,threads=auto");
+  REQUIRE(p.ok());
+  const auto& vu = p->backend.get<VhostUserPortSpec>();
+  CHECK(vu.threads_auto);
+  CHECK(vu.threads.empty());
+  CHECK(to_keyval(*p) ==
+        "vhost-user,id=vm0,vlan=1,path=/tmp/x.sock,server=on,queues=4,threads=auto,offload=on,"
+        "migration=on");
+  CHECK(*parse_port_spec(to_keyval(*p)) == *p);
+  // One queue pair: still accepted, it runs on one thread.
+  p = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,threads=auto");
+  REQUIRE(p.ok());
+  CHECK(p->backend.get<VhostUserPortSpec>().threads_auto);
+  // A list is not auto.
+  p = parse_port_spec("vhost-user,id=vm0,path=/tmp/x.sock,queues=2,threads=0:1");
+  REQUIRE(p.ok());
+  CHECK_FALSE(p->backend.get<VhostUserPortSpec>().threads_auto);
+
+  const std::string base = "vhost-user,id=vm0,path=/tmp/x.sock,queues=4,";
+  CHECK(error_of(base + "threads=auto,thread=1").find("thread and threads exclude each other") !=
+        std::string::npos);
+  CHECK(error_of(base + "threads=auto:1") ==
+        "threads: in thread list 'auto:1': 'auto' is not a number");
+  CHECK(error_of(base + "threads=AUTO").find("'AUTO' is not a number") != std::string::npos);
+  CHECK(!parse_port_spec("tap,id=t0,ifname=t0,threads=auto").ok());
+}

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "port/flow_hash.h"
 #include "switch/bridge.h"
@@ -148,6 +149,14 @@ TEST_CASE("bridge lanes: flows from another thread spread over the lanes, each i
   for (auto& [flow, l] : lane_of) used.insert(l);
   CHECK(used.size() == 2);
   CHECK(r.thread_sum(&ThreadStats::drop_ring_full) == 0);
+}
+
+TEST_CASE("bridge lanes: pick_threads counts each lane, fewest first, lowest index on ties") {
+  LaneRig r;  // thread 0: a; thread 1: b and a lane of m; thread 2: a lane of m
+  CHECK(r.bridge->pick_threads(2) == std::vector<unsigned>{0, 2});
+  CHECK(r.bridge->pick_threads(9) == std::vector<unsigned>{0, 2, 1});
+  CHECK(r.bridge->pick_threads(0) == std::vector<unsigned>{0});
+  CHECK(r.bridge->pick_thread() == 0);
 }
 
 TEST_CASE("bridge lanes: control errors and removal") {

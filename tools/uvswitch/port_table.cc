@@ -111,6 +111,10 @@ bool PortTable::add(const config::PortSpec& spec, std::string* error) {
   const auto* vu = spec.backend.get_if<config::VhostUserPortSpec>();
   if (vu && !vu->threads.empty()) {
     e.threads = vu->threads;  // threads=: the parser refuses it beside thread=
+  } else if (vu && vu->threads_auto) {
+    // threads=auto: as many threads as pairs, at most all; each lane counts as a port there,
+    // so the next auto port starts on the threads this one left idle.
+    e.threads = bridge_.pick_threads(vu->queues);
   } else {
     e.threads = {spec.thread ? *spec.thread : bridge_.pick_thread()};
   }
@@ -121,7 +125,7 @@ bool PortTable::add(const config::PortSpec& spec, std::string* error) {
     return false;
   }
   if (e.threads.size() > 1) {
-    e.spread = VhostUserSpread::create(spec, threads_, error);
+    e.spread = VhostUserSpread::create(spec, e.threads, threads_, error);
     if (!e.spread) return false;
   } else {
     threads_.loop(e.thread).run_in_loop_sync(

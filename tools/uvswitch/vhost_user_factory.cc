@@ -121,7 +121,7 @@ bool vhost_user_options(const config::PortSpec& spec, netback::VhostUserNetOptio
     o.has_mac = true;
     o.mac = vu.mac->bytes;
   }
-  o.lanes = vu.threads.empty() ? 1 : uint32_t(vu.threads.size());
+  o.lanes = 1;  // VhostUserSpread sets the count of a port on several threads
   return true;
 }
 
@@ -131,7 +131,6 @@ RunningPort make_vhost_user(const config::PortSpec& spec, ev::EventLoop& loop,
                             std::string* error) {
   netback::VhostUserNetOptions o;
   if (!vhost_user_options(spec, &o, error)) return {};
-  o.lanes = 1;  // a port on several threads is made by VhostUserSpread
   return started(std::make_unique<netback::VhostUserNetPort>(loop, std::move(o)), error,
                  [](const netback::VhostUserNetPort& vu) { return vhost_user_json(vu, vu.stats()); });
 }

@@ -11,8 +11,8 @@
 
 namespace uvs::daemon {
 
-/// The backend options `spec` (a vhost-user spec) asks for, lanes = its threads= count (1
-/// without). False with `*error` naming the port when an inherited fd is no longer a socket.
+/// The backend options `spec` (a vhost-user spec) asks for, with one lane (VhostUserSpread
+/// sets the count of a port on several threads). False with `*error` naming the port when an inherited fd is no longer a socket.
 bool vhost_user_options(const config::PortSpec& spec, netback::VhostUserNetOptions* out,
                         std::string* error);
 

@@ -8,10 +8,10 @@
 namespace uvs::daemon {
 
 std::unique_ptr<VhostUserSpread> VhostUserSpread::create(const config::PortSpec& spec,
+                                                         std::vector<unsigned> thread_ids,
                                                          bridge::PortThreads& threads,
                                                          std::string* error) {
-  const auto& vu = spec.backend.get<config::VhostUserPortSpec>();
-  for (unsigned t : vu.threads) {
+  for (unsigned t : thread_ids) {
     if (t >= threads.size()) {
       *error = "port " + spec.id + ": threads= names thread " + std::to_string(t) +
                " but there are only " + std::to_string(threads.size()) + " threads";
@@ -20,7 +20,8 @@ std::unique_ptr<VhostUserSpread> VhostUserSpread::create(const config::PortSpec&
   }
   netback::VhostUserNetOptions o;
   if (!vhost_user_options(spec, &o, error)) return nullptr;
-  std::unique_ptr<VhostUserSpread> s(new VhostUserSpread(threads, vu.threads));
+  o.lanes = uint32_t(thread_ids.size());
+  std::unique_ptr<VhostUserSpread> s(new VhostUserSpread(threads, std::move(thread_ids)));
   ev::EventLoop& home = threads.loop(s->thread_ids_[0]);
   home.run_in_loop_sync([&] { s->port_ = std::make_unique<netback::VhostUserNetPort>(home, o); });
   for (uint32_t i = 1; i < s->thread_ids_.size(); ++i) {

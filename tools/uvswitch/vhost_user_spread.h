@@ -17,14 +17,16 @@
 
 namespace uvs::daemon {
 
-/// A vhost-user port spread over `threads` (config threads=): pair p runs on threads[p % n];
-/// threads[0] also serves the socket. Every method runs on the control thread, which waits on
+/// A vhost-user port spread over several threads (config threads=, resolved): pair p runs on
+/// thread_ids[p % n]; thread_ids[0] also serves the socket. Every method runs on the control thread, which waits on
 /// each loop in turn (run_in_loop_sync).
 class VhostUserSpread {
  public:
-  /// Makes the port on threads[0] and its lanes on the others, then starts it. Null with
+  /// Makes the port on thread_ids[0] and its lanes on the others (thread_ids: the port's
+  /// threads= list, or what threads=auto resolved to; each once), then starts it. Null with
   /// `*error` naming the port when it cannot start; nothing is left behind.
   static std::unique_ptr<VhostUserSpread> create(const config::PortSpec& spec,
+                                                 std::vector<unsigned> thread_ids,
                                                  bridge::PortThreads& threads,
                                                  std::string* error);
   /// Stops the lanes on their threads before the port (and the guest memory it maps) goes,
