@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Real peers: DPDK testpmd with two virtio-user ports of queues=2 on two vhost-user ports whose
-# queue pairs run on two I/O threads each (threads=0:1), io-forwarding queue k of one port to
-# queue k of the other. The switch joins the kernel stacks of two namespaces through it: ns G on
-# a tap port in VLAN 10 with testpmd's port 0, ns R on a tap port in VLAN 20 with its port 1, so
-# every frame between them crosses testpmd. G sends numbered UDP datagrams on 16 flows; R checks
-# that each flow arrives complete and in order, and the switch shows both queue pairs of both
-# ports carrying frames on two threads. Port a is the vhost-user server (testpmd connects), port b
-# the client (testpmd's virtio-user listens with server=1), so both socket roles start their
-# lanes. Addresses exist only inside the namespaces made here.
+# queue pairs run on two I/O threads each, io-forwarding queue k of one port to queue k of the
+# other. Port a lists its threads (threads=0:1); port b has threads=auto, which must pick threads
+# 0 and 1, the two with the fewest ports (both taps sit on thread 2). The switch joins the kernel
+# stacks of two namespaces through it: ns G on a tap port in VLAN 10 with testpmd's port 0, ns R
+# on a tap port in VLAN 20 with its port 1, so every frame between them crosses testpmd. G sends
+# numbered UDP datagrams on 16 flows; R checks that each flow arrives complete and in order, and
+# the switch shows both queue pairs of both ports carrying frames on two threads. Port a is the
+# vhost-user server (testpmd connects), port b the client (testpmd's virtio-user listens with
+# server=1), so both socket roles start their lanes. Last, a port-add with queues=4,threads=auto
+# must spread its pairs over all three threads. Addresses exist only inside the namespaces made
+# here.
 # Usage: testpmd_multiqueue.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 export BUILD_DIR=${1:?usage: $0 BUILD_DIR SOURCE_DIR}
@@ -27,11 +30,13 @@ MAC_B=02:00:00:00:4d:0b
 # offload=off: io forwarding drops the virtio-net header's flags, so a partial checksum from G's
 # kernel must be completed by the switch before testpmd, not passed through it.
 tg=$(tap_name g) tr=$(tap_name r) nsg=uvs-mq-$$-g nsr=uvs-mq-$$-r
+# The ports start in this order, so when b's threads=auto is resolved thread 2 hosts both taps
+# and threads 0 and 1 one lane of a each.
 daemon_start sw --threads 3 \
-  --port "vhost-user,id=a,path=$E2E_TMP/a.sock,queues=2,threads=0:1,vlan=10,offload=off" \
-  --port "vhost-user,id=b,path=$E2E_TMP/b.sock,server=off,queues=2,threads=1:0,vlan=20,offload=off" \
   --port "tap,id=g,ifname=$tg,thread=2,vlan=10" \
-  --port "tap,id=r,ifname=$tr,thread=2,vlan=20"
+  --port "tap,id=r,ifname=$tr,thread=2,vlan=20" \
+  --port "vhost-user,id=a,path=$E2E_TMP/a.sock,queues=2,threads=0:1,vlan=10,offload=off" \
+  --port "vhost-user,id=b,path=$E2E_TMP/b.sock,server=off,queues=2,threads=auto,vlan=20,offload=off"
 netns_on_tap "$nsg" "$tg" 10.78.0.1/24
 netns_on_tap "$nsr" "$tr" 10.78.0.2/24
 
@@ -123,11 +128,17 @@ wait "$tp_pid" || fail "testpmd exited with $?: $(tail -20 "$out")"
 # The counters again once testpmd has stopped: the receiver's ARP and neighbour frames can still
 # cross after the first sample, and testpmd's totals include them.
 after=$(daemon_ctl sw --json ports)
+# threads=auto at run time: four pairs, every thread hosts two ports, so all three in order.
+daemon_ctl sw port-add "vhost-user,id=c,path=$E2E_TMP/c.sock,queues=4,threads=auto" >/dev/null ||
+  fail "port-add c with threads=auto"
+added=$(daemon_ctl sw --json ports)
+daemon_ctl sw port-del c >/dev/null || fail "port-del c"
 read -r rx0 tx0 < <(testpmd_port_stats "$out" 0) || fail "no port 0 statistics"
 read -r rx1 tx1 < <(testpmd_port_stats "$out" 1) || fail "no port 1 statistics"
 e2e_log "testpmd: port0 rx=$rx0 tx=$tx0, port1 rx=$rx1 tx=$tx1"
 
-python3 - "$result" "$sample" "$FLOWS" "$PER_FLOW" "$rx0" "$tx0" "$rx1" "$tx1" "$after" <<'PY' || fail "checks failed (above)"
+python3 - "$result" "$sample" "$FLOWS" "$PER_FLOW" "$rx0" "$tx0" "$rx1" "$tx1" "$after" \
+  "$added" <<'PY' || fail "checks failed (above)"
 import json, re, sys
 result, sample = sys.argv[1], json.loads(sys.argv[2])["return"]
 flows, per = int(sys.argv[3]), int(sys.argv[4])
@@ -156,6 +167,18 @@ for pid, key in (("a", "out-frames"), ("b", "in-frames")):
     used = [(q["thread"], q[key]) for q in qs]
     if len(qs) != 2 or sorted(t for t, _ in used) != [0, 1] or any(n < 50 for _, n in used):
         bad.append(f"port {pid}: queues (thread, {key}) = {used}: both should carry frames")
+# threads=auto: the spec keeps the word, the port shows the threads picked.
+if ports["b"]["settings"].get("threads") != "auto" or "threads=auto" not in ports["b"]["spec"]:
+    bad.append(f"port b's spec lost threads=auto: {ports['b']['spec']}")
+c = {p["id"]: p for p in json.loads(sys.argv[10])["return"]}.get("c")
+if c is None:
+    bad.append("port c is not listed after port-add")
+else:
+    cq = [q["thread"] for q in c["backend"]["queues"]]
+    if sorted(c["threads"]) != [0, 1, 2] or cq != [c["threads"][p % 3] for p in range(4)]:
+        bad.append(f"port c (queues=4, threads=auto) runs on {c['threads']}, pairs on {cq}")
+    if c["settings"].get("threads") != "auto":
+        bad.append(f"port c's settings lost threads=auto: {c['settings']}")
 print("queues a:", [(q["thread"], q["out-frames"]) for q in ports["a"]["backend"]["queues"]],
       "b:", [(q["thread"], q["in-frames"]) for q in ports["b"]["backend"]["queues"]])
 if bad:

@@ -224,6 +224,10 @@ for name, sel, text in [
     ("keyval_leading", 0, "vhost-user,id=vm0,path=/tmp/x,,y.sock,server=on"),
     ("keyval_none", 1, "port=vm0,file=/tmp/vm0.pcap,filter=udp port 53"),
     ("port_vhost", 2, "vhost-user,id=vm0,path=/nonexistent/vm0.sock,server=on,queues=2,vlan=10"),
+    ("port_vhost_threads", 2, "vhost-user,id=vm0,path=/nonexistent/vm0.sock,queues=4,"
+                              "threads=3:0-1"),
+    ("port_vhost_threads_auto", 2, "vhost-user,id=vm1,path=/nonexistent/vm1.sock,queues=4,"
+                                   "threads=auto"),
     ("port_tap", 2, "tap,id=t0,ifname=uvs-t0,trunk=10:20"),
     ("port_stream", 2, "stream,id=s0,addr=127.0.0.1:4000,server=off"),
     ("port_dgram", 2, "dgram,id=d0,local=127.0.0.1:5000,remote=127.0.0.1:5001"),
@@ -244,6 +248,8 @@ type = "vhost-user"
 id = "vm0"
 path = "/nonexistent/vm0.sock"
 server = true
+queues = 2
+threads = "auto"
 trunk = [10, 20]
 
 [[port]]
