@@ -17,6 +17,7 @@ using uvs::frontend::RxLayout;
 using uvs::frontend::TxLayout;
 using uvs::frontend::VhostFrontend;
 using uvs::frontend::test::BackendHarness;
+using uvs::frontend::test::in_layout;
 using uvs::frontend::test::receive_n;
 using uvs::frontend::test::send_all;
 using uvs::frontend::test::test_frame;
@@ -106,18 +107,6 @@ std::vector<Preset> presets() {
   o.features &= ~v::feature_bit(v::feature::kVhostUserProtocolFeatures);
   p.push_back({"no protocol features (rings enabled by kick)", o, 60});
   return p;
-}
-
-// `o` asking for (and requiring) VIRTIO_F_RING_PACKED, or not.
-FrontendOptions in_layout(FrontendOptions o, bool packed) {
-  const uint64_t bit = v::feature_bit(v::feature::kRingPacked);
-  if (packed) {
-    o.features |= bit;
-    o.required_features |= bit;
-  } else {
-    o.features &= ~bit;
-  }
-  return o;
 }
 
 // What a backend port does about each fault.

@@ -2,6 +2,7 @@
 // BackendHarness: N vhost-user-net ports on an IoThread, flooded into each other by a test sink.
 #pragma once
 
+#include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -38,6 +39,27 @@ inline ev::LoopOptions loop_options_from_env() {
   const char* env = std::getenv("UVS_TEST_CONFIG");
   if (env != nullptr && std::strstr(env, "poll=off") != nullptr) o.poll_max_ns = 0;
   return o;
+}
+
+/// `o` asking for (and requiring) VIRTIO_F_RING_PACKED, or not.
+inline FrontendOptions in_layout(FrontendOptions o, bool packed) {
+  const uint64_t bit = netback::virtio::feature_bit(netback::virtio::feature::kRingPacked);
+  if (packed) {
+    o.features |= bit;
+    o.required_features |= bit;
+  } else {
+    o.features &= ~bit;
+  }
+  return o;
+}
+
+/// Runs the calling test case once per ring layout, as two doctest subcases: false for split
+/// rings (virtio 1.1 §2.6), then true for packed rings (§2.7).
+inline bool packed_ring_subcase() {
+  bool packed = false;
+  SUBCASE("split rings") { packed = false; }
+  SUBCASE("packed rings") { packed = true; }
+  return packed;
 }
 
 /// The backend under test: `n` VhostUserNetPorts on their own IoThread, all sinks set to one

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Component tests of vhost-user offloads: negotiation and renegotiation, 64 KiB GSO frames into
 // mergeable and big RX buffers, and every malformed TX header dropped and counted by reason
-// while the other ports keep forwarding.
+// while the other ports keep forwarding; each on split and on packed rings.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -20,6 +20,8 @@ using uvs::frontend::FrontendOptions;
 using uvs::frontend::RxFrame;
 using uvs::frontend::VhostFrontend;
 using uvs::frontend::test::BackendHarness;
+using uvs::frontend::test::in_layout;
+using uvs::frontend::test::packed_ring_subcase;
 using uvs::netback::BadHdr;
 using uvs::netback::test::offload_frame;
 using uvs::netback::test::offload_hdr;
@@ -36,9 +38,9 @@ constexpr uint64_t kHostOffloads =
     v::feature_bit(feat::kNetHostTso6) | v::feature_bit(feat::kNetHostEcn);
 
 // A guest that takes and sends 64 KiB frames: TX slots and (without MRG_RXBUF) RX buffers big
-// enough for a whole superframe, like Linux's "big packets" mode.
-FrontendOptions offload_guest(uint64_t offloads, bool mergeable = true) {
-  FrontendOptions o;
+// enough for a whole superframe, like Linux's "big packets" mode; on packed rings or split ones.
+FrontendOptions offload_guest(uint64_t offloads, bool packed, bool mergeable = true) {
+  FrontendOptions o = in_layout({}, packed);
   o.queue_size = 64;
   o.features |= offloads;
   o.tx_buf_len = 66 * 1024;
@@ -99,12 +101,15 @@ bool wait_for(F&& cond, int timeout_ms = 2000) {
 }  // namespace
 
 TEST_CASE("offloads: negotiated, reported as offload_caps, and renegotiated") {
+  const bool packed = packed_ring_subcase();
   BackendHarness be(2);
   REQUIRE(be.start_error().empty());
   CHECK(be.offload_caps(0) == 0);
-  VhostFrontend a(offload_guest(kGuestOffloads | kHostOffloads)), plain;
+  VhostFrontend a(offload_guest(kGuestOffloads | kHostOffloads, packed)),
+      plain(in_layout({}, packed));
   REQUIRE(a.connect(be.path(0)).ok());
   REQUIRE(plain.connect(be.path(1)).ok());
+  CHECK(a.queue_pair(0).tx().packed() == packed);
   CHECK((a.features() & (kGuestOffloads | kHostOffloads)) == (kGuestOffloads | kHostOffloads));
   CHECK(be.offload_caps(0) == (cap::kCsum | cap::kTso4 | cap::kTso6 | cap::kTsoEcn));
   CHECK(be.offload_caps(1) == 0);
@@ -127,17 +132,20 @@ TEST_CASE("offloads: negotiated, reported as offload_caps, and renegotiated") {
 }
 
 TEST_CASE("offloads: 64 KiB GSO frames cross whole, into mergeable and into big buffers") {
+  const bool packed = packed_ring_subcase();
   BackendHarness be(4);
   REQUIRE(be.start_error().empty());
-  VhostFrontend tx(offload_guest(kGuestOffloads | kHostOffloads));
-  VhostFrontend merge(offload_guest(kGuestOffloads));
-  VhostFrontend big(offload_guest(kGuestOffloads, /*mergeable=*/false));
-  VhostFrontend plain;  // no GUEST_* offloads: must never see a GSO or partial-checksum frame
+  VhostFrontend tx(offload_guest(kGuestOffloads | kHostOffloads, packed));
+  VhostFrontend merge(offload_guest(kGuestOffloads, packed));
+  VhostFrontend big(offload_guest(kGuestOffloads, packed, /*mergeable=*/false));
+  // No GUEST_* offloads: must never see a GSO or partial-checksum frame.
+  VhostFrontend plain(in_layout({}, packed));
   REQUIRE(tx.connect(be.path(0)).ok());
   REQUIRE(merge.connect(be.path(1)).ok());
   REQUIRE(big.connect(be.path(2)).ok());
   REQUIRE(plain.connect(be.path(3)).ok());
   REQUIRE_FALSE(big.has_feature(feat::kNetMrgRxbuf));
+  CHECK(merge.queue_pair(0).rx().packed() == packed);
 
   for (bool v6 : {false, true}) {
     CAPTURE(v6);
@@ -189,16 +197,19 @@ TEST_CASE("offloads: 64 KiB GSO frames cross whole, into mergeable and into big 
 }
 
 TEST_CASE("offloads: each malformed TX header is dropped and counted; the port keeps working") {
+  const bool packed = packed_ring_subcase();
   BackendHarness be(3);
   REQUIRE(be.start_error().empty());
   // The victim acks CSUM and HOST_TSO4 only, so TSO6 and ECN are "not negotiated" for it.
   const uint64_t victim_features = v::feature_bit(feat::kNetCsum) |
                                    v::feature_bit(feat::kNetHostTso4) | kGuestOffloads;
-  VhostFrontend victim(offload_guest(victim_features)), b(offload_guest(kGuestOffloads)), c;
+  VhostFrontend victim(offload_guest(victim_features, packed)),
+      b(offload_guest(kGuestOffloads, packed)), c(in_layout({}, packed));
   REQUIRE(victim.connect(be.path(0)).ok());
   REQUIRE(b.connect(be.path(1)).ok());
   REQUIRE(c.connect(be.path(2)).ok());
   for (size_t i = 0; i < 3; ++i) REQUIRE(be.wait_state(i, PortState::kUp, 2000));
+  CHECK(victim.queue_pair(0).tx().packed() == packed);
 
   OffloadFrameSpec s;
   s.payload = 20000;
