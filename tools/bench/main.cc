@@ -101,6 +101,11 @@ int main(int argc, char** argv) {
   swcmd->add_option("--threads", sw.threads, "daemon --threads values to measure")
       ->delimiter(',')
       ->check(CLI::Range(1, 64));
+  swcmd->add_option("--queues", sw.queues,
+                    "queue pairs per port to measure (generator, daemon and baseline alike); with "
+                    "N > 1 the daemon's --threads T spreads them as threads=0:..:T-1")
+      ->delimiter(',')
+      ->check(CLI::Range(1u, 16u));
   swcmd->add_option("--rings", sw.rings, "virtqueue layouts to measure: split, packed, or both")
       ->delimiter(',')
       ->check(CLI::IsMember({"split", "packed"}));
@@ -116,6 +121,11 @@ int main(int argc, char** argv) {
                     "CPU of the baseline's forwarding lcore (and the daemon's, by default)")
       ->check(CLI::Range(0, 1023));
   swcmd->add_option("--daemon-cpus", sw.daemon_cpus, "CPU mask of the daemon (default: backend CPU)")
+      ->delimiter(',')
+      ->check(CLI::Range(0, 1023));
+  swcmd->add_option("--daemon-thread-cpus", sw.daemon_thread_cpus,
+                    "pin the daemon's I/O thread k to the k-th CPU listed (default: each free "
+                    "within --daemon-cpus)")
       ->delimiter(',')
       ->check(CLI::Range(0, 1023));
   swcmd->add_option("--poll-max-ns", sw.poll_max_ns, "the daemon's --poll-max-ns (default: its own)")

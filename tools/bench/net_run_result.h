@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace uvs::bench {
 
@@ -19,6 +20,10 @@ struct NetRunResult {
   int64_t lat_p99_ns = -1;
   int64_t idle_lat_p50_ns = -1;  ///< one frame in flight at a time (in-repo generator only)
   int64_t idle_lat_p99_ns = -1;
+  // The switch daemon only, over the interval: how its vhost-user ports' sending spread.
+  std::vector<uint64_t> thread_frames;  ///< [t]: frames sent by queues on I/O thread t
+  std::vector<uint64_t> queue_frames;   ///< [q]: frames sent by queue pair q, all ports
+  uint64_t cross_thread = 0;            ///< frames that went through another thread's ring
 
   bool ok() const { return error.empty(); }
   double total_pps() const { return pps[0] + pps[1]; }

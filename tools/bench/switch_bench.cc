@@ -2,6 +2,7 @@
 // The switch benchmark's driver: interleaved runs, medians, ratios to the baseline, the tables.
 #include "tools/bench/switch_bench.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,12 +34,36 @@ struct Summary {
   std::string first_error;
   double pps[2] = {0, 0};
   double cpu_ns_per_packet = 0, core_share = 0, dropped = 0;
+  // The daemon only: median shares of the frames its ports sent, per I/O thread and per queue
+  // pair, and the share that crossed to another thread's ring.
+  std::vector<double> thread_share, queue_share;
+  double cross_share = 0;
 };
+
+/// Median over `runs` of each index's share of that run's total in `field`.
+std::vector<double> median_shares(const std::vector<const NetRunResult*>& runs,
+                                  std::vector<uint64_t> NetRunResult::*field) {
+  size_t n = 0;
+  for (const NetRunResult* r : runs) n = std::max(n, (r->*field).size());
+  std::vector<double> out(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<double> v;
+    for (const NetRunResult* r : runs) {
+      const auto& f = r->*field;
+      uint64_t total = 0;
+      for (uint64_t x : f) total += x;
+      if (total > 0) v.push_back(i < f.size() ? double(f[i]) / double(total) : 0);
+    }
+    out[i] = median(v);
+  }
+  return out;
+}
 
 Summary summarize(const std::vector<NetRunResult>& runs) {
   Summary s;
   s.runs = int(runs.size());
-  std::vector<double> p0, p1, cpu, core, drop;
+  std::vector<double> p0, p1, cpu, core, drop, cross;
+  std::vector<const NetRunResult*> ok;
   for (const auto& r : runs) {
     if (!r.ok()) {
       if (s.first_error.empty()) s.first_error = r.error;
@@ -50,6 +75,10 @@ Summary summarize(const std::vector<NetRunResult>& runs) {
     cpu.push_back(r.backend_cpu_ns_per_packet);
     core.push_back(r.backend_core_share);
     drop.push_back(double(r.dropped));
+    uint64_t sent = 0;
+    for (uint64_t x : r.thread_frames) sent += x;
+    if (sent > 0) cross.push_back(double(r.cross_thread) / double(sent));
+    ok.push_back(&r);
   }
   if (s.ok_runs == 0) return s;
   s.pps[0] = median(p0);
@@ -57,6 +86,9 @@ Summary summarize(const std::vector<NetRunResult>& runs) {
   s.cpu_ns_per_packet = median(cpu);
   s.core_share = median(core);
   s.dropped = median(drop);
+  s.thread_share = median_shares(ok, &NetRunResult::thread_frames);
+  s.queue_share = median_shares(ok, &NetRunResult::queue_frames);
+  s.cross_share = median(cross);
   return s;
 }
 
@@ -78,6 +110,11 @@ nlohmann::json summary_json(const Summary& s, uint32_t len) {
   j["cpu_ns_per_packet"] = s.cpu_ns_per_packet;
   j["core_share"] = s.core_share;
   j["dropped"] = s.dropped;
+  if (!s.thread_share.empty()) {
+    j["thread_share"] = s.thread_share;
+    j["queue_share"] = s.queue_share;
+    j["cross_thread_share"] = s.cross_share;
+  }
   return j;
 }
 
@@ -87,17 +124,81 @@ std::string exe_dir() {
   return ec ? std::string(".") : p.parent_path().string();
 }
 
-/// One measured row group: a frame size on one ring layout.
+/// One measured row group: a frame size on one ring layout with one queue count, the daemon
+/// at each thread count that fits it, and the baseline.
 struct Case {
-  uint32_t size;  ///< counting the FCS
-  bool packed;    ///< packed virtqueues (virtio 1.1), else split
-  std::string label() const { return std::to_string(size) + " B " + (packed ? "packed" : "split"); }
+  uint32_t size;                 ///< counting the FCS
+  bool packed;                   ///< packed virtqueues (virtio 1.1), else split
+  unsigned queues;               ///< queue pairs per port
+  bool show_queues;              ///< whether the label names the queue count
+  std::vector<unsigned> threads;  ///< daemon --threads values measured for this case
+  std::string label() const {
+    return std::to_string(size) + " B " + (packed ? "packed" : "split") +
+           (show_queues ? " q" + std::to_string(queues) : "");
+  }
 };
 
 std::string cpu_list(const std::vector<int>& cpus) {
   std::string s;
   for (int c : cpus) s += (s.empty() ? "" : ",") + std::to_string(c);
   return s.empty() ? "any" : s;
+}
+
+/// `text` broken at spaces into lines of at most `width` characters, each after `indent`.
+std::string wrap(const std::string& text, size_t width, const std::string& indent) {
+  std::string out, line;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find(' ', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(at, end - at);
+    if (!line.empty() && indent.size() + line.size() + 1 + word.size() > width) {
+      out += indent + line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+    at = end + 1;
+  }
+  if (!line.empty()) out += indent + line + "\n";
+  return out;
+}
+
+/// The CPUs the daemon's first `threads` I/O threads may run on: their pins, and the process
+/// mask for any thread beyond the pins.
+std::vector<int> io_thread_cpus(const SwitchBenchOptions& o, unsigned threads) {
+  std::vector<int> cpus;
+  for (unsigned t = 0; t < threads; ++t) {
+    if (t < o.daemon_thread_cpus.size()) {
+      cpus.push_back(o.daemon_thread_cpus[t]);
+    } else {
+      cpus.insert(cpus.end(), o.daemon_cpus.begin(), o.daemon_cpus.end());
+    }
+  }
+  std::sort(cpus.begin(), cpus.end());
+  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+  return cpus;
+}
+
+/// What the CPU placement means for the rows with more than one daemon thread, in one sentence
+/// (empty when no such row is measured).
+std::string multi_thread_note(const SwitchBenchOptions& o) {
+  unsigned most = 1;
+  for (unsigned t : o.threads) most = std::max(most, t);
+  if (most < 2) return {};
+  const std::vector<int> cpus = io_thread_cpus(o, most);
+  if (cpus.size() == 1) {
+    return "Rows with more than one daemon thread keep them all on CPU " + cpu_list(cpus) +
+           ": they show what splitting the work costs; there is no second core to gain.";
+  }
+  const bool shares = std::find(cpus.begin(), cpus.end(), o.generator_cpu) != cpus.end();
+  std::string n = "Rows with more than one daemon thread run them on CPUs " + cpu_list(cpus) +
+                  ", against the baseline's one forwarding lcore on CPU " +
+                  std::to_string(o.backend_cpu);
+  if (shares) {
+    n += "; CPU " + std::to_string(o.generator_cpu) +
+         " is the generator's too, so what the second thread gains it takes from the generator";
+  }
+  return n + ".";
 }
 
 }  // namespace
@@ -117,6 +218,19 @@ int run_switch_bench(SwitchBenchOptions opts) {
   if (geteuid() != 0) {
     std::fprintf(stderr, "uvswitch-bench switch: DPDK's EAL needs root here (/var/run/dpdk)\n");
     return 2;
+  }
+  // Every CPU named must be one this process may use, or a run would fail only once started.
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) CPU_ZERO(&allowed);
+  std::vector<int> named = {opts.generator_cpu, opts.backend_cpu};
+  named.insert(named.end(), opts.daemon_cpus.begin(), opts.daemon_cpus.end());
+  named.insert(named.end(), opts.daemon_thread_cpus.begin(), opts.daemon_thread_cpus.end());
+  for (int c : named) {
+    if (c >= CPU_SETSIZE || !CPU_ISSET(c, &allowed)) {
+      std::fprintf(stderr, "uvswitch-bench switch: CPU %d is not one this process may run on\n", c);
+      return 2;
+    }
   }
   const std::string here = exe_dir();
   if (opts.uvswitch.empty()) opts.uvswitch = here + "/../uvswitch/uvswitch";
@@ -140,20 +254,36 @@ int run_switch_bench(SwitchBenchOptions opts) {
   const std::string base = make_base_dir("switch");
   if (base.empty()) return 1;
   const std::string load_before = load_average();
-  const size_t nt = opts.threads.size();
-  // Layout outermost, so a table reads as one block per layout.
+  // Layout outermost, then queue count, so a table reads as one block per layout.
+  const bool show_queues = opts.queues.size() > 1 || opts.queues[0] > 1;
   std::vector<Case> cases;
   for (const auto& ring : opts.rings) {
-    for (uint32_t size : opts.sizes) cases.push_back({size, ring == "packed"});
+    for (unsigned q : opts.queues) {
+      std::vector<unsigned> threads;
+      // More threads than queue pairs is refused by the daemon (README "Multi-queue across
+      // threads"); with one queue pair the threads split the two ports instead.
+      for (unsigned t : opts.threads) {
+        if (q == 1 || t <= q) {
+          threads.push_back(t);
+        } else {
+          std::fprintf(stderr, "  skipped: %u threads for %u queue pairs (more threads than "
+                       "queues)\n", t, q);
+        }
+      }
+      for (uint32_t size : opts.sizes) {
+        cases.push_back({size, ring == "packed", q, show_queues, threads});
+      }
+    }
   }
-  // results[size][k]: k < nt is the daemon with threads[k], k == nt the baseline.
-  std::vector<std::vector<std::vector<NetRunResult>>> res(
-      cases.size(), std::vector<std::vector<NetRunResult>>(nt + 1));
+  // results[case][k]: k < threads.size() is the daemon with threads[k], the last the baseline.
+  std::vector<std::vector<std::vector<NetRunResult>>> res(cases.size());
+  for (size_t si = 0; si < cases.size(); ++si) res[si].resize(cases[si].threads.size() + 1);
   int run_no = 0;
-  // Interleaved (repeat, size, configuration): load from other work on this shared machine then
+  // Interleaved (repeat, case, configuration): load from other work on this shared machine then
   // falls on every configuration alike instead of on whichever ran during a busy stretch.
   for (int rep = 0; rep < opts.repeats && !interrupted(); ++rep) {
     for (size_t si = 0; si < cases.size() && !interrupted(); ++si) {
+      const size_t nt = cases[si].threads.size();
       for (size_t k = 0; k <= nt && !interrupted(); ++k) {
         RunDir dir(base, run_no);
         TestpmdLoadOptions to;
@@ -167,20 +297,23 @@ int run_switch_bench(SwitchBenchOptions opts) {
         to.backend_cpu = opts.backend_cpu;
         to.poll_max_ns = opts.poll_max_ns;
         to.packed_rings = cases[si].packed;
+        to.queues = cases[si].queues;
         NetRunResult r;
         std::string what;
         if (k < nt) {
           SwitchRunOptions so;
           so.uvswitch = opts.uvswitch;
-          so.threads = opts.threads[k];
+          so.threads = cases[si].threads[k];
+          so.queues = cases[si].queues;
           so.daemon_cpus = opts.daemon_cpus;
+          so.thread_cpus = opts.daemon_thread_cpus;
           r = run_testpmd_switch(to, so);
           what = "uvswitch --threads " + std::to_string(so.threads);
         } else {
           r = run_testpmd_baseline(to);
           what = "testpmd vhost PMD";
         }
-        std::fprintf(stderr, "  [%d/%d] %-13s %-22s %s\n", rep + 1, opts.repeats,
+        std::fprintf(stderr, "  [%d/%d] %-16s %-22s %s\n", rep + 1, opts.repeats,
                      cases[si].label().c_str(), what.c_str(),
                      r.ok() ? (std::to_string(r.total_pps() / 1e6).substr(0, 6) + " Mpps").c_str()
                             : ("FAILED: " + r.error).c_str());
@@ -226,13 +359,20 @@ int run_switch_bench(SwitchBenchOptions opts) {
   out["generator_cpu"] = opts.generator_cpu;
   out["baseline_cpu"] = opts.backend_cpu;
   out["daemon_cpus"] = opts.daemon_cpus;
-  std::vector<std::vector<Summary>> sums(cases.size(), std::vector<Summary>(nt + 1));
-  // ratio[size][k]: median over repeats of (daemon with threads[k]) / (baseline of that repeat).
-  std::vector<std::vector<double>> ratio(cases.size(), std::vector<double>(nt, -1));
+  out["daemon_thread_cpus"] = opts.daemon_thread_cpus;
+  const std::string mt_note = multi_thread_note(opts);
+  if (!mt_note.empty()) out["placement_note"] = mt_note;
+  std::vector<std::vector<Summary>> sums(cases.size());
+  // ratio[case][k]: median over repeats of (daemon with threads[k]) / (baseline of that repeat).
+  std::vector<std::vector<double>> ratio(cases.size());
   for (size_t si = 0; si < cases.size(); ++si) {
     const uint32_t len = cases[si].size - 4;
+    const size_t nt = cases[si].threads.size();
+    sums[si].resize(nt + 1);
+    ratio[si].assign(nt, -1);
     nlohmann::json row = {{"frame_size", cases[si].size},
                           {"rings", cases[si].packed ? "packed" : "split"},
+                          {"queues", cases[si].queues},
                           {"frame_bytes_carried", len}};
     for (size_t k = 0; k <= nt; ++k) {
       sums[si][k] = summarize(res[si][k]);
@@ -250,7 +390,11 @@ int run_switch_bench(SwitchBenchOptions opts) {
         }
         if (!rs.empty()) ratio[si][k] = median(rs);
         if (ratio[si][k] >= 0) j["ratio_to_baseline"] = ratio[si][k];
-        j["threads"] = opts.threads[k];
+        SwitchRunOptions so;
+        so.threads = cases[si].threads[k];
+        so.queues = cases[si].queues;
+        j["threads"] = so.threads;
+        j["port_specs"] = switch_port_specs("DIR", so);
         row["uvswitch"].push_back(j);
       } else {
         row["testpmd_vhost_pmd"] = j;
@@ -275,7 +419,8 @@ int run_switch_bench(SwitchBenchOptions opts) {
   // the CPU, and the ratios compare two starved backends rather than two capacities.
   double min_share = 2;
   for (size_t si = 0; si < cases.size(); ++si) {
-    if (sums[si][nt].ok_runs > 0) min_share = std::min(min_share, sums[si][nt].core_share);
+    const Summary& b = sums[si].back();
+    if (b.ok_runs > 0) min_share = std::min(min_share, b.core_share);
   }
   if (min_share < 0.9) out["warning"] = "baseline starved of CPU: not capacity figures";
 
@@ -289,22 +434,45 @@ int run_switch_bench(SwitchBenchOptions opts) {
   std::printf("machine: %s, %u CPUs; load average %s before, %s after\n", cpu_model().c_str(),
               std::thread::hardware_concurrency(), load_before.c_str(),
               out["machine"]["load_after"].get<std::string>().c_str());
-  std::printf("generator (testpmd virtio-user, mac forwarding, closed loop seeded by start "
-              "tx_first 8)\nforwarding on CPU %d; daemon on CPUs %s; baseline forwarding lcore on "
-              "CPU %d.\nSizes count a 4-byte FCS the rings do not carry. Rates are A->B / B->A.\n",
-              opts.generator_cpu, cpu_list(opts.daemon_cpus).c_str(), opts.backend_cpu);
+  std::string thread_pins = "I/O threads each free within that mask";
+  if (!opts.daemon_thread_cpus.empty()) {
+    thread_pins = "I/O threads pinned:";
+    for (size_t t = 0; t < opts.daemon_thread_cpus.size(); ++t) {
+      thread_pins += (t ? ", uvs-io" : " uvs-io") + std::to_string(t) + " on CPU " +
+                     std::to_string(opts.daemon_thread_cpus[t]);
+    }
+  }
+  std::printf("CPUs: generator (testpmd virtio-user, mac forwarding, closed loop seeded by start "
+              "tx_first 8):\n  forwarding lcore on CPU %d\ndaemon: process mask CPUs %s; %s\n"
+              "baseline (testpmd vhost PMD, io forwarding): one forwarding lcore on CPU %d\n"
+              "Sizes count a 4-byte FCS the rings do not carry. Rates are A->B / B->A.\n",
+              opts.generator_cpu, cpu_list(opts.daemon_cpus).c_str(), thread_pins.c_str(),
+              opts.backend_cpu);
+  if (show_queues) {
+    std::printf("%s", wrap("qN: N queue pairs on every port: the generator's (virtio-user queues=N, "
+                           "--rxq/--txq=N, --txonly-multi-flow, one lcore for all), the "
+                           "baseline's (net_vhost queues=N, one lcore) and the daemon's: with 1 "
+                           "thread queues=N,thread=0; with T threads queues=N,threads=0:..:T-1 on "
+                           "both ports, so queue pair p of either port is on thread p mod T and "
+                           "frames stay on their thread. With q1 and 2 threads port a is on thread "
+                           "0 and port b on thread 1 (a cross-thread ring).",
+                           96, "").c_str());
+  }
+  if (!mt_note.empty()) std::printf("%s", wrap(mt_note, 96, "").c_str());
   std::printf("\n1. Forwarding learned unicast between two vhost-user ports\n");
-  std::printf("  %-13s %-22s %-19s %-13s %8s %6s %7s\n", "size, rings", "backend", "Mpps", "Gbit/s",
-              "ns/pkt", "core%", "ratio");
+  std::printf("  %-16s %-22s %-19s %-13s %8s %6s %7s\n", "size, rings", "backend", "Mpps",
+              "Gbit/s", "ns/pkt", "core%", "ratio");
   for (size_t si = 0; si < cases.size(); ++si) {
     const uint32_t len = cases[si].size - 4;
+    const size_t nt = cases[si].threads.size();
     for (size_t k = 0; k <= nt; ++k) {
       const Summary& s = sums[si][k];
-      const std::string name = k < nt ? "uvswitch, " + std::to_string(opts.threads[k]) +
-                                            (opts.threads[k] == 1 ? " thread" : " threads")
+      const unsigned t = k < nt ? cases[si].threads[k] : 0;
+      const std::string name = k < nt ? "uvswitch, " + std::to_string(t) +
+                                            (t == 1 ? " thread" : " threads")
                                       : "testpmd vhost PMD (io)";
       if (s.ok_runs == 0) {
-        std::printf("  %-13s %-22s failed: %s\n", cases[si].label().c_str(), name.c_str(),
+        std::printf("  %-16s %-22s failed: %s\n", cases[si].label().c_str(), name.c_str(),
                     s.first_error.c_str());
         continue;
       }
@@ -319,18 +487,31 @@ int run_switch_bench(SwitchBenchOptions opts) {
           std::snprintf(rat, sizeof rat, "-");
         }
       }
-      std::printf("  %-13s %-22s %-19s %-13s %8.0f %6.0f %7s\n", cases[si].label().c_str(),
-                  name.c_str(),
-                  mpps, gbps, s.cpu_ns_per_packet, s.core_share * 100, rat);
+      std::printf("  %-16s %-22s %-19s %-13s %8.0f %6.0f %7s\n", cases[si].label().c_str(),
+                  name.c_str(), mpps, gbps, s.cpu_ns_per_packet, s.core_share * 100, rat);
       if (s.ok_runs != s.runs) {
         std::printf("         %d of %d runs failed: %s\n", s.runs - s.ok_runs, s.runs,
                     s.first_error.c_str());
       }
       if (s.dropped > 0) std::printf("         dropped %.0f frames (median)\n", s.dropped);
+      if (k < nt && (t > 1 || cases[si].queues > 1) && !s.thread_share.empty()) {
+        std::string spread;
+        for (size_t i = 0; i < s.thread_share.size(); ++i) {
+          spread += " t" + std::to_string(i) + " " +
+                    std::to_string(int(s.thread_share[i] * 100 + 0.5)) + "%";
+        }
+        spread += ", per queue pair";
+        for (size_t i = 0; i < s.queue_share.size(); ++i) {
+          spread += " q" + std::to_string(i) + " " +
+                    std::to_string(int(s.queue_share[i] * 100 + 0.5)) + "%";
+        }
+        std::printf("         frames sent per thread%s; via another thread's ring %.0f%%\n",
+                    spread.c_str(), s.cross_share * 100);
+      }
     }
     std::printf("         each run, Mpps both ways:");
     for (size_t k = 0; k <= nt; ++k) {
-      std::printf(" %s", k < nt ? ("t" + std::to_string(opts.threads[k])).c_str() : "| PMD");
+      std::printf(" %s", k < nt ? ("t" + std::to_string(cases[si].threads[k])).c_str() : "| PMD");
       for (const auto& r : res[si][k]) {
         if (r.ok()) {
           std::printf(" %.2f", r.total_pps() / 1e6);
@@ -347,8 +528,9 @@ int run_switch_bench(SwitchBenchOptions opts) {
                 "Switch).\n", min_share * 100);
   }
   std::printf("  ns/pkt: backend CPU time (all its threads) per frame it forwarded; core%%: that "
-              "CPU\n  as %% of one core; ratio: both directions summed, over the baseline of the "
-              "same repeat\n  (median of the per-repeat ratios).\n");
+              "CPU\n  as %% of one core (above 100: more than one CPU); ratio: both directions "
+              "summed, over\n  the baseline of the same repeat (median of the per-repeat "
+              "ratios).\n");
   if (opts.idle_seconds > 0) {
     std::printf("\n2. Idle: daemon CPU with two connected idle QEMU guests (TCG, IPv6 off), "
                 "%.0f s\n", opts.idle_seconds);

@@ -18,6 +18,10 @@ struct SwitchBenchOptions {
   double warmup_seconds = 1.0;  ///< traffic before each measured interval
   std::vector<uint32_t> sizes = {64, 1518};  ///< frame sizes counting the FCS (carried: size - 4)
   std::vector<unsigned> threads = {1, 2};    ///< daemon --threads values measured
+  /// Queue pairs per port, each measured: the generator's virtio-user ports and testpmd's vhost
+  /// PMD get as many; the daemon's ports get queues=N, with N > 1 on one thread (thread=0) or,
+  /// for --threads T > 1, spread over T threads (threads=0:...:T-1; T > N is skipped).
+  std::vector<unsigned> queues = {1};
   std::vector<std::string> rings = {"split"};  ///< layouts the generator asks for: split, packed
   std::string testpmd = "dpdk-testpmd";      ///< name (looked up in PATH) or path
   std::string uvswitch;         ///< the daemon; default: ../uvswitch/uvswitch beside this binary
@@ -26,6 +30,7 @@ struct SwitchBenchOptions {
   int generator_cpu = 0;
   int backend_cpu = 1;          ///< the baseline's forwarding lcore
   std::vector<int> daemon_cpus;  ///< the daemon's CPU mask; default: {backend_cpu}
+  std::vector<int> daemon_thread_cpus;  ///< I/O thread k pinned to [k]; empty: free in the mask
   int64_t poll_max_ns = -1;     ///< the daemon's --poll-max-ns; < 0: its default
   double idle_seconds = 10.0;   ///< idle measurement length; 0 skips the idle scenario
 };

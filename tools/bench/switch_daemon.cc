@@ -2,7 +2,12 @@
 // SwitchDaemon: starting the daemon, control calls, and turning `stats` into a sample.
 #include "tools/bench/switch_daemon.h"
 
+#include <sched.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <thread>
 
 #include "eventloop/clock.h"
@@ -93,21 +98,63 @@ bool SwitchDaemon::wait_ports_up(const std::vector<std::string>& ids, int timeou
   }
 }
 
+std::string SwitchDaemon::pin_io_threads(const std::vector<int>& cpus) {
+  if (cpus.empty()) return {};
+  std::vector<bool> pinned(cpus.size(), false);
+  const std::string task_dir = "/proc/" + std::to_string(proc_.pid()) + "/task";
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(task_dir, ec)) {
+    std::string comm = read_whole_file(task.path().string() + "/comm");
+    while (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    if (comm.rfind("uvs-io", 0) != 0) continue;
+    const std::string index = comm.substr(6);
+    if (index.empty() || index.find_first_not_of("0123456789") != std::string::npos) continue;
+    const size_t k = std::stoul(index);
+    if (k >= cpus.size()) continue;
+    const pid_t tid = pid_t(std::stol(task.path().filename().string()));
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpus[k], &set);
+    if (::sched_setaffinity(tid, sizeof set, &set) != 0) {
+      return comm + " onto CPU " + std::to_string(cpus[k]) + ": " + std::strerror(errno);
+    }
+    pinned[k] = true;
+  }
+  for (size_t k = 0; k < cpus.size(); ++k) {
+    if (!pinned[k]) return "no thread uvs-io" + std::to_string(k) + " in " + task_dir;
+  }
+  return {};
+}
+
 bool SwitchDaemon::sample(DaemonSample* s, std::string* error) {
   ctl::Json st;
   // CPU first, then the counters: the control call's own CPU is not charged to the interval.
   s->cpu_ns = proc_.cpu_ns();
   s->wall_ns = ev::now_ns();
   if (!call("stats", &st, error)) return false;
-  s->out_frames = s->dropped = s->flooded = 0;
+  s->out_frames = s->dropped = s->flooded = s->ring_out = 0;
+  s->thread_out.clear();
+  s->queue_out.clear();
+  auto add_at = [](std::vector<uint64_t>* v, size_t i, uint64_t n) {
+    if (v->size() <= i) v->resize(i + 1, 0);
+    (*v)[i] += n;
+  };
   for (const auto& p : st["ports"]) {
     const ctl::Json& sw = p["switch"];
     s->out_frames += u64(sw, "out-frames");
     s->dropped += u64(sw, "drop-no-buffers") + u64(sw, "drop-port-down") + u64(sw, "drop-broken");
+    if (!p.contains("backend") || !p["backend"].contains("queues")) continue;
+    const ctl::Json& qs = p["backend"]["queues"];
+    for (size_t q = 0; q < qs.size(); ++q) {
+      const uint64_t n = u64(qs[q], "out-frames");
+      add_at(&s->queue_out, q, n);
+      if (qs[q].contains("thread")) add_at(&s->thread_out, u64(qs[q], "thread"), n);
+    }
   }
   for (const auto& t : st["threads"]) {
     s->dropped += u64(t, "drop-ring-full");
     s->flooded += u64(t, "flooded");
+    s->ring_out += u64(t, "ring-out");
   }
   return true;
 }

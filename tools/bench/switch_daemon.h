@@ -31,6 +31,9 @@ struct DaemonSample {
   uint64_t out_frames = 0;         ///< frames every port accepted from the switch (forwarded)
   uint64_t dropped = 0;            ///< egress drops of every port plus ring drops of every thread
   uint64_t flooded = 0;            ///< frames flooded, all threads
+  uint64_t ring_out = 0;           ///< frames handed to another thread's ring, all threads
+  std::vector<uint64_t> thread_out;  ///< [t]: frames vhost-user queues on I/O thread t sent
+  std::vector<uint64_t> queue_out;   ///< [q]: frames queue pair q of every vhost-user port sent
 };
 
 /// The daemon as a child process. Control thread only.
@@ -52,6 +55,11 @@ class SwitchDaemon {
 
   /// Waits up to `timeout_ms` until every port with an id in `ids` reports state "up".
   bool wait_ports_up(const std::vector<std::string>& ids, int timeout_ms);
+
+  /// Pins I/O thread k (the daemon names it "uvs-io<k>") to CPU cpus[k], for each k. Returns an
+  /// error naming the first thread that is missing or that the kernel would not move; empty on
+  /// success. The daemon's other threads keep the process mask.
+  std::string pin_io_threads(const std::vector<int>& cpus);
 
   /// Counters and CPU time now (one `stats` call). False with `*error` if the call failed.
   bool sample(DaemonSample* s, std::string* error);

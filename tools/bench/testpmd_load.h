@@ -23,6 +23,10 @@ struct TestpmdLoadOptions {
   int backend_cpu = 1;        ///< our loop thread, or the baseline's forwarding lcore
   int64_t poll_max_ns = -1;   ///< our backend loop's busy-poll ceiling; < 0: the default
   bool packed_rings = false;  ///< the generator asks for packed rings (virtio-user packed_vq=1)
+  /// Queue pairs of each generator port (virtio-user queues=, testpmd --rxq/--txq) and of the
+  /// baseline's vhost ports; its one forwarding lcore serves them all. Above 1 the generator
+  /// seeds many flows (--txonly-multi-flow), so a backend's flow hash has more than one to spread.
+  unsigned queues = 1;
 };
 
 /// What the generator session reports beside the rates.
@@ -41,11 +45,13 @@ void drive_generator(const TestpmdLoadOptions& o, const std::function<void(int)>
 /// Scenario 2: testpmd virtio-user (two ports, mac forwarding, closed loop seeded with
 /// `start tx_first 8`) against a CrossWiredPair on `backend_cpu`. Rates are testpmd's Rx-pps per
 /// port over the interval; CPU per packet is our loop thread's CPU over the same interval divided
-/// by the frames it forwarded. Blocks for about start-up + warmup_s + seconds.
+/// by the frames it forwarded. Blocks for about start-up + warmup_s + seconds. One queue pair
+/// only: a run with `queues` above 1 fails with an error.
 NetRunResult run_testpmd_uvswitch(const TestpmdLoadOptions& options);
 
 /// Scenario 3, the baseline: the same generator against a second testpmd running its vhost PMD
-/// (`net_vhost0/1`, io forwarding, forwarding lcore on `backend_cpu`). CPU per packet is that
+/// (`net_vhost0/1` with `queues` queue pairs, io forwarding, one forwarding lcore on
+/// `backend_cpu` serving every queue). CPU per packet is that
 /// process's CPU over the interval divided by the frames the generator received in it.
 NetRunResult run_testpmd_baseline(const TestpmdLoadOptions& options);
 
