@@ -175,6 +175,9 @@ int main(int argc, char** argv) {
                    "within --daemon-cpus)")
       ->delimiter(',')
       ->check(CLI::Range(0, 1023));
+  swcmd->add_option("--huge-dir", sw.huge_dir,
+                    "a mounted hugetlbfs for testpmd's memory, the guest memory the backends map "
+                    "(default: --no-huge, 4 KiB pages)");
   swcmd
       ->add_option("--poll-max-ns", sw.poll_max_ns, "the daemon's --poll-max-ns (default: its own)")
       ->check(CLI::Range(int64_t{0}, int64_t{1'000'000'000}));

@@ -297,6 +297,7 @@ int run_switch_bench(SwitchBenchOptions opts) {
         to.backend_cpu = opts.backend_cpu;
         to.poll_max_ns = opts.poll_max_ns;
         to.packed_rings = cases[si].packed;
+        to.huge_dir = opts.huge_dir;
         to.queues = cases[si].queues;
         NetRunResult r;
         std::string what;

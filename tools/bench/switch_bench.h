@@ -32,6 +32,7 @@ struct SwitchBenchOptions {
   std::vector<int> daemon_cpus;  ///< the daemon's CPU mask; default: {backend_cpu}
   std::vector<int> daemon_thread_cpus;  ///< I/O thread k pinned to [k]; empty: free in the mask
   int64_t poll_max_ns = -1;     ///< the daemon's --poll-max-ns; < 0: its default
+  std::string huge_dir;         ///< hugetlbfs for the testpmd processes; empty: 4 KiB pages
   double idle_seconds = 10.0;   ///< idle measurement length; 0 skips the idle scenario
 };
 

@@ -25,10 +25,20 @@ std::string lcores(int a, int b) {
   return std::to_string(std::min(a, b)) + "," + std::to_string(std::max(a, b));
 }
 
-/// Common EAL arguments: two lcores, no hugepages, no PCI scan.
+/// Common EAL arguments: two lcores, no PCI scan, and 4 KiB pages unless a hugetlbfs is named.
+/// On hugepages the memory is one file per segment list (--single-file-segments), so the
+/// generator's memory table stays within vhost-user's 8 regions (vhost-user.rst, "Memory
+/// regions description"); TestpmdProcess removes the page files after the run.
 std::vector<std::string> eal_args(const TestpmdLoadOptions& o, int main_lcore) {
-  return {"-l", lcores(o.generator_cpu, o.backend_cpu), "--main-lcore", std::to_string(main_lcore),
-          "--no-huge", "-m", "512", "--no-pci", "--log-level=lib.eal:error"};
+  std::vector<std::string> a = {"-l", lcores(o.generator_cpu, o.backend_cpu), "--main-lcore",
+                                std::to_string(main_lcore), "-m", "512", "--no-pci",
+                                "--log-level=lib.eal:error"};
+  if (o.huge_dir.empty()) {
+    a.push_back("--no-huge");
+  } else {
+    a.insert(a.end(), {"--huge-dir", o.huge_dir, "--single-file-segments"});
+  }
+  return a;
 }
 
 /// The mbuf pool: 16384 for one queue pair per port, as the benchmarks have always run, and as

@@ -27,6 +27,9 @@ struct TestpmdLoadOptions {
   /// baseline's vhost ports; its one forwarding lcore serves them all. Above 1 the generator
   /// seeds many flows (--txonly-multi-flow), so a backend's flow hash has more than one to spread.
   unsigned queues = 1;
+  /// A mounted hugetlbfs for both testpmd processes' memory (the generator's guest memory the
+  /// backends map); empty: --no-huge, 4 KiB pages.
+  std::string huge_dir;
 };
 
 /// What the generator session reports beside the rates.

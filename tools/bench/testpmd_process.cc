@@ -38,6 +38,14 @@ TestpmdProcess::~TestpmdProcess() {
   if (!prefix_.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(std::string(kRunDir) + "/" + prefix_, ec);
+    // On hugepages EAL leaves its page files (<prefix>map_N) in the hugetlbfs after exit.
+    if (!huge_dir_.empty()) {
+      for (const auto& e : std::filesystem::directory_iterator(huge_dir_, ec)) {
+        if (e.path().filename().string().starts_with(prefix_ + "map_")) {
+          std::filesystem::remove(e.path(), ec);
+        }
+      }
+    }
   }
 }
 
@@ -48,6 +56,9 @@ std::string TestpmdProcess::start(const std::string& binary, const std::string& 
   if (pid_ > 0) return "testpmd already started";
   prefix_ = file_prefix;
   log_path_ = log_path;
+  for (size_t i = 0; i + 1 < eal_args.size(); ++i) {
+    if (eal_args[i] == "--huge-dir") huge_dir_ = eal_args[i + 1];
+  }
   std::vector<std::string> args;
   args.push_back(binary);
   args.insert(args.end(), eal_args.begin(), eal_args.end());

@@ -13,13 +13,14 @@ namespace uvs::bench {
 
 /// An interactive dpdk-testpmd (`-i`) run as a child process: commands go to its stdin, its
 /// stdout and stderr to a log file. The child dies with us (PR_SET_PDEATHSIG) and with the
-/// object (SIGKILL in the destructor), and its /var/run/dpdk/<file-prefix> directory is removed.
+/// object (SIGKILL in the destructor), and its /var/run/dpdk/<file-prefix> directory (and its
+/// page files, when its EAL arguments name a --huge-dir) is removed.
 /// Control thread only: fork the child from the thread that stays alive for the whole run, since
 /// the death signal follows the forking thread.
 class TestpmdProcess {
  public:
   TestpmdProcess() = default;
-  /// Kills the child if it still runs, reaps it and removes its runtime directory.
+  /// Kills the child if it still runs, reaps it and removes its runtime directory and page files.
   ~TestpmdProcess();
   TestpmdProcess(const TestpmdProcess&) = delete;
   TestpmdProcess& operator=(const TestpmdProcess&) = delete;
@@ -59,6 +60,7 @@ class TestpmdProcess {
   pid_t pid_ = -1;
   int stdin_fd_ = -1;
   std::string prefix_;
+  std::string huge_dir_;  // the --huge-dir among the EAL arguments, if any
   std::string log_path_;
 };
 
