@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "netback/vhost/chain_segments.h"
+#include "netback/vhost/indirect_table.h"
 
 namespace uvs::netback {
 
@@ -165,18 +166,11 @@ VirtqError PackedVirtq::pop(iovec* iov, uint32_t capacity, VirtqChain* chain,
 }
 
 VirtqError PackedVirtq::walk_indirect(const PackedDesc& d, ChainSegments& segs) noexcept {
-  if (d.len == 0 || d.len % sizeof(PackedDesc) != 0 ||
-      d.len / sizeof(PackedDesc) > virtio::kMaxPackedQueueSize) {
-    return VirtqError::kIndirectBadSize;
-  }
-  uint64_t want = d.len;
-  void* t = mem_->gpa_to_host(d.addr, &want);
-  // Contiguous in our mapping, and aligned for the 64-bit reads of read_desc().
-  if (!t || want != d.len || reinterpret_cast<uintptr_t>(t) % 8 != 0) {
-    return VirtqError::kIndirectUnmapped;
-  }
-  const auto* table = static_cast<const PackedDesc*>(t);
-  const uint32_t count = d.len / sizeof(PackedDesc);
+  const PackedDesc* table = nullptr;
+  uint32_t count = 0;
+  VirtqError m =
+      map_indirect_table(mem_, d.addr, d.len, virtio::kMaxPackedQueueSize, &table, &count);
+  if (m != VirtqError::kOk) return m;
   for (uint32_t i = 0; i < count; ++i) {
     // §2.7 "Indirect Flag": in an indirect table WRITE is the only flag the driver may set and
     // the buffer id is ignored; the entries follow each other without NEXT. A nested INDIRECT

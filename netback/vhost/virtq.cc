@@ -3,6 +3,7 @@
 #include "netback/vhost/virtq.h"
 
 #include "netback/vhost/chain_segments.h"
+#include "netback/vhost/indirect_table.h"
 
 #include <algorithm>
 #include <atomic>
@@ -200,19 +201,11 @@ VirtqError Virtq::walk(uint16_t head, iovec* iov, uint32_t capacity, VirtqChain*
       if (!features_.indirect) return VirtqError::kIndirectNotNegotiated;
       if (in_indirect) return VirtqError::kIndirectNested;
       if (d.flags & virtio::kDescFNext) return VirtqError::kIndirectWithNext;
-      if (d.len == 0 || d.len % sizeof(VringDesc) != 0 ||
-          d.len / sizeof(VringDesc) > virtio::kMaxQueueSize) {
-        return VirtqError::kIndirectBadSize;
-      }
-      uint64_t want = d.len;
-      void* t = mem_->gpa_to_host(d.addr, &want);
-      // The table must be contiguous in our mapping and suitably aligned for the 64-bit reads
-      // in read_desc (drivers allocate it with kmalloc/malloc, so it always is in practice).
-      if (!t || want != d.len || reinterpret_cast<uintptr_t>(t) % 8 != 0) {
-        return VirtqError::kIndirectUnmapped;
-      }
-      table = static_cast<const VringDesc*>(t);
-      table_size = d.len / sizeof(VringDesc);
+      // §2.7.5.3.1: the table's entries are split descriptors linked by NEXT, walked by this
+      // same loop with the table's size as the bound.
+      VirtqError e =
+          map_indirect_table(mem_, d.addr, d.len, virtio::kMaxQueueSize, &table, &table_size);
+      if (e != VirtqError::kOk) return e;
       in_indirect = true;
       visited = 0;
       i = 0;
