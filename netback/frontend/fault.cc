@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <cstring>
+#include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "netback/frontend/vhost_frontend.h"
@@ -170,16 +172,86 @@ Status inject_control(VhostFrontend& fe, Fault fault) {
   }
 }
 
+// What every TX-ring fault writes its chains with: scratch guest memory for buffers and
+// indirect tables, and the virtio-net header length.
+struct TxScratch {
+  GuestRam* ram = nullptr;
+  uint64_t data_gpa = 0;
+  uint32_t hdr = 0;
+};
+
+// Returns the pair's used TX buffers and takes a page of scratch guest memory for the fault.
+Status prepare_tx(VhostFrontend& fe, NetQueuePair& qp, TxScratch* out) {
+  qp.reap_tx();
+  auto scratch = fe.ram().alloc(4096, 64, 0);
+  if (!scratch) return Status::fail(FrontendError::kMemory, "no guest memory left for the fault");
+  *out = {&fe.ram(), *scratch, fe.net_hdr_len()};
+  return Status::success();
+}
+
+// Makes the fault's chains available and kicks: the end of every TX-ring fault, either layout.
+template <class Ring>
+Status publish_tx(VhostFrontend& fe, NetQueuePair& qp, Ring& q, bool ok) {
+  if (!ok) return Status::fail(FrontendError::kInvalidArgument, "TX ring has no free descriptors for the fault");
+  q.publish();
+  qp.kick(true);  // unconditionally: the backend may have suppressed kicks while polling
+  fe.poison();
+  return Status::success();
+}
+
+// A descriptor of either layout with no NEXT link (split: next 0; packed: buffer id 0, which
+// the device ignores inside an indirect table).
+template <class Desc>
+Desc plain_desc(uint64_t addr, uint32_t len, uint16_t flags) {
+  if constexpr (std::is_same_v<Desc, virtio::VringDesc>) {
+    return {addr, len, flags, 0};
+  } else {
+    return {addr, len, 0, flags};
+  }
+}
+
+// The TX faults that are written the same way on either layout: one descriptor made available
+// through `single(addr, len, flags)`, with indirect tables of `Desc` entries: each layout's own
+// descriptor format (virtio "Indirect Descriptors" for split rings, "Indirect Flag:
+// Scatter-Gather Support" for packed ones). Whether the descriptor could be added; nullopt when
+// `fault` is not one of them.
+template <class Desc, class Single>
+std::optional<bool> inject_tx_common(Fault fault, const TxScratch& s, Single single) {
+  GuestRam& ram = *s.ram;
+  switch (fault) {
+    case Fault::kDescOutOfMemory:
+      return single(ram.unmapped_gpa(), s.hdr + 60, 0);
+    case Fault::kDescStraddlesRegionEnd: {
+      const RamRegion& r0 = ram.regions()[0];
+      return single(r0.gpa + r0.size - 8, s.hdr + 52, 0);
+    }
+    case Fault::kZeroLengthDesc:
+      return single(s.data_gpa, 0, 0);
+    case Fault::kHugeLengthDesc:
+      return single(s.data_gpa, 0xFFFF'FFFFu, 0);
+    case Fault::kIndirectBadLength:
+      return single(s.data_gpa, 17, virtio::kDescFIndirect);
+    case Fault::kIndirectNested: {
+      auto* table = reinterpret_cast<Desc*>(ram.host(s.data_gpa, 2 * sizeof(Desc)));
+      table[0] = plain_desc<Desc>(s.data_gpa + 1024, 2 * sizeof(Desc), virtio::kDescFIndirect);
+      table[1] = plain_desc<Desc>(s.data_gpa + 2048, 60, 0);
+      return single(s.data_gpa, 2 * sizeof(Desc), virtio::kDescFIndirect);
+    }
+    case Fault::kIndirectOutOfMemory:
+      return single(ram.unmapped_gpa(), 2 * sizeof(Desc), virtio::kDescFIndirect);
+    default:
+      return std::nullopt;
+  }
+}
+
 // TX-ring faults: hand-written chains the device must refuse, published and kicked.
 Status inject_tx(VhostFrontend& fe, Fault fault, uint32_t pair) {
   NetQueuePair& qp = fe.queue_pair(pair);
   DriverVirtqueue& q = qp.tx();
-  GuestRam& ram = fe.ram();
-  qp.reap_tx();
-  auto scratch = ram.alloc(4096, 64, 0);
-  if (!scratch) return Status::fail(FrontendError::kMemory, "no guest memory left for the fault");
-  const uint64_t data_gpa = *scratch;
-  const uint32_t hdr = fe.net_hdr_len();
+  TxScratch s;
+  if (Status st = prepare_tx(fe, qp, &s); !st) return st;
+  const uint64_t data_gpa = s.data_gpa;
+  const uint32_t hdr = s.hdr;
   virtio::VringDesc* d = q.desc_table();
   const uint32_t n = q.size();
 
@@ -191,16 +263,11 @@ Status inject_tx(VhostFrontend& fe, Fault fault, uint32_t pair) {
     q.raw_push_avail(static_cast<uint16_t>(i));
     return true;
   };
+  if (std::optional<bool> done = inject_tx_common<virtio::VringDesc>(fault, s, single)) {
+    return publish_tx(fe, qp, q, *done);
+  }
   bool ok = true;
   switch (fault) {
-    case Fault::kDescOutOfMemory:
-      ok = single(ram.unmapped_gpa(), hdr + 60, 0);
-      break;
-    case Fault::kDescStraddlesRegionEnd: {
-      const RamRegion& r0 = ram.regions()[0];
-      ok = single(r0.gpa + r0.size - 8, hdr + 52, 0);
-      break;
-    }
     case Fault::kDescNextOutOfRange: {
       int32_t i = take();
       ok = i >= 0;
@@ -233,12 +300,6 @@ Status inject_tx(VhostFrontend& fe, Fault fault, uint32_t pair) {
       if (ok) q.raw_push_avail(static_cast<uint16_t>(ids[0]));
       break;
     }
-    case Fault::kZeroLengthDesc:
-      ok = single(data_gpa, 0, 0);
-      break;
-    case Fault::kHugeLengthDesc:
-      ok = single(data_gpa, 0xFFFF'FFFFu, 0);
-      break;
     case Fault::kAvailIdxJump:
       // Publishing n + 1 new entries at once: more than the ring holds.
       q.raw_store_avail_idx(static_cast<uint16_t>(q.avail_idx() + n + 1));
@@ -248,21 +309,8 @@ Status inject_tx(VhostFrontend& fe, Fault fault, uint32_t pair) {
     case Fault::kAvailHeadOutOfRange:
       q.raw_push_avail(static_cast<uint16_t>(n + 5));
       break;
-    case Fault::kIndirectBadLength:
-      ok = single(data_gpa, 17, virtio::kDescFIndirect);
-      break;
-    case Fault::kIndirectNested: {
-      auto* table = reinterpret_cast<virtio::VringDesc*>(ram.host(data_gpa, 2 * sizeof(virtio::VringDesc)));
-      table[0] = {data_gpa + 1024, 2 * sizeof(virtio::VringDesc), virtio::kDescFIndirect, 0};
-      table[1] = {data_gpa + 2048, 60, 0, 0};
-      ok = single(data_gpa, 2 * sizeof(virtio::VringDesc), virtio::kDescFIndirect);
-      break;
-    }
-    case Fault::kIndirectOutOfMemory:
-      ok = single(ram.unmapped_gpa(), 2 * sizeof(virtio::VringDesc), virtio::kDescFIndirect);
-      break;
     case Fault::kIndirectWithNext: {
-      auto* table = reinterpret_cast<virtio::VringDesc*>(ram.host(data_gpa, sizeof(virtio::VringDesc)));
+      auto* table = reinterpret_cast<virtio::VringDesc*>(s.ram->host(data_gpa, sizeof(virtio::VringDesc)));
       table[0] = {data_gpa + 1024, hdr + 60, 0, 0};
       int32_t a = take(), b = take();
       ok = a >= 0 && b >= 0;
@@ -277,11 +325,7 @@ Status inject_tx(VhostFrontend& fe, Fault fault, uint32_t pair) {
     default:
       return Status::fail(FrontendError::kInvalidArgument, "not a TX-ring fault");
   }
-  if (!ok) return Status::fail(FrontendError::kInvalidArgument, "TX ring has no free descriptors for the fault");
-  q.publish();
-  qp.kick(true);  // unconditionally: the backend may have suppressed kicks while polling
-  fe.poison();
-  return Status::success();
+  return publish_tx(fe, qp, q, ok);
 }
 
 // The packed counterparts of the TX-ring faults (virtio 1.1 §2.7): hand-written descriptors at
@@ -289,28 +333,21 @@ Status inject_tx(VhostFrontend& fe, Fault fault, uint32_t pair) {
 Status inject_tx_packed(VhostFrontend& fe, Fault fault, uint32_t pair) {
   NetQueuePair& qp = fe.queue_pair(pair);
   DriverPackedRing& q = qp.tx().packed_ring();
-  GuestRam& ram = fe.ram();
-  qp.reap_tx();
-  auto scratch = ram.alloc(4096, 64, 0);
-  if (!scratch) return Status::fail(FrontendError::kMemory, "no guest memory left for the fault");
-  const uint64_t data_gpa = *scratch;
-  const uint32_t hdr = fe.net_hdr_len();
+  TxScratch s;
+  if (Status st = prepare_tx(fe, qp, &s); !st) return st;
+  const uint64_t data_gpa = s.data_gpa;
+  const uint32_t hdr = s.hdr;
   const uint16_t id = 0;  // ids of hand-written chains are never freed: any value does
   using virtio::PackedDesc;
   auto single = [&](uint64_t addr, uint32_t len, uint16_t flags) {
     const PackedDesc d{addr, len, id, flags};
     return q.raw_add({&d, 1});
   };
+  if (std::optional<bool> done = inject_tx_common<PackedDesc>(fault, s, single)) {
+    return publish_tx(fe, qp, q, *done);
+  }
   bool ok = true;
   switch (fault) {
-    case Fault::kDescOutOfMemory:
-      ok = single(ram.unmapped_gpa(), hdr + 60, 0);
-      break;
-    case Fault::kDescStraddlesRegionEnd: {
-      const RamRegion& r0 = ram.regions()[0];
-      ok = single(r0.gpa + r0.size - 8, hdr + 52, 0);
-      break;
-    }
     case Fault::kChainLongerThanRing: {
       // Every slot of the ring, each chained to the next: the chain runs all the way round and
       // its last descriptor still says NEXT. Needs the whole ring back from the device first.
@@ -320,27 +357,8 @@ Status inject_tx_packed(VhostFrontend& fe, Fault fault, uint32_t pair) {
       ok = q.raw_add(chain);
       break;
     }
-    case Fault::kZeroLengthDesc:
-      ok = single(data_gpa, 0, 0);
-      break;
-    case Fault::kHugeLengthDesc:
-      ok = single(data_gpa, 0xFFFF'FFFFu, 0);
-      break;
-    case Fault::kIndirectBadLength:
-      ok = single(data_gpa, 17, virtio::kDescFIndirect);
-      break;
-    case Fault::kIndirectNested: {
-      auto* table = reinterpret_cast<PackedDesc*>(ram.host(data_gpa, 2 * sizeof(PackedDesc)));
-      table[0] = {data_gpa + 1024, 2 * sizeof(PackedDesc), 0, virtio::kDescFIndirect};
-      table[1] = {data_gpa + 2048, 60, 0, 0};
-      ok = single(data_gpa, 2 * sizeof(PackedDesc), virtio::kDescFIndirect);
-      break;
-    }
-    case Fault::kIndirectOutOfMemory:
-      ok = single(ram.unmapped_gpa(), 2 * sizeof(PackedDesc), virtio::kDescFIndirect);
-      break;
     case Fault::kIndirectWithNext: {
-      auto* table = reinterpret_cast<PackedDesc*>(ram.host(data_gpa, sizeof(PackedDesc)));
+      auto* table = reinterpret_cast<PackedDesc*>(s.ram->host(data_gpa, sizeof(PackedDesc)));
       table[0] = {data_gpa + 1024, hdr + 60, 0, 0};
       const PackedDesc chain[2] = {{data_gpa, sizeof(PackedDesc), id,
                                     static_cast<uint16_t>(virtio::kDescFIndirect | virtio::kDescFNext)},
@@ -355,7 +373,7 @@ Status inject_tx_packed(VhostFrontend& fe, Fault fault, uint32_t pair) {
     }
     case Fault::kPackedBadId: {
       // A well-formed broadcast frame (zero virtio-net header) from 02:00:00:00:00:fe.
-      uint8_t* p = ram.host(data_gpa, hdr + 60);
+      uint8_t* p = s.ram->host(data_gpa, hdr + 60);
       std::memset(p, 0, hdr + 60);
       std::memset(p + hdr, 0xff, 6);
       const uint8_t src[6] = {0x02, 0, 0, 0, 0, 0xfe};
@@ -369,28 +387,27 @@ Status inject_tx_packed(VhostFrontend& fe, Fault fault, uint32_t pair) {
     default:
       return Status::fail(FrontendError::kInvalidArgument, "not a packed TX-ring fault");
   }
-  if (!ok) return Status::fail(FrontendError::kInvalidArgument, "TX ring has no free descriptors for the fault");
-  q.publish();
-  qp.kick(true);  // unconditionally: the backend may have suppressed kicks while polling
-  fe.poison();
-  return Status::success();
+  return publish_tx(fe, qp, q, ok);
 }
 
-// RX faults on a packed ring: every posted descriptor (or its indirect table) rewritten in place.
-void corrupt_rx_packed(VhostFrontend& fe, Fault fault, DriverPackedRing& q) {
-  const uint64_t nowhere = fe.ram().unmapped_gpa();
-  auto corrupt = [&](virtio::PackedDesc& d) {
+// RX faults rewrite every posted descriptor of `ring` in place (for an indirect buffer, the
+// entries of its table instead), either layout: pointed outside guest memory, or stripped of
+// WRITE. The flags are changed with an atomic RMW: on a packed ring the device writes the same
+// field when it returns a buffer.
+template <class Desc>
+void corrupt_rx(GuestRam& ram, Fault fault, Desc* ring, uint32_t size) {
+  const uint64_t nowhere = ram.unmapped_gpa();
+  auto corrupt = [&](Desc& d) {
     if (fault == Fault::kRxDescOutOfMemory) {
       d.addr = nowhere;
     } else {
       std::atomic_ref<uint16_t>(d.flags).fetch_and(static_cast<uint16_t>(~virtio::kDescFWrite));
     }
   };
-  virtio::PackedDesc* ring = q.ring();
-  for (uint32_t i = 0; i < q.size(); ++i) {
+  for (uint32_t i = 0; i < size; ++i) {
     if (ring[i].flags & virtio::kDescFIndirect) {
-      auto* t = reinterpret_cast<virtio::PackedDesc*>(fe.ram().host(ring[i].addr, ring[i].len));
-      for (uint32_t k = 0; t != nullptr && k < ring[i].len / sizeof(virtio::PackedDesc); ++k) corrupt(t[k]);
+      auto* t = reinterpret_cast<Desc*>(ram.host(ring[i].addr, ring[i].len));
+      for (uint32_t k = 0; t != nullptr && k < ring[i].len / sizeof(Desc); ++k) corrupt(t[k]);
       continue;
     }
     corrupt(ring[i]);
@@ -401,21 +418,10 @@ void corrupt_rx_packed(VhostFrontend& fe, Fault fault, DriverPackedRing& q) {
 Status inject_rx(VhostFrontend& fe, Fault fault, uint32_t pair) {
   NetQueuePair& qp = fe.queue_pair(pair);
   DriverVirtqueue& q = qp.rx();
-  virtio::VringDesc* d = q.desc_table();
-  const uint64_t nowhere = fe.ram().unmapped_gpa();
-  if (q.packed()) corrupt_rx_packed(fe, fault, q.packed_ring());
-  for (uint32_t i = 0; !q.packed() && i < q.size(); ++i) {
-    // Indirect buffers: corrupt the table entries the descriptor points to instead.
-    if (d[i].flags & virtio::kDescFIndirect) {
-      auto* t = reinterpret_cast<virtio::VringDesc*>(fe.ram().host(d[i].addr, d[i].len));
-      for (uint32_t k = 0; t != nullptr && k < d[i].len / sizeof(virtio::VringDesc); ++k) {
-        if (fault == Fault::kRxDescOutOfMemory) t[k].addr = nowhere;
-        else t[k].flags &= static_cast<uint16_t>(~virtio::kDescFWrite);
-      }
-      continue;
-    }
-    if (fault == Fault::kRxDescOutOfMemory) d[i].addr = nowhere;
-    else d[i].flags &= static_cast<uint16_t>(~virtio::kDescFWrite);
+  if (q.packed()) {
+    corrupt_rx(fe.ram(), fault, q.packed_ring().ring(), q.packed_ring().size());
+  } else {
+    corrupt_rx(fe.ram(), fault, q.desc_table(), q.size());
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);
   qp.kick(false);
