@@ -47,11 +47,12 @@ daemon_pid() {
   echo "${_daemon_pid[$1]:?no daemon $1}"
 }
 
-# daemon_ctl NAME ARGS...: runs uvswitchctl ARGS against daemon NAME (output on stdout).
+# daemon_ctl NAME ARGS...: runs uvswitchctl ARGS against daemon NAME (output on stdout), waiting
+# DAEMON_CTL_TIMEOUT seconds (default 5) for the reply.
 daemon_ctl() {
   local name=$1
   shift
-  "$UVSWITCHCTL" --control "$E2E_TMP/$name.ctl" --timeout 5 "$@" 2>/dev/null
+  "$UVSWITCHCTL" --control "$E2E_TMP/$name.ctl" --timeout "${DAEMON_CTL_TIMEOUT:-5}" "$@" 2>/dev/null
 }
 
 # daemon_check NAME PYTHON-EXPR [WHAT]: evaluates EXPR over the daemon's `ports` reply, with

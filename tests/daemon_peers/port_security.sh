@@ -60,8 +60,10 @@ grep -q ' 0% packet loss' "$E2E_TMP/ping.out" ||
 e2e_log "a -> b: $(grep 'packet loss' "$E2E_TMP/ping.out")"
 netns_ping "$ns-b" 10.78.0.1 || fail "ping b -> a after the floods"
 
-daemon_ctl sw --json stats >"$E2E_TMP/stats.json"
-daemon_ctl sw --json fdb >"$E2E_TMP/fdb.json"  # the full table: 65536 entries
+daemon_ctl sw --json stats >"$E2E_TMP/stats.json" || fail "no stats reply after the floods"
+# The full table, 65536 entries: a sanitizer build on a loaded machine takes seconds to write it.
+DAEMON_CTL_TIMEOUT=60 daemon_ctl sw --json fdb >"$E2E_TMP/fdb.json" ||
+  fail "no fdb reply (65536 entries) within 60 s"
 python3 - "$E2E_TMP/stats.json" "$E2E_TMP/fdb.json" "$mac_a" "$mac_b" <<'PY' ||
 import json, sys
 stats = json.load(open(sys.argv[1]))["return"]
